@@ -1,0 +1,20 @@
+"""The hooks a flowengine plugin can implement. Each spec is a one-line contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("flowengine")
+hookimpl = pluggy.HookimplMarker("flowengine")
+
+
+@hookspec
+def register_connectors(register: Any) -> None:
+    """Call register(connector) for each flowengine.Connector this plugin provides."""
+
+
+@hookspec
+def register_answer_actions(register: Any) -> None:
+    """Call register(name, action) for each answers-file action: async (interaction, args, env) -> response."""

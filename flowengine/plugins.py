@@ -1,0 +1,168 @@
+"""Finding plugins and checking what they register.
+
+`get_plugin_manager()` makes a fresh pluggy manager (never at import time) that loads the
+`flowengine` entry-point group; `load_registry()` asks every plugin to register its
+connectors and fails loudly, naming the plugin, on anything broken.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+import pluggy
+
+from flowengine import hookspecs
+from flowengine._connector import Capability, Connector
+from flowengine._schema import CompiledSchema, load_schema, schema_dir
+from flowengine.errors import PluginError
+
+__all__ = ["LoadedCapability", "Registry", "get_plugin_manager", "load_registry"]
+
+ENTRY_POINT_GROUP = "flowengine"
+BUILTIN_PLUGINS = (
+    "connectors.functions",
+    "connectors.variables",
+    "connectors.ui",
+    "connectors.pingone",
+    "connectors.pingone_verify",
+)
+LOAD_PLUGINS_ENV = "FLOWENGINE_LOAD_PLUGINS"
+"""Unset: load every installed plugin. Set: a comma-separated list of the installed
+(non-built-in) plugins to load; set to "" to load none but the built-ins."""
+
+
+def get_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager:
+    """A new plugin manager with the built-in connectors and the installed plugins."""
+    pm = pluggy.PluginManager("flowengine")
+    pm.add_hookspecs(hookspecs)
+    wanted = os.environ.get(LOAD_PLUGINS_ENV)
+    if load_entrypoints:
+        if wanted is None:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        else:
+            for name in filter(None, (w.strip() for w in wanted.split(","))):
+                pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+    for module_name in BUILTIN_PLUGINS:
+        # Installed checkouts register these through their entry points; a bare checkout
+        # (or a disabled plugin list) still gets them, the same modules the same way.
+        if pm.get_plugin(module_name.split(".")[-1]) is None and not any(
+            getattr(p, "__name__", None) == module_name for p in pm.get_plugins()
+        ):
+            pm.register(importlib.import_module(module_name), module_name.split(".")[-1])
+    pm.check_pending()
+    return pm
+
+
+@dataclass
+class LoadedCapability:
+    """A capability with its connector and its compiled schemas."""
+
+    connector: Connector
+    capability: Capability
+    input: CompiledSchema
+    output: CompiledSchema
+    plugin: str
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.connector.name}.{self.capability.name}"
+
+
+@dataclass
+class Registry:
+    """Everything the plugins registered, checked: connectors, capabilities, actions."""
+
+    connectors: dict[str, Connector] = field(default_factory=dict)
+    capabilities: dict[tuple[str, str], LoadedCapability] = field(default_factory=dict)
+    settings: dict[str, CompiledSchema] = field(default_factory=dict)
+    answer_actions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def capability(self, connector: str, name: str) -> LoadedCapability:
+        return self.capabilities[(connector, name)]
+
+    def add_connector(self, connector: Connector, plugin: str) -> None:
+        if not isinstance(connector, Connector):
+            raise PluginError(
+                f"register() takes a flowengine.Connector, not {type(connector).__name__}",
+                plugin=plugin,
+            )
+        if connector.name in self.connectors:
+            raise PluginError(f"connector {connector.name!r} is registered twice", plugin=plugin)
+        self.settings[connector.name] = _compile(
+            connector.settings_schema, plugin, f"{connector.name} settings schema"
+        )
+        for cap in connector.capabilities.values():
+            self.capabilities[(connector.name, cap.name)] = LoadedCapability(
+                connector=connector,
+                capability=cap,
+                input=_capability_schema(connector, cap, "input", plugin),
+                output=_capability_schema(connector, cap, "output", plugin),
+                plugin=plugin,
+            )
+        self.connectors[connector.name] = connector
+
+    def add_answer_action(self, name: str, action: Callable[..., Any], plugin: str) -> None:
+        if name in self.answer_actions:
+            raise PluginError(f"answer action {name!r} is registered twice", plugin=plugin)
+        self.answer_actions[name] = action
+
+
+def _compile(schema: Any, plugin: str, what: str) -> CompiledSchema:
+    if not isinstance(schema, dict):
+        raise PluginError(f"{what} must be a JSON Schema object", plugin=plugin)
+    try:
+        return CompiledSchema(schema, name=what)
+    except jsonschema.SchemaError as e:
+        raise PluginError(f"{what} is not a valid JSON Schema: {e.message}", plugin=plugin) from e
+    except ValueError as e:  # jsonschema-rs refused it
+        raise PluginError(f"{what} is not a valid JSON Schema: {e}", plugin=plugin) from e
+
+
+def _capability_schema(
+    connector: Connector, cap: Capability, direction: str, plugin: str
+) -> CompiledSchema:
+    schema = cap.input_schema if direction == "input" else cap.output_schema
+    what = f"{connector.name}.{cap.name} {direction} schema"
+    if schema is None:
+        base = connector.schema_dir or schema_dir()
+        relative = f"{connector.name}/{cap.name}.{direction}.json"
+        try:
+            schema = load_schema(relative, base)
+        except FileNotFoundError as e:
+            raise PluginError(
+                f"{what} is missing: add {base / relative} or pass {direction}_schema=",
+                plugin=plugin,
+            ) from e
+        except ValueError as e:
+            raise PluginError(f"{what} in {base / relative} is not JSON: {e}", plugin=plugin) from e
+    return _compile(schema, plugin, what)
+
+
+def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
+    """Ask every plugin to register; return the checked Registry."""
+    pm = pm or get_plugin_manager()
+    registry = Registry()
+    for impl in pm.hook.register_connectors.get_hookimpls():
+        plugin = impl.plugin_name
+        impl.function(
+            **_only_wanted(impl, register=lambda c, p=plugin: registry.add_connector(c, p))
+        )
+    for impl in pm.hook.register_answer_actions.get_hookimpls():
+        plugin = impl.plugin_name
+        impl.function(
+            **_only_wanted(
+                impl, register=lambda n, a, p=plugin: registry.add_answer_action(n, a, p)
+            )
+        )
+    return registry
+
+
+def _only_wanted(impl: Any, **kwargs: Any) -> dict[str, Any]:
+    # Calling impls one by one (not through pm.hook) lets us name the plugin that
+    # registered each thing; impls may take fewer arguments than the spec (opt-in).
+    return {k: v for k, v in kwargs.items() if k in impl.argnames}
