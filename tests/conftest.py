@@ -1,0 +1,12 @@
+"""Shared fixtures. Area fixtures live in tests/<area>/conftest.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowengine.clock import VirtualClock
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
