@@ -1,0 +1,62 @@
+"""The wheel ships every schema: a non-editable install finds them without the checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(out), str(ROOT)],
+        check=True,
+    )
+    (found,) = out.glob("flowengine-*.whl")
+    return found
+
+
+def test_wheel_contains_every_schema(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    schemas = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "schemas").rglob("*.json"))
+    assert schemas, "no schemas in the checkout"
+    missing = [s for s in schemas if f"flowengine/{s}" not in names]
+    assert missing == []
+
+
+def test_installed_wheel_loads_schemas_and_connectors(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+         str(wheel)],
+        check=True,
+    )
+    probe = (
+        "import json, flowengine\n"
+        "from flowengine import schema_dir, load_registry\n"
+        "reg = load_registry()\n"
+        "print(json.dumps({'dir': str(schema_dir()), 'file': flowengine.__file__,"
+        " 'caps': sorted(f'{c}.{n}' for c, n in reg.capabilities)}))\n"
+    )
+    # Run outside the checkout, with the wheel's copy first on the path, so only the
+    # installed files can answer.
+    env = {**os.environ, "PYTHONPATH": str(target), "FLOWENGINE_LOAD_PLUGINS": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+        check=True,
+    )
+    info = json.loads(result.stdout)
+    assert info["file"].startswith(str(target))
+    assert info["dir"] == str(target / "flowengine" / "schemas")
+    assert "functions.compare" in info["caps"]
+    assert len([c for c in info["caps"] if c.startswith("pingone_verify.")]) == 22
