@@ -1,0 +1,150 @@
+"""The `functions` connector: comparisons, switches and conditions that pick an outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl
+
+connector = Connector(
+    name="functions",
+    title="Functions",
+    description="Compare values, switch on a value, test a condition: each picks an outcome.",
+)
+
+_FALSE_WORDS = frozenset({"false", "no", "off", "0", ""})
+_TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+
+
+def _number(value: Any) -> float | None:
+    """The value as a number, or None when it is not one (booleans are not numbers here)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _equals(left: Any, right: Any) -> bool:
+    # Templates render to strings when mixed with text, so "3" must equal 3.
+    if left == right:
+        return True
+    ln, rn = _number(left), _number(right)
+    if ln is not None and rn is not None:
+        return ln == rn
+    return isinstance(left, str | int | float) and str(left) == str(right)
+
+
+def _ordered(left: Any, right: Any, op: str) -> bool:
+    ln, rn = _number(left), _number(right)
+    if ln is not None and rn is not None:
+        return ln > rn if op == "greater" else ln < rn
+    if isinstance(left, str) and isinstance(right, str):
+        return left > right if op == "greater" else left < right
+    raise ConnectorError(
+        f"cannot compare {left!r} {op} {right!r}: use two numbers or two strings",
+        code="INVALID_COMPARISON",
+    )
+
+
+def _contains(left: Any, right: Any) -> bool:
+    if isinstance(left, str):
+        return str(right) in left
+    if isinstance(left, dict):
+        return right in left
+    if isinstance(left, list):
+        return any(_equals(item, right) for item in left)
+    raise ConnectorError(
+        f"'contains' needs a string, list or object on the left, not {type(left).__name__}",
+        code="INVALID_COMPARISON",
+    )
+
+
+def is_empty(value: Any) -> bool:
+    """True for null, "", blank strings, and empty lists or objects."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | dict):
+        return not value
+    return False
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "equals": _equals,
+    "not equals": lambda a, b: not _equals(a, b),
+    "contains": _contains,
+    "greater": lambda a, b: _ordered(a, b, "greater"),
+    "less": lambda a, b: _ordered(a, b, "less"),
+    "empty": lambda a, _b: is_empty(a),
+}
+
+
+@connector.capability(title="Compare two values", outcomes=("true", "false"))
+def compare(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
+    """Compare `left` with `right` using `operator`; outcome "true" or "false"."""
+    result = _OPERATORS[inputs["operator"]](inputs.get("left"), inputs.get("right"))
+    return Outcome("true" if result else "false", {"result": result})
+
+
+@connector.capability(title="Switch on a value", outcomes=(), dynamic_outcomes="cases")
+def switch(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
+    """The outcome is the label that `cases` gives `value`, else the `default` label."""
+    value = inputs.get("value")
+    cases: dict[str, str] = inputs["cases"]
+    key = _case_key(value)
+    if key in cases:
+        return Outcome(cases[key], {"value": value, "matched": True})
+    default = inputs.get("default")
+    if default is None:
+        raise ConnectorError(
+            f"value {value!r} matches none of the cases {sorted(cases)} and there is no default",
+            code="NO_MATCHING_CASE",
+        )
+    return Outcome(default, {"value": value, "matched": False})
+
+
+def _case_key(value: Any) -> str:
+    """Case keys are YAML mapping keys, so strings: match 1 with "1" and true with "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@connector.capability(title="Test a condition", outcomes=("true", "false"))
+def condition(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
+    """Outcome "true" when `expression` (usually a `{{ }}` template already rendered) is truthy."""
+    result = truthy(inputs.get("expression"))
+    return Outcome("true" if result else "false", {"result": result})
+
+
+def truthy(value: Any) -> bool:
+    """How a condition reads a value: words like "false"/"no"/"0" and empty things are false."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _FALSE_WORDS:
+            return False
+        if word in _TRUE_WORDS:
+            return True
+        raise ConnectorError(
+            f"condition {value!r} is neither true nor false: write a template such as "
+            '"{{ vars.attempts > 3 }}" that renders to a boolean',
+            code="INVALID_CONDITION",
+        )
+    return bool(value)
+
+
+@hookimpl
+def register_connectors(register: Callable[[Connector], None]) -> None:
+    register(connector)

@@ -1,0 +1,113 @@
+"""Form fields for `ui.form`: normalising their declarations and validating a response."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+__all__ = ["COLLECTORS", "normalise_fields", "validate_response"]
+
+# The DaVinci client collector each field type maps onto (davinci-client-protocol.md §4.2).
+COLLECTORS = {
+    "text": "TEXT",
+    "email": "TEXT",
+    "date": "TEXT",
+    "number": "TEXT",
+    "password": "PASSWORD",
+    "select": "DROPDOWN",
+}
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+NUMBER_PATTERN = r"^-?\d+(\.\d+)?$"
+_TYPE_PATTERNS = {"email": EMAIL_PATTERN, "date": DATE_PATTERN, "number": NUMBER_PATTERN}
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _options(raw: list[Any]) -> list[dict[str, str]]:
+    return [o if isinstance(o, dict) else {"label": str(o), "value": str(o)} for o in raw]
+
+
+def normalise_field(raw: str | dict[str, Any]) -> dict[str, Any]:
+    """One field declaration in full form; a bare string is a required text field."""
+    spec = {"name": raw} if isinstance(raw, str) else dict(raw)
+    kind = spec.get("type", "text")
+    field: dict[str, Any] = {
+        "name": spec["name"],
+        "label": spec.get("label") or _label(spec["name"]),
+        "type": kind,
+        "required": spec.get("required", True),
+        "collector": COLLECTORS[kind],
+    }
+    pattern = spec.get("pattern") or _TYPE_PATTERNS.get(kind)
+    if pattern:
+        field["pattern"] = pattern
+    if spec.get("error_message"):
+        field["error_message"] = spec["error_message"]
+    if kind == "select":
+        field["options"] = _options(spec.get("options", []))
+    return field
+
+
+def normalise_fields(raw: list[Any]) -> list[dict[str, Any]]:
+    """Every field declaration in full form, in order."""
+    return [normalise_field(f) for f in raw]
+
+
+def _check(field: dict[str, Any], value: Any) -> str | None:
+    """The error message for one field's value, or None when it is valid."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return f"{field['label']} is required" if field["required"] else None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return f"{field['label']} must be a single value"
+    text = str(value)
+    pattern = field.get("pattern")
+    if pattern and not re.fullmatch(pattern, text):
+        return field.get("error_message") or _pattern_message(field)
+    if field["type"] == "date":
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return f"{field['label']} is not a real date (YYYY-MM-DD)"
+    if field["type"] == "select" and text not in {o["value"] for o in field["options"]}:
+        allowed = ", ".join(o["value"] for o in field["options"])
+        return f"{field['label']} must be one of: {allowed}"
+    return None
+
+
+def _pattern_message(field: dict[str, Any]) -> str:
+    messages = {
+        "email": "is not an email address",
+        "date": "must be a date written YYYY-MM-DD",
+        "number": "must be a number",
+    }
+    return f"{field['label']} {messages.get(field['type'], 'has the wrong format')}"
+
+
+def _coerce(field: dict[str, Any], value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if field["type"] == "number":
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return value if field["type"] == "password" else str(value).strip()
+
+
+def validate_response(
+    fields: list[dict[str, Any]], response: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The submitted values (typed) and the per-field errors (empty when valid)."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in fields:
+        raw = response.get(field["name"])
+        problem = _check(field, raw)
+        if problem:
+            errors[field["name"]] = problem
+        else:
+            values[field["name"]] = _coerce(field, raw)
+    return values, errors

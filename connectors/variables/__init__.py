@@ -1,0 +1,43 @@
+"""The `variables` connector: set and increment run variables.
+
+A capability cannot write run.vars itself; it returns them in the reserved output key
+`set_vars`, which the runtime merges into run.vars after the node finishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flowengine import CallContext, Connector, ConnectorError, hookimpl
+
+connector = Connector(
+    name="variables",
+    title="Variables",
+    description="Set and increment the run's variables (vars.<name> in templates).",
+)
+
+
+@connector.capability(title="Set variables", outcomes=("success",))
+def set(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Set each variable in `values` to its (rendered) value."""
+    return {"set_vars": dict(inputs["values"])}
+
+
+@connector.capability(title="Increment a variable", outcomes=("success",))
+def increment(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Add `by` (default 1) to the number variable `name`; a missing variable counts as 0."""
+    name = inputs["name"]
+    current = ctx.vars.get(name, 0)
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        raise ConnectorError(
+            f"variable {name!r} is {current!r}, not a number: set it to a number first",
+            code="NOT_A_NUMBER",
+        )
+    value = current + inputs.get("by", 1)
+    return {"value": value, "set_vars": {name: value}}
+
+
+@hookimpl
+def register_connectors(register: Callable[[Connector], None]) -> None:
+    register(connector)
