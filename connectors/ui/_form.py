@@ -34,7 +34,7 @@ def _options(raw: list[Any]) -> list[dict[str, str]]:
 
 def normalise_field(raw: str | dict[str, Any]) -> dict[str, Any]:
     """One field declaration in full form; a bare string is a required text field."""
-    spec = {"name": raw} if isinstance(raw, str) else dict(raw)
+    spec: dict[str, Any] = {"name": raw} if isinstance(raw, str) else dict(raw)
     kind = spec.get("type", "text")
     field: dict[str, Any] = {
         "name": spec["name"],

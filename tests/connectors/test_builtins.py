@@ -1,0 +1,293 @@
+"""The built-in connectors' capabilities, called directly (no engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connectors import functions, ui, variables
+from flowengine import (
+    CallContext,
+    ConnectorError,
+    Interaction,
+    Outcome,
+    VirtualClock,
+    load_registry,
+)
+
+
+def ctx(response: Any = None, vars: dict[str, Any] | None = None) -> CallContext:
+    return CallContext(
+        run_id="r1",
+        node_id="n1",
+        visit=1,
+        settings={},
+        connection=None,
+        clock=VirtualClock(),
+        response=response,
+        vars=vars or {},
+    )
+
+
+@pytest.fixture(scope="module")
+def registry():  # type: ignore[no-untyped-def]
+    return load_registry()
+
+
+def validated(registry: Any, qualname: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs checked against the capability's schema file, as the engine would."""
+    connector, name = qualname.split(".")
+    registry.capability(connector, name).input.validate(inputs)
+    return inputs
+
+
+@pytest.mark.parametrize(
+    ("left", "operator", "right", "expected"),
+    [
+        ("a", "equals", "a", True),
+        ("3", "equals", 3, True),
+        (3, "equals", 3.0, True),
+        ("a", "equals", "b", False),
+        ("a", "not equals", "b", True),
+        ("3", "not equals", 3, False),
+        ("hello world", "contains", "world", True),
+        (["x", "y"], "contains", "y", True),
+        ([1, 2], "contains", "2", True),
+        ({"k": 1}, "contains", "k", True),
+        ("abc", "contains", "z", False),
+        (10, "greater", 9, True),
+        ("10", "greater", "9", True),
+        (1, "less", 2, True),
+        ("b", "less", "a", False),
+        ("", "empty", None, True),
+        ("  ", "empty", None, True),
+        ([], "empty", None, True),
+        (None, "empty", None, True),
+        (0, "empty", None, False),
+        ("x", "empty", None, False),
+    ],
+)
+def test_compare(left: Any, operator: str, right: Any, expected: bool, registry: Any) -> None:
+    inputs = validated(
+        registry, "functions.compare", {"left": left, "operator": operator, "right": right}
+    )
+    result = functions.compare(inputs, ctx())
+    assert result == Outcome(str(expected).lower(), {"result": expected})
+
+
+def test_compare_refuses_mixed_ordering() -> None:
+    with pytest.raises(ConnectorError) as e:
+        functions.compare({"left": "abc", "operator": "greater", "right": 3}, ctx())
+    assert e.value.code == "INVALID_COMPARISON"
+
+
+def test_compare_schema_rejects_unknown_operator(registry: Any) -> None:
+    from flowengine import SchemaValidationError
+
+    with pytest.raises(SchemaValidationError) as e:
+        validated(registry, "functions.compare", {"left": 1, "operator": "like", "right": 2})
+    assert e.value.json_path == "$.operator"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("SUCCESS", "Success"), ("FAIL", "Fail"), ("PENDING", "No match"), (1, "one"), (True, "yes")],
+)
+def test_switch(value: Any, expected: str) -> None:
+    cases = {"SUCCESS": "Success", "FAIL": "Fail", "1": "one", "true": "yes"}
+    result = functions.switch({"value": value, "cases": cases, "default": "No match"}, ctx())
+    assert result.name == expected
+    assert result.output == {"value": value, "matched": expected != "No match"}
+
+
+def test_switch_without_default_fails_on_no_match() -> None:
+    with pytest.raises(ConnectorError, match="matches none of the cases"):
+        functions.switch({"value": "x", "cases": {"a": "A"}}, ctx())
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("False", False),
+        ("no", False),
+        ("1", True),
+        ("", False),
+        (0, False),
+        (2, True),
+        (None, False),
+        ([], False),
+        ([0], True),
+    ],
+)
+def test_condition(expression: Any, expected: bool) -> None:
+    result = functions.condition({"expression": expression}, ctx())
+    assert result == Outcome("true" if expected else "false", {"result": expected})
+
+
+def test_condition_refuses_unreadable_text() -> None:
+    with pytest.raises(ConnectorError, match="neither true nor false"):
+        functions.condition({"expression": "vars.x > 3"}, ctx())
+
+
+def test_variables_set_and_increment() -> None:
+    assert variables.set({"values": {"a": 1, "b": "x"}}, ctx()) == {"set_vars": {"a": 1, "b": "x"}}
+    assert variables.increment({"name": "n"}, ctx(vars={"n": 2})) == {
+        "value": 3,
+        "set_vars": {"n": 3},
+    }
+    assert variables.increment({"name": "m", "by": 5}, ctx()) == {"value": 5, "set_vars": {"m": 5}}
+    with pytest.raises(ConnectorError, match="not a number"):
+        variables.increment({"name": "s"}, ctx(vars={"s": "text"}))
+
+
+FORM = {
+    "title": "About you",
+    "fields": [
+        "given_name",
+        {"name": "email", "type": "email"},
+        {"name": "age", "type": "number", "required": False},
+        {"name": "birthdate", "type": "date"},
+        {
+            "name": "country",
+            "type": "select",
+            "options": ["FR", {"label": "Germany", "value": "DE"}],
+        },
+        {
+            "name": "secret",
+            "type": "password",
+            "pattern": ".{8,}",
+            "error_message": "8 characters at least",
+        },
+    ],
+    "buttons": {"cancel": "Cancel"},
+}
+GOOD = {
+    "given_name": "Ada",
+    "email": "ada@example.com",
+    "age": "36",
+    "birthdate": "1815-12-10",
+    "country": "DE",
+    "secret": "correct horse",
+}
+
+
+def test_form_asks_with_davinci_collectors(registry: Any) -> None:
+    interaction = ui.form(validated(registry, "ui.form", FORM), ctx())
+    assert isinstance(interaction, Interaction) and interaction.kind == "form"
+    fields = interaction.data["fields"]
+    assert [f["collector"] for f in fields] == [
+        "TEXT",
+        "TEXT",
+        "TEXT",
+        "TEXT",
+        "DROPDOWN",
+        "PASSWORD",
+    ]
+    assert fields[0] == {
+        "name": "given_name",
+        "label": "Given name",
+        "type": "text",
+        "required": True,
+        "collector": "TEXT",
+    }
+    assert fields[4]["options"] == [
+        {"label": "FR", "value": "FR"},
+        {"label": "Germany", "value": "DE"},
+    ]
+    assert interaction.data["buttons"] == [
+        {"outcome": "success", "label": "Continue", "type": "SUBMIT_BUTTON"},
+        {"outcome": "cancel", "label": "Cancel", "type": "FLOW_BUTTON"},
+    ]
+    assert interaction.poll_interval is None
+
+
+def test_form_valid_response_is_typed_output(registry: Any) -> None:
+    output = ui.form(FORM, ctx(response=GOOD))
+    assert output == {**GOOD, "age": 36}
+    registry.capability("ui", "form").output.validate(output)
+
+
+def test_form_optional_field_left_empty_is_null() -> None:
+    assert ui.form(FORM, ctx(response={**GOOD, "age": ""}))["age"] is None  # type: ignore[index]
+
+
+def test_form_invalid_response_asks_again_with_errors() -> None:
+    bad = {
+        **GOOD,
+        "given_name": " ",
+        "email": "ada",
+        "birthdate": "1815-02-30",
+        "country": "XX",
+        "secret": "short",
+    }
+    again = ui.form(FORM, ctx(response=bad))
+    assert isinstance(again, Interaction)
+    assert again.data["errors"] == {
+        "given_name": "Given name is required",
+        "email": "Email is not an email address",
+        "birthdate": "Birthdate is not a real date (YYYY-MM-DD)",
+        "country": "Country must be one of: FR, DE",
+        "secret": "8 characters at least",
+    }
+    assert "secret" not in again.data["values"]  # passwords are never echoed back
+    assert again.data["values"]["email"] == "ada"
+
+
+def test_form_button_reports_its_outcome_without_validation() -> None:
+    assert ui.form(FORM, ctx(response={"action": "cancel"})) == Outcome("cancel", {})
+    with pytest.raises(ConnectorError) as e:
+        ui.form(FORM, ctx(response={"action": "delete"}))
+    assert e.value.code == "UNKNOWN_ACTION"
+
+
+def test_qr_waits_poll_interval_then_continues(registry: Any) -> None:
+    inputs = validated(
+        registry, "ui.qr", {"url": "https://x.test/v/1", "title": "Scan", "poll_interval": 2}
+    )
+    shown = ui.qr(inputs, ctx())
+    assert shown == Interaction(
+        "qr",
+        {
+            "url": "https://x.test/v/1",
+            "title": "Scan",
+            "message": "",
+            "fallback_text": "https://x.test/v/1",
+        },
+        poll_interval=2.0,
+    )
+    assert ui.qr(inputs, ctx(response={})) == {"continued": True}
+    assert ui.qr({"url": "u"}, ctx()).poll_interval == 5.0  # type: ignore[union-attr]
+
+
+def test_qr_data_url_is_a_png() -> None:
+    import base64
+
+    url = ui.qr_data_url("https://x.test")
+    assert url.startswith("data:image/png;base64,")
+    assert base64.b64decode(url.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_message_success_error() -> None:
+    shown = ui.message({"title": "Hi", "message": "Done"}, ctx())
+    assert shown == Interaction("message", {"title": "Hi", "message": "Done"})
+    assert ui.message({}, ctx(response={})) == {"acknowledged": True}
+    assert ui.success({"result": {"ok": 1}}, ctx()) == {"result": {"ok": 1}}
+    with pytest.raises(ConnectorError) as e:
+        ui.error({"code": "DENIED", "message": "No entry"}, ctx())
+    assert (e.value.code, e.value.message, e.value.status_code) == ("DENIED", "No entry", 400)
+
+
+def test_builtins_declare_their_outcomes(registry: Any) -> None:
+    outcomes = {
+        q: registry.capability(*q).capability.outcomes
+        for q in registry.capabilities
+        if q[0] in {"functions", "ui", "variables"}
+    }
+    assert outcomes[("functions", "compare")] == ("true", "false")
+    assert registry.capability("functions", "switch").capability.dynamic_outcomes == "cases"
+    assert registry.capability("ui", "form").capability.interactive
+    assert outcomes[("ui", "error")] == ("error",)
