@@ -1,0 +1,191 @@
+"""Driving a run to its end without a browser: answers files, prompts and poll waits.
+
+An answers file (YAML or JSON) maps node ids to a response, or to a list of responses for
+successive visits. A response may be an action, `{do: <name>, ...args}`, that a plugin
+registered with `register_answer_actions`; its return value is the response sent.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from flowengine._connector import Interaction
+from flowengine.clock import Clock, SystemClock
+from flowengine.errors import RunError
+
+if TYPE_CHECKING:
+    from flowengine.plugins import Registry
+    from flowengine.spec import FlowSpec
+
+__all__ = ["MISSING", "AnswerEnv", "Answers", "drive"]
+
+
+class _Missing:
+    """The type of MISSING: no answer was given."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+Prompt = Callable[[str, Interaction], Any]
+"""(node id, interaction) -> a response, MISSING to stop, or an awaitable of either."""
+Wait = Callable[[float, Interaction], Awaitable[None]]
+"""(seconds, interaction) -> wait that long (on the engine's clock) before continuing."""
+
+
+class Answers:
+    """Responses to interactions, by node id; a list gives one per successive ask."""
+
+    def __init__(self, responses: Mapping[str, Any], source: str = "<answers>") -> None:
+        self.responses = dict(responses)
+        self.source = source
+        self._used: dict[str, int] = {}
+
+    @classmethod
+    def load(cls, path: str | Path) -> Answers:
+        """Read an answers file (YAML, of which JSON is a subset)."""
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise RunError(f"answers file {path} is not valid YAML/JSON: {e}") from e
+        if data is None:
+            data = {}
+        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+            raise RunError(
+                f"answers file {path} must map node ids to responses, "
+                "e.g. 'get_user: {email: a@b.c}'"
+            )
+        return cls(data, str(path))
+
+    def next_for(self, node_id: str, visit: int | None = None) -> Any:
+        """The next unused response for `node_id`, or MISSING.
+
+        Answers are consumed in order each time the node asks (a form shown again with
+        errors asks again within one visit), so `visit` is informative only.
+        """
+        if node_id not in self.responses:
+            return MISSING
+        value = self.responses[node_id]
+        if not isinstance(value, list):
+            return value
+        used = self._used.get(node_id, 0)
+        if used >= len(value):
+            return MISSING
+        self._used[node_id] = used + 1
+        return value[used]
+
+    def unknown_nodes(self, node_ids: set[str]) -> list[str]:
+        """Answered node ids that the flow does not have (a typo in the answers file)."""
+        return sorted(set(self.responses) - node_ids)
+
+
+@dataclass
+class AnswerEnv:
+    """What an answer action may use besides the interaction and its arguments."""
+
+    engine: Any
+    run: Any
+    flow: FlowSpec
+    node_id: str
+    registry: Registry | None
+    clock: Clock
+
+
+async def _maybe(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _is_action(response: Any) -> bool:
+    return isinstance(response, dict) and isinstance(response.get("do"), str)
+
+
+async def _run_action(response: dict[str, Any], interaction: Interaction, env: AnswerEnv) -> Any:
+    name = response["do"]
+    actions = env.registry.answer_actions if env.registry else {}
+    if name not in actions:
+        known = ", ".join(sorted(actions)) or "none"
+        raise RunError(
+            f"answer for node {env.node_id!r} uses unknown action {name!r} (registered: {known})",
+            run_id=getattr(env.run, "id", None),
+        )
+    args = {k: v for k, v in response.items() if k != "do"}
+    return await _maybe(actions[name](interaction, args, env))
+
+
+def _engine_clock(engine: Any) -> Clock:
+    clock = getattr(engine, "clock", None)
+    return clock if isinstance(clock, Clock) else SystemClock()
+
+
+async def drive(
+    engine: Any,
+    run: Any,
+    flow: FlowSpec,
+    *,
+    answers: Answers | None = None,
+    prompt: Prompt | None = None,
+    registry: Registry | None = None,
+    on_interaction: Callable[[Any, Interaction], Any] | None = None,
+    wait: Wait | None = None,
+    max_polls: int = 1000,
+) -> Any:
+    """Answer a waiting run's interactions until it completes, fails, or nothing can answer.
+
+    Order of preference: the answers file, then `prompt`; a screen with a poll interval
+    (QR code) is continued with `{}` after waiting that long on the engine's clock; a
+    message is acknowledged. A form nobody answers leaves the run waiting.
+    """
+    clock = _engine_clock(engine)
+    polls = 0
+    while run.status == "waiting":
+        node_id = run.waiting["node"]
+        interaction = Interaction.from_dict(run.waiting["interaction"])
+        if on_interaction is not None:
+            await _maybe(on_interaction(run, interaction))
+        response = answers.next_for(node_id, _visits(run, node_id)) if answers else MISSING
+        if response is MISSING and prompt is not None and interaction.poll_interval is None:
+            response = await _maybe(prompt(node_id, interaction))
+        if response is MISSING:
+            response = await _unanswered(interaction, clock, wait)
+            if response is MISSING:
+                return run
+            polls += 1
+            if polls > max_polls:
+                raise RunError(
+                    f"run {run.id} still waits at node {node_id!r} after {max_polls} polls",
+                    run_id=run.id,
+                )
+        if _is_action(response):
+            env = AnswerEnv(engine, run, flow, node_id, registry, clock)
+            response = await _run_action(response, interaction, env)
+        run = await engine.resume(run, response, flow=flow)
+    return run
+
+
+async def _unanswered(interaction: Interaction, clock: Clock, wait: Wait | None) -> Any:
+    """The response for an interaction nobody answered, or MISSING to stop here."""
+    if interaction.poll_interval is not None:
+        if wait is not None:
+            await wait(interaction.poll_interval, interaction)
+        else:
+            await clock.sleep(interaction.poll_interval)
+        return {}
+    if interaction.kind == "message":
+        return {}
+    return MISSING
+
+
+def _visits(run: Any, node_id: str) -> int:
+    return int((run.nodes.get(node_id) or {}).get("visits", 1))
