@@ -140,12 +140,14 @@ async def drive(
     on_interaction: Callable[[Any, Interaction], Any] | None = None,
     wait: Wait | None = None,
     max_polls: int = 1000,
+    resume_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """Answer a waiting run's interactions until it completes, fails, or nothing can answer.
 
     Order of preference: the answers file, then `prompt`; a screen with a poll interval
     (QR code) is continued with `{}` after waiting that long on the engine's clock; a
     message is acknowledged. A form nobody answers leaves the run waiting.
+    `resume_options` go to every `engine.resume()` (e.g. allow_changed_flow=True).
     """
     clock = _engine_clock(engine)
     polls = 0
@@ -170,7 +172,7 @@ async def drive(
         if _is_action(response):
             env = AnswerEnv(engine, run, flow, node_id, registry, clock)
             response = await _run_action(response, interaction, env)
-        run = await engine.resume(run, response, flow=flow)
+        run = await engine.resume(run, response, flow=flow, **(resume_options or {}))
     return run
 
 

@@ -1,0 +1,135 @@
+"""What `flowengine run` shows in a terminal: node lines, screens, prompts, poll waits."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from flowengine._connector import Interaction
+from flowengine.clock import Clock
+from flowengine.headless import MISSING
+
+__all__ = ["Terminal"]
+
+
+def _qr_text(url: str, *, tty: bool) -> str:
+    """The QR code of `url` drawn with text: half-block characters on a terminal."""
+    import qrcode
+
+    code = qrcode.QRCode(border=1)
+    code.add_data(url)
+    out = io.StringIO()
+    # print_ascii draws two modules per character cell, so the code stays square and small.
+    code.print_ascii(out=out, invert=tty)
+    return out.getvalue()
+
+
+class Terminal:
+    """Echoes a run's progress and asks its questions; quiet (for --json) prints nothing."""
+
+    def __init__(self, *, quiet: bool = False, interactive: bool = False) -> None:
+        self.quiet = quiet
+        self.interactive = interactive
+        self.tty = sys.stdout.isatty()
+
+    def echo(self, text: str = "", **style: Any) -> None:
+        if not self.quiet:
+            click.secho(text, **style)
+
+    # Trace events --------------------------------------------------------------------
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """A trace sink: one line per node that finished."""
+        outcome = event.get("outcome")
+        if not outcome:
+            return
+        indent = "    " if event.get("parent") else "  "
+        colour = "red" if outcome == "error" else "green"
+        ms = event.get("duration_ms")
+        took = f"{ms:.1f} ms" if isinstance(ms, int | float) else ""
+        visit = f" (visit {event['visit']})" if (event.get("visit") or 1) > 1 else ""
+        node = click.style(str(event.get("node")), bold=True)
+        self.echo(f"{indent}{node}{visit} -> {click.style(outcome, fg=colour)}  {took}")
+
+    # Interactions --------------------------------------------------------------------
+
+    def show(self, run: Any, interaction: Interaction) -> None:
+        """Draw the screen a waiting run shows."""
+        data = interaction.data
+        self.echo()
+        if data.get("title"):
+            self.echo(f"  == {data['title']} ==", bold=True)
+        for text in (data.get("description"), data.get("message")):
+            if text:
+                self.echo(f"  {text}")
+        if interaction.kind == "qr":
+            self.echo(_qr_text(str(data.get("url", "")), tty=self.tty))
+            self.echo(f"  {data.get('fallback_text') or data.get('url')}")
+        for name, problem in (data.get("errors") or {}).items():
+            self.echo(f"  ! {name}: {problem}", fg="yellow")
+
+    def prompt(self, node_id: str, interaction: Interaction) -> Any:
+        """Ask for a form's fields at the terminal; MISSING when not interactive."""
+        if not self.interactive or interaction.kind != "form":
+            return MISSING
+        data = interaction.data
+        extra = [b for b in data.get("buttons", []) if b.get("type") != "SUBMIT_BUTTON"]
+        if extra:
+            choices = ["success", *(b["outcome"] for b in extra)]
+            action = click.prompt("  action", type=click.Choice(choices), default="success")
+            if action != "success":
+                return {"action": action}
+        values = data.get("values") or {}
+        return {f["name"]: self._ask(f, values.get(f["name"])) for f in data.get("fields", [])}
+
+    def _ask(self, field: dict[str, Any], default: Any) -> Any:
+        label = f"  {field['label']}"
+        options = [o["value"] for o in field.get("options", [])]
+        kind = click.Choice(options) if options else None
+        hide = field.get("type") == "password"
+        optional = not field.get("required", True)
+        fallback = default if default is not None else ("" if optional else None)
+        return click.prompt(
+            label, default=fallback, type=kind, hide_input=hide, show_default=not hide
+        )
+
+    # Poll waits ----------------------------------------------------------------------
+
+    def waiter(self, clock: Clock) -> Callable[[float, Interaction], Any]:
+        """A wait that shows progress on a terminal and one plain line elsewhere."""
+
+        async def wait(seconds: float, interaction: Interaction) -> None:
+            if self.quiet or not self.tty:
+                self.echo(f"  waiting {seconds:g} s before continuing ...")
+                await clock.sleep(seconds)
+                return
+            steps = max(1, int(seconds * 10))
+            with click.progressbar(length=steps, label="  waiting", width=30) as bar:
+                for _ in range(steps):
+                    await clock.sleep(seconds / steps)
+                    bar.update(1)
+
+        return wait
+
+    # The end -------------------------------------------------------------------------
+
+    def summary(self, run: Any) -> None:
+        """The run's status and its result or error."""
+        colour = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(run.status)
+        self.echo()
+        self.echo(f"run {run.id} {run.status}", fg=colour, bold=True)
+        if run.status == "completed":
+            self.echo(json.dumps(run.result, indent=2, ensure_ascii=False, default=str))
+        elif run.status == "failed":
+            self.echo(json.dumps(run.error, indent=2, ensure_ascii=False, default=str))
+        elif run.status == "waiting":
+            node = (run.waiting or {}).get("node")
+            self.echo(
+                f"waiting at node {node!r}: answer with "
+                f"`flowengine runs resume {run.id} --answers FILE`"
+            )
