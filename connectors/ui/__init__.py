@@ -29,7 +29,7 @@ def _buttons(inputs: dict[str, Any]) -> list[dict[str, str]]:
     """One SUBMIT_BUTTON (outcome success) and a FLOW_BUTTON per declared other outcome."""
     submit = {"outcome": "success", "label": inputs.get("submit_label", "Continue")}
     buttons = [{**submit, "type": "SUBMIT_BUTTON"}]
-    for outcome, label in (inputs.get("buttons") or {}).items():
+    for label, outcome in (inputs.get("buttons") or {}).items():
         buttons.append({"outcome": outcome, "label": label, "type": "FLOW_BUTTON"})
     return buttons
 
@@ -76,7 +76,7 @@ def form(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] | Outcome |
 def _button_outcome(
     inputs: dict[str, Any], action: str, response: dict[str, Any], ctx: CallContext
 ) -> Outcome:
-    declared = inputs.get("buttons") or {}
+    declared = list((inputs.get("buttons") or {}).values())
     if action not in declared:
         raise ConnectorError(
             f"form {ctx.node_id!r} has no button {action!r}; its buttons are "

@@ -163,7 +163,7 @@ FORM = {
             "error_message": "8 characters at least",
         },
     ],
-    "buttons": {"cancel": "Cancel"},
+    "buttons": {"Cancel": "cancel"},
 }
 GOOD = {
     "given_name": "Ada",
