@@ -1,0 +1,90 @@
+"""A run: the state of one execution of a flow, JSON-serialisable.
+
+The run points at its flow by file and digest; it never holds the flow itself, nor any
+connection setting. `to_dict()` is what the run store keeps: node outputs, errors and the
+result pass through secret redaction on the way out (the trace is redacted already).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowengine.trace import redact
+
+__all__ = ["EXIT_CODES", "Run", "new_run_id"]
+
+EXIT_CODES = {"completed": 0, "failed": 1, "waiting": 3, "running": 2}
+"""Process exit code per run status (the CLI's contract)."""
+
+_FIELDS = (
+    "id",
+    "flow_id",
+    "flow_file",
+    "flow_digest",
+    "status",
+    "inputs",
+    "vars",
+    "nodes",
+    "path",
+    "waiting",
+    "result",
+    "error",
+    "trace",
+    "created_at",
+    "updated_at",
+    "started_at",
+)
+
+
+def new_run_id() -> str:
+    """A fresh, unique run id."""
+    return uuid.uuid4().hex
+
+
+@dataclass(eq=False)
+class Run:
+    """One execution's state: status, node results, variables, pending interaction."""
+
+    id: str
+    flow_id: str
+    flow_file: str
+    flow_digest: str
+    status: str = "running"
+    inputs: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """node id -> {"output", "error", "outcome", "visits"} for every node that finished."""
+    path: list[str] = field(default_factory=list)
+    """Node ids in the order they finished (parallel branches included)."""
+    waiting: dict[str, Any] | None = None
+    """{"node", "interaction", "since", "visit"} while the run waits for a response."""
+    result: Any = None
+    error: dict[str, Any] | None = None
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    started_at: float = 0.0
+    secrets: set[str] = field(default_factory=set, repr=False)
+    """Secret values seen by this run (in memory only, never stored): for redaction."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} {self.flow_id} {self.status} at {self.path[-1:] or '-'}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as JSON data, with every secret value replaced by "[REDACTED]"."""
+        data = {name: getattr(self, name) for name in _FIELDS}
+        if self.secrets:
+            for name in ("inputs", "vars", "nodes", "waiting", "result", "error"):
+                data[name] = redact(data[name], self.secrets)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        """A run from `to_dict()` data (e.g. read back from a store)."""
+        return cls(**{name: data[name] for name in _FIELDS if name in data})

@@ -1,0 +1,137 @@
+"""Run stores: where runs are kept between a pause and a resume, and after they end.
+
+`MemoryStore` lives in the process (tests, one-shot runs); `SQLiteStore` is a file that
+several processes can share, one row per run with the run's JSON. `open_store(url)` picks
+one from a URL: "memory:" or "sqlite:///relative/path.db" / "sqlite:////absolute/path.db".
+Stored runs are `Run.to_dict()`: secrets are redacted on the way in, settings never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Protocol
+
+from flowengine._run import Run
+from flowengine.errors import RunError
+
+__all__ = ["DEFAULT_STORE_URL", "MemoryStore", "RunStore", "SQLiteStore", "open_store"]
+
+DEFAULT_STORE_URL = "sqlite:///.flowengine/runs.db"
+
+
+class RunStore(Protocol):
+    """What the engine needs from a store of runs."""
+
+    def save(self, run: Run) -> None:
+        """Insert or replace the run."""
+
+    def load(self, run_id: str) -> Run:
+        """The run with this id; RunError if there is none."""
+
+    def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
+        """The most recently updated runs, newest first, optionally of one status."""
+
+
+def _unknown(run_id: str, where: str) -> RunError:
+    return RunError(f"No run {run_id!r} in {where}", run_id=run_id)
+
+
+class MemoryStore:
+    """Runs kept as JSON text in this process (so a loaded run never aliases a live one)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[str, float, str]] = {}
+
+    def save(self, run: Run) -> None:
+        self._rows[run.id] = (run.status, run.updated_at, json.dumps(run.to_dict(), default=str))
+
+    def load(self, run_id: str) -> Run:
+        try:
+            body = self._rows[run_id][2]
+        except KeyError:
+            raise _unknown(run_id, "the memory store") from None
+        return Run.from_dict(json.loads(body))
+
+    def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
+        rows = [
+            (updated, body)
+            for st, updated, body in self._rows.values()
+            if status is None or st == status
+        ]
+        rows.sort(key=lambda r: r[0], reverse=True)
+        return [Run.from_dict(json.loads(body)) for _, body in rows[:limit]]
+
+    def __repr__(self) -> str:
+        return f"MemoryStore({len(self._rows)} runs)"
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    flow_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_status_updated ON runs (status, updated_at);
+"""
+
+
+class SQLiteStore:
+    """Runs in one SQLite file; each call opens its own connection, so processes can share it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as conn, conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        # timeout: wait for another process's write instead of failing with "locked".
+        return sqlite3.connect(self.path, timeout=30)
+
+    def save(self, run: Run) -> None:
+        body = json.dumps(run.to_dict(), default=str)
+        with closing(self._connect()) as conn, conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO runs (id, flow_id, status, updated_at, body)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (run.id, run.flow_id, run.status, run.updated_at, body),
+            )
+
+    def load(self, run_id: str) -> Run:
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise _unknown(run_id, str(self.path))
+        return Run.from_dict(json.loads(row[0]))
+
+    def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
+        query = "SELECT body FROM runs"
+        args: tuple[object, ...] = ()
+        if status is not None:
+            query += " WHERE status = ?"
+            args = (status,)
+        query += " ORDER BY updated_at DESC LIMIT ?"
+        with closing(self._connect()) as conn:
+            rows = conn.execute(query, (*args, limit)).fetchall()
+        return [Run.from_dict(json.loads(r[0])) for r in rows]
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+
+def open_store(url: str) -> RunStore:
+    """The store a URL names: "memory:" or "sqlite:///path/to.db"."""
+    if url in ("memory:", "memory://"):
+        return MemoryStore()
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if not path:
+            raise RunError(f"Store URL {url!r} has no file path; write sqlite:///path/to/runs.db")
+        return SQLiteStore(path)
+    raise RunError(f"Unknown run store URL {url!r}; use 'memory:' or 'sqlite:///path/to/runs.db'")
