@@ -1,0 +1,103 @@
+"""Finding `nodes.<id>` references inside the `{{ ... }}` templates of node inputs.
+
+Template expressions are Python expressions (simpleeval evaluates them), so they are read
+with `ast`: `nodes.x.output`, `nodes['x'].error` and `nodes.x` inside the first argument of
+`default(...)` (which may be missing on purpose, hence `guarded`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flowengine._yaml import Path
+
+__all__ = ["Reference", "find_references"]
+
+_TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One `nodes.<id>` read (or an unreadable expression) at `path` in the flow file."""
+
+    path: Path
+    expression: str
+    node: str = ""
+    field: str | None = None
+    """"output", "error", "outcome", "visits" (or None when the node itself is read)."""
+    guarded: bool = False
+    syntax_error: str | None = None
+
+
+def find_references(value: Any, path: Path) -> Iterator[Reference]:
+    """Every node reference in the templates inside `value` (walked recursively)."""
+    if isinstance(value, str):
+        if "{{" in value:
+            for match in _TEMPLATE.finditer(value):
+                yield from _in_expression(match.group(1).strip(), path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from find_references(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from find_references(item, (*path, i))
+
+
+def _in_expression(expression: str, path: Path) -> Iterator[Reference]:
+    found = _parse(expression)
+    if isinstance(found, str):
+        yield Reference(path, expression, syntax_error=found)
+        return
+    for node, field, guarded in found:
+        yield Reference(path, expression, node, field, guarded)
+
+
+@lru_cache(maxsize=4096)
+def _parse(expression: str) -> tuple[tuple[str, str | None, bool], ...] | str:
+    """(node, field, guarded) for each reference, or the syntax error's message."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as e:
+        return f"not a valid expression ({e.msg})"
+    refs: list[tuple[str, str | None, bool]] = []
+    _visit(tree.body, None, False, refs)
+    return tuple(refs)
+
+
+def _key(node: ast.AST) -> str | None:
+    """The name read by `x.name` or `x['name']`."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        index = node.slice
+        if isinstance(index, ast.Constant) and isinstance(index.value, str):
+            return index.value
+    return None
+
+
+def _visit(
+    node: ast.AST, parent: ast.AST | None, guarded: bool, out: list[tuple[str, str | None, bool]]
+) -> None:
+    if isinstance(node, ast.Attribute | ast.Subscript):
+        base = node.value
+        if isinstance(base, ast.Name) and base.id == "nodes":
+            target = _key(node)
+            if target is not None:
+                field = _key(parent) if parent is not None and _base(parent) is node else None
+                out.append((target, field, guarded))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "default":
+        # default(value, fallback): the value may be missing on purpose; the fallback may not.
+        for i, arg in enumerate(node.args):
+            _visit(arg, node, guarded or i == 0, out)
+        return
+    for child in ast.iter_child_nodes(node):
+        _visit(child, node, guarded, out)
+
+
+def _base(node: ast.AST) -> ast.AST | None:
+    return node.value if isinstance(node, ast.Attribute | ast.Subscript) else None

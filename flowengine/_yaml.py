@@ -1,0 +1,287 @@
+"""YAML reading that keeps where every key and value was written.
+
+PyYAML's constructor forgets positions and silently keeps the last of two equal keys,
+so flow files are composed into nodes (libyaml when present) and turned into plain
+JSON-like values here, recording 1-based line/column marks and reporting duplicate keys.
+
+Two deliberate departures from YAML 1.1, so that flow files mean what they look like:
+mapping keys are always strings (`on:` is a key, not `True`; `true:` is the outcome
+"true"), and only `true` / `false` are booleans and dates stay strings (as in YAML 1.2's
+core schema and JSON).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from flowengine.spec import Location
+
+__all__ = ["Diagnostic", "Path", "YamlDocument", "load_yaml"]
+
+Path = tuple[str | int, ...]
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a flow file."""
+
+    location: Location
+    code: str
+    message: str
+    severity: str = "error"
+    node_id: str | None = None
+    json_path: str | None = None
+
+    def __str__(self) -> str:
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{self.location}: {self.code} {label}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "col": self.location.col,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "node_id": self.node_id,
+            "json_path": self.json_path,
+        }
+
+
+def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
+    # Copy PyYAML's implicit resolvers without the YAML 1.1 booleans (yes/no/on/off) and
+    # timestamps, then add the YAML 1.2 booleans back.
+    table: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+        kept = [
+            (tag, rx)
+            for tag, rx in entries
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+        ]
+        if kept:
+            table[first] = kept
+    bool_rx = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+    for first in "tTfF":
+        table.setdefault(first, []).insert(0, ("tag:yaml.org,2002:bool", bool_rx))
+    return table
+
+
+class _Resolver(yaml.resolver.Resolver):
+    yaml_implicit_resolvers = _resolvers()
+
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _Loader(CParser, yaml.constructor.SafeConstructor, _Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+else:  # pragma: no cover - libyaml is present in every supported wheel
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        yaml.composer.Composer,
+        yaml.constructor.SafeConstructor,
+        _Resolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+
+@dataclass
+class YamlDocument:
+    """A YAML document as plain values, with the marks of its keys and values."""
+
+    file: str
+    data: Any = None
+    keys: dict[Path, Location] = field(default_factory=dict)
+    """Where each key (or list item) was written: ("nodes", "a", "use") -> Location."""
+    values: dict[Path, Location] = field(default_factory=dict)
+    """Where each value starts."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def key_at(self, path: Path) -> Location:
+        """The location of the key at `path`, or of its nearest written ancestor."""
+        return _nearest(self.keys, path, self.file)
+
+    def value_at(self, path: Path) -> Location:
+        """The location of the value at `path`, or of its nearest written ancestor."""
+        return _nearest(self.values, path, self.file)
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        path: Path,
+        *,
+        at_value: bool = False,
+        warning: bool = False,
+        node_id: str | None = None,
+        json_path: str | None = None,
+    ) -> None:
+        """Add a diagnostic placed at the key (or value) written at `path`."""
+        where = self.value_at(path) if at_value else self.key_at(path)
+        severity = "warning" if warning else "error"
+        self.diagnostics.append(Diagnostic(where, code, message, severity, node_id, json_path))
+
+
+def _nearest(marks: dict[Path, Location], path: Path, file: str) -> Location:
+    while path:
+        if path in marks:
+            return marks[path]
+        path = path[:-1]
+    return marks.get((), Location(file))
+
+
+def load_yaml(text: str, file: str) -> YamlDocument:
+    """Parse one YAML document; syntax errors and duplicate keys become diagnostics."""
+    doc = YamlDocument(file)
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        doc.diagnostics.append(_syntax_error(e, file))
+        return doc
+    except yaml.YAMLError as e:
+        doc.diagnostics.append(Diagnostic(Location(file), "FE001", f"YAML syntax error: {e}"))
+        return doc
+    finally:
+        loader.dispose()
+    if root is None:
+        doc.data = None
+        return doc
+    doc.values[()] = _loc(root.start_mark, file)
+    doc.data = _Builder(doc, loader).build(root, ())
+    return doc
+
+
+def _loc(mark: Any, file: str) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _syntax_error(e: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    mark = e.problem_mark or e.context_mark
+    where = _loc(mark, file) if mark is not None else Location(file)
+    problem = e.problem or "invalid YAML"
+    context = f" ({e.context})" if e.context else ""
+    return Diagnostic(where, "FE001", f"YAML syntax error: {problem}{context}")
+
+
+class _Builder:
+    """Turns composed YAML nodes into dicts, lists and scalars, recording marks."""
+
+    def __init__(self, doc: YamlDocument, constructor: yaml.constructor.SafeConstructor) -> None:
+        self.doc = doc
+        self.constructor = constructor
+        self.active: set[int] = set()
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if id(node) in self.active:  # an alias that contains itself
+            self.error(node, "FE001", "YAML syntax error: recursive alias")
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return self.sequence(node, path)
+            assert isinstance(node, yaml.MappingNode)
+            return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def error(self, node: yaml.Node, code: str, message: str) -> None:
+        self.doc.diagnostics.append(Diagnostic(_loc(node.start_mark, self.doc.file), code, message))
+
+    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        if node.tag == _STR:
+            return node.value
+        if node.tag not in _SCALAR_TAGS:
+            self.error(
+                node, "FE003", f"unsupported YAML tag {node.tag!r}: flow files hold JSON values"
+            )
+            return node.value
+        return self.constructor.construct_object(node)
+
+    def sequence(self, node: yaml.SequenceNode, path: Path) -> list[Any]:
+        items = []
+        for i, child in enumerate(node.value):
+            here = (*path, i)
+            loc = _loc(child.start_mark, self.doc.file)
+            self.doc.keys[here] = loc
+            self.doc.values[here] = loc
+            items.append(self.build(child, here))
+        return items
+
+    def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        seen: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.update(self.merge(value_node, path))
+                continue
+            key = self.key(key_node)
+            here = (*path, key)
+            if key in seen:
+                first = seen[key].start_mark
+                self.error(
+                    key_node,
+                    "FE002",
+                    f"duplicate key {key!r} (first written at line {first.line + 1}); "
+                    "remove one of them",
+                )
+            seen[key] = key_node
+            self.doc.keys[here] = _loc(key_node.start_mark, self.doc.file)
+            self.doc.values[here] = _loc(value_node.start_mark, self.doc.file)
+            result[key] = self.build(value_node, here)
+        for key, value in merged.items():
+            result.setdefault(key, value)
+        return result
+
+    def key(self, node: yaml.Node) -> str:
+        # Keys are strings, whatever they look like: `on`, `true` and `404` included.
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        self.error(node, "FE001", "YAML syntax error: a mapping key must be a plain value")
+        return f"<complex key at line {node.start_mark.line + 1}>"
+
+    def merge(self, node: yaml.Node, path: Path) -> dict[str, Any]:
+        # `<<: *anchor` (or a list of anchors): earlier anchors win, explicit keys win over all.
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):
+            if not isinstance(source, yaml.MappingNode):
+                self.error(source, "FE001", "YAML syntax error: `<<` merges mappings only")
+                continue
+            merged.update(self.build(source, path))
+        return merged

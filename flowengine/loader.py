@@ -1,0 +1,304 @@
+"""Reading flow files: YAML -> schema check -> FlowSpec with its graph -> static checks.
+
+`check_flow()` returns every problem at once, each a Diagnostic with a stable code
+(docs/flows.md lists them); `load_flow()` returns the FlowSpec or raises
+FlowDefinitionError carrying them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import networkx as nx
+
+from flowengine import checks
+from flowengine._schema import CompiledSchema, load_schema
+from flowengine._yaml import Diagnostic, YamlDocument, load_yaml
+from flowengine.checks import did_you_mean, extra_keys
+from flowengine.errors import FlowDefinitionError
+from flowengine.plugins import Registry, load_registry
+from flowengine.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
+
+__all__ = ["Diagnostic", "check_flow", "did_you_mean", "load_flow", "parse_duration"]
+
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([dhms])")
+_UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def load_flow(
+    path: str | Path, registry: Registry | None = None, *, text: str | None = None
+) -> FlowSpec:
+    """The checked FlowSpec of a flow file; raises FlowDefinitionError on any error."""
+    spec, diagnostics = check_flow(path, registry, text=text)
+    if spec is None:
+        raise FlowDefinitionError(str(path), diagnostics)
+    return spec
+
+
+def check_flow(
+    path: str | Path, registry: Registry | None = None, *, text: str | None = None
+) -> tuple[FlowSpec | None, list[Diagnostic]]:
+    """Every problem in a flow file, sorted by place; the FlowSpec only if none is an error."""
+    file = str(path)
+    if text is None:
+        try:
+            raw = Path(path).read_bytes()
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            return None, [Diagnostic(Location(file), "FE000", f"cannot read the flow file: {e}")]
+    else:
+        raw = text.encode("utf-8")
+    doc = load_yaml(text, file)
+    if any(d.code == "FE001" for d in doc.diagnostics):
+        return None, doc.diagnostics
+    if not isinstance(doc.data, dict):
+        doc.report("FE010", "a flow file must be a mapping with `flow:` and `nodes:`", ())
+        return None, doc.diagnostics
+    _check_schema(doc)
+    registry = load_registry() if registry is None else registry
+    spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest())
+    checks.run_all(spec, doc, registry)
+    diagnostics = sorted(set(doc.diagnostics), key=_order)
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    return spec, diagnostics
+
+
+def _order(d: Diagnostic) -> tuple[int, int, str, str]:
+    return (d.location.line, d.location.col, d.code, d.message)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a duration string such as "90s", "30m", "1h30m"."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(str(value)))
+
+
+# -- the JSON Schema of the format -------------------------------------------------------
+
+
+@cache
+def _flow_schema() -> CompiledSchema:
+    return CompiledSchema(load_schema("flow.schema.json"), name="flow file")
+
+
+def _check_schema(doc: YamlDocument) -> None:
+    schema = _flow_schema()
+    if schema.is_valid(doc.data):
+        return
+    for error in schema.errors(doc.data):
+        for leaf in _leaves(error):
+            _report_schema_error(doc, leaf)
+
+
+def _leaves(error: jsonschema.ValidationError) -> Iterable[jsonschema.ValidationError]:
+    # `oneOf` (the timeout) wraps the useful errors; report the best one inside.
+    if error.context:
+        yield jsonschema.exceptions.best_match(error.context)
+    else:
+        yield error
+
+
+def _report_schema_error(doc: YamlDocument, error: jsonschema.ValidationError) -> None:
+    path = tuple(error.absolute_path)
+    node_id = str(path[1]) if len(path) > 1 and path[0] == "nodes" else None
+    extra = extra_keys(error)
+    if extra:
+        allowed = error.schema.get("properties", {})
+        for key in extra:
+            doc.report(
+                "FE010",
+                f"unknown key {key!r} at {_json_path(path)}{did_you_mean(key, allowed)}",
+                (*path, key),
+                node_id=node_id,
+                json_path=_json_path((*path, key)),
+            )
+        return
+    if error.validator == "propertyNames":
+        key = str(error.instance)
+        doc.report(
+            "FE010",
+            f"invalid name {key!r} at {_json_path(path)}: {error.message}",
+            (*path, key),
+            node_id=node_id,
+            json_path=_json_path((*path, key)),
+        )
+        return
+    doc.report(
+        "FE010",
+        f"{error.message} at {_json_path(path)}",
+        path,
+        at_value=error.validator != "required",
+        node_id=node_id,
+        json_path=_json_path(path),
+    )
+
+
+def _json_path(path: Iterable[str | int]) -> str:
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}"
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+# -- building the FlowSpec ---------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
+    data: dict[str, Any] = doc.data
+    nodes: dict[str, NodeSpec] = {}
+    all_nodes: dict[str, NodeSpec] = {}
+    for node_id, raw in _dict(data.get("nodes")).items():
+        node = _node(doc, node_id, _dict(raw), None)
+        nodes[node_id] = node
+        _add_node(doc, all_nodes, node)
+        for branch in node.branches.values():
+            _add_node(doc, all_nodes, branch)
+    connections = _connections(doc, data)
+    _implicit_connections(doc, connections, all_nodes, registry)
+    start = data.get("start")
+    return FlowSpec(
+        id=str(data.get("flow", "")),
+        title=str(data.get("title", "")),
+        file=doc.file,
+        digest=digest,
+        inputs_schema=_dict(data.get("inputs")),
+        variables=_dict(data.get("variables")),
+        connections=connections,
+        settings=_settings(_dict(data.get("settings"))),
+        start=start if isinstance(start, str) else "",
+        nodes=nodes,
+        all_nodes=all_nodes,
+        locations=doc.keys,
+        graph=_graph(all_nodes),
+    )
+
+
+def _add_node(doc: YamlDocument, all_nodes: dict[str, NodeSpec], node: NodeSpec) -> None:
+    if node.id in all_nodes:
+        first = all_nodes[node.id]
+        doc.report(
+            "FE033",
+            f"branch id {node.id!r} is already the id of a node (line {first.location.line}); "
+            "node and branch ids share one namespace (nodes.<id>): rename one",
+            _node_path(node),
+            node_id=node.id,
+        )
+        return
+    all_nodes[node.id] = node
+
+
+def _node_path(node: NodeSpec) -> tuple[str, ...]:
+    if node.parent is None:
+        return ("nodes", node.id)
+    return ("nodes", node.parent, "parallel", node.id)
+
+
+def _node(doc: YamlDocument, node_id: str, raw: dict[str, Any], parent: str | None) -> NodeSpec:
+    path = ("nodes", node_id) if parent is None else ("nodes", parent, "parallel", node_id)
+    branches: dict[str, NodeSpec] = {}
+    use: str | None = str(raw.get("use", ""))
+    if parent is None and "parallel" in raw:
+        use = None
+        for branch_id, branch in _dict(raw["parallel"]).items():
+            branches[branch_id] = _node(doc, branch_id, _dict(branch), node_id)
+    return NodeSpec(
+        id=node_id,
+        use=use,
+        inputs=_dict(raw.get("with")),
+        routes=_routes(doc, path, raw) if parent is None else {},
+        location=doc.key_at(path),
+        title=str(raw.get("title", "")),
+        branches=branches,
+        parent=parent,
+    )
+
+
+def _routes(doc: YamlDocument, path: tuple[str, ...], raw: dict[str, Any]) -> dict[str, str]:
+    routes = {k: v for k, v in _dict(raw.get("on")).items() if isinstance(v, str)}
+    target = raw.get("next")
+    if isinstance(target, str):
+        if "success" in routes:
+            doc.report(
+                "FE035",
+                "both `next:` and `on: {success: ...}` are given; `next` is shorthand for "
+                "the success route: keep one",
+                (*path, "next"),
+                node_id=str(path[1]),
+            )
+        else:
+            routes = {"success": target, **routes}
+    return routes
+
+
+def _connections(doc: YamlDocument, data: dict[str, Any]) -> dict[str, ConnectionSpec]:
+    result = {}
+    for name, raw in _dict(data.get("connections")).items():
+        raw = _dict(raw)
+        result[name] = ConnectionSpec(
+            name=name,
+            connector=str(raw.get("connector", "")),
+            settings=_dict(raw.get("settings")),
+            location=doc.key_at(("connections", name)),
+        )
+    return result
+
+
+def _implicit_connections(
+    doc: YamlDocument,
+    connections: dict[str, ConnectionSpec],
+    all_nodes: Mapping[str, NodeSpec],
+    registry: Registry,
+) -> None:
+    # `use: ui.form` needs no `connections:` entry: a connector's name is a connection with
+    # default settings, unless the flow declares a connection of that name.
+    for node in all_nodes.values():
+        name = node.connection
+        if node.use and name not in connections and name in registry.connectors:
+            connections[name] = ConnectionSpec(
+                name=name, connector=name, settings={}, location=node.location
+            )
+
+
+def _settings(raw: dict[str, Any]) -> FlowSettings:
+    defaults = FlowSettings()
+    visits = raw.get("max_node_visits", defaults.max_node_visits)
+    timeout = parse_duration(raw.get("timeout", defaults.timeout))
+    return FlowSettings(
+        max_node_visits=visits if isinstance(visits, int) and visits >= 1 else 20,
+        timeout=timeout if timeout > 0 else defaults.timeout,
+    )
+
+
+def _graph(all_nodes: Mapping[str, NodeSpec]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for node in all_nodes.values():
+        graph.add_node(node.id, use=node.use, parent=node.parent)
+    for node in all_nodes.values():
+        for branch_id in node.branches:
+            if branch_id in all_nodes and all_nodes[branch_id].parent == node.id:
+                graph.add_edge(node.id, branch_id, outcomes=["branch"])
+        for outcome, target in node.routes.items():
+            if target not in all_nodes:
+                continue  # reported by the checks
+            if graph.has_edge(node.id, target):
+                graph.edges[node.id, target]["outcomes"].append(outcome)
+            else:
+                graph.add_edge(node.id, target, outcomes=[outcome])
+    return graph
