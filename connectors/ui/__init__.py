@@ -50,6 +50,8 @@ def _form_data(inputs: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str
     outcomes=("success",),
     dynamic_outcomes="buttons",
     interactive=True,
+    # Whatever people type into a form (names, birthdates, passwords) stays out of traces.
+    personal_data=("*",),
 )
 def form(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] | Outcome | Interaction:
     """Ask for the declared fields; on a valid response its values are the output."""
@@ -110,7 +112,11 @@ def message(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] | Intera
     return {"acknowledged": True}
 
 
-@connector.capability(title="End the run with a success response", outcomes=("success",))
+@connector.capability(
+    title="End the run with a success response",
+    outcomes=("success",),
+    personal_data=("result",),  # results usually carry the verified person's data
+)
 def success(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """End the run (leave the outcome unrouted) with `result` as its JSON result."""
     return {"result": inputs.get("result")}
