@@ -1,0 +1,65 @@
+"""PingOne: the shared API client, the `pingone` users connector and the sandbox's answer actions.
+
+The client (`PingOneClient`) lives in `client.py`; `pingone_verify` uses it too. The answer
+actions let headless runs play the user's phone against the embedded sandbox:
+
+* `phone` (args `persona`): the phone scans the QR code being shown and submits the persona's
+  documents and selfie through the sandbox's `Phone` helper;
+* `sandbox.advance` (args `seconds` / `minutes`): the embedded sandbox's clock moves forward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.pingone._base import finish_connector
+from connectors.pingone._users import connector
+from connectors.pingone.client import PingOneClient, PingOneResponse, PingOneSettings
+from flowengine import Interaction, RunError, hookimpl
+
+__all__ = ["PingOneClient", "PingOneResponse", "PingOneSettings", "connector"]
+
+
+@hookimpl
+def register_connectors(register: Any) -> None:
+    register(finish_connector(connector))
+
+
+@hookimpl
+def register_answer_actions(register: Any) -> None:
+    register("phone", phone_action)
+    register("sandbox.advance", advance_action)
+
+
+async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
+    """Answer a QR screen: the persona's phone opens its URL and submits their documents."""
+    from connectors.pingone.sandbox import default_sandbox
+    from connectors.pingone.sandbox.phone import Phone
+
+    url = (interaction.data or {}).get("url")
+    if interaction.kind != "qr" or not url:
+        raise RunError(
+            f"answer action 'phone' needs a QR code interaction with a url; node "
+            f"{getattr(env, 'node_id', '?')!r} shows a {interaction.kind!r} interaction",
+            run_id=getattr(getattr(env, "run", None), "id", None),
+        )
+    persona = args.get("persona")
+    if not isinstance(persona, str) or not persona:
+        raise RunError("answer action 'phone' needs `persona: <name>` (e.g. persona: alice)")
+    async with Phone(default_sandbox()) as phone:
+        await phone.submit(url, persona)
+    return {}
+
+
+def advance_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
+    """Move the embedded sandbox's clock forward by `seconds` and/or `minutes`."""
+    from connectors.pingone.sandbox import default_sandbox
+
+    try:
+        seconds = float(args.get("seconds", 0)) + 60 * float(args.get("minutes", 0))
+    except (TypeError, ValueError) as e:
+        raise RunError(f"answer action 'sandbox.advance' needs numbers, got {args!r}") from e
+    if seconds <= 0:
+        raise RunError("answer action 'sandbox.advance' needs `seconds:` or `minutes:` above 0")
+    default_sandbox().clock.advance(seconds)
+    return {}

@@ -1,0 +1,165 @@
+"""Client-credentials auth for a PingOne worker app, as an httpx.Auth.
+
+The token is fetched once, kept until shortly before it expires, and fetched again once when
+PingOne answers 401 (it was revoked, or the sandbox's clock moved past its expiry). Neither
+the secret nor the token is ever put into a message, a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import AsyncGenerator, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from flowengine import Clock, PingOneError, SystemClock
+
+__all__ = ["ClientCredentialsAuth"]
+
+log = logging.getLogger("connectors.pingone")
+
+EXPIRY_LEEWAY = 60.0
+"""Seconds before its expiry that a token stops being used."""
+DEFAULT_LIFETIME = 3600.0
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: float
+
+    def __repr__(self) -> str:
+        return f"_Token(expires_at={self.expires_at})"
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Bearer auth that gets its token with client_secret_basic from `token_url`."""
+
+    requires_response_body = True
+
+    def __init__(
+        self, token_url: str, client_id: str, client_secret: str, clock: Clock | None = None
+    ) -> None:
+        self.token_url = token_url
+        self.client_id = client_id
+        self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self.clock: Clock = clock or SystemClock()
+        self.token_requests = 0
+        self._token: _Token | None = None
+        self._lock: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"ClientCredentialsAuth(token_url={self.token_url!r}, client_id={self.client_id!r})"
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("the PingOne client is async only; use httpx.AsyncClient")
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = self._valid()
+        if token is None:
+            # One fetch for requests that start together (a parallel block): the others wait.
+            async with self._guard():
+                token = self._valid()
+                if token is None:
+                    token = await self._fetch((yield self._token_request()))
+        request.headers["Authorization"] = f"Bearer {token.value}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        await response.aread()
+        async with self._guard():
+            # Refresh once, unless another request has already replaced the refused token.
+            fresh = self._token if self._token is not None and self._token is not token else None
+            if fresh is None:
+                fresh = await self._fetch((yield self._token_request()))
+        request.headers["Authorization"] = f"Bearer {fresh.value}"
+        yield request
+
+    def invalidate(self) -> None:
+        """Forget the cached token (the next request fetches a new one)."""
+        self._token = None
+
+    def _valid(self) -> _Token | None:
+        token = self._token
+        if token is not None and self.clock.now() < token.expires_at - EXPIRY_LEEWAY:
+            return token
+        return None
+
+    def _guard(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def _token_request(self) -> httpx.Request:
+        self.token_requests += 1
+        return httpx.Request(
+            "POST",
+            self.token_url,
+            headers={
+                "Authorization": self._basic,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+            content=b"grant_type=client_credentials",
+        )
+
+    async def _fetch(self, response: httpx.Response) -> _Token:
+        await response.aread()
+        if response.status_code != 200:
+            raise _token_error(response, self.client_id, self.token_url)
+        try:
+            body: dict[str, Any] = response.json()
+            value = str(body["access_token"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise PingOneError(
+                f"PingOne's token endpoint {self.token_url} answered 200 without an access_token",
+                code="INVALID_TOKEN_RESPONSE",
+                status_code=response.status_code,
+                correlation_id=correlation_id(response),
+            ) from e
+        lifetime = _lifetime(body.get("expires_in"))
+        self._token = _Token(value, self.clock.now() + lifetime)
+        log.debug("PingOne token fetched for client %s (valid %ss)", self.client_id, lifetime)
+        return self._token
+
+
+def _lifetime(expires_in: Any) -> float:
+    try:
+        return float(expires_in)
+    except (TypeError, ValueError):
+        return DEFAULT_LIFETIME
+
+
+def correlation_id(response: httpx.Response) -> str | None:
+    """PingOne's correlation id for a response, from its headers."""
+    for name in ("correlation-id", "x-correlation-id", "x-amzn-requestid"):
+        if name in response.headers:
+            return response.headers[name]
+    return None
+
+
+def _token_error(response: httpx.Response, client_id: str, token_url: str) -> PingOneError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    reason = body.get("error") or body.get("code") or f"HTTP {response.status_code}"
+    described = body.get("error_description") or body.get("message") or ""
+    return PingOneError(
+        f"PingOne refused the client credentials of client {client_id!r} at {token_url} "
+        f"({reason}{': ' + described if described else ''}); check client_id, client_secret, "
+        "environment_id and region in the connection settings",
+        code="AUTHENTICATION_FAILED",
+        status_code=response.status_code,
+        correlation_id=correlation_id(response),
+        details=[{"code": str(reason)}],
+    )

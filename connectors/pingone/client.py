@@ -1,0 +1,331 @@
+"""The PingOne client shared by the `pingone` and `pingone_verify` connectors.
+
+One `PingOneClient` per connection: one httpx.AsyncClient (reused: creating one costs about
+20 ms), a client-credentials token cached until shortly before it expires, retries with
+backoff that sleep on the flowengine Clock, and PingOne's error envelopes turned into
+`flowengine.PingOneError`. Regions map to hosts as in the API reference §1.1; `sandbox`
+targets the embedded emulator in-process through its ASGI transport.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from connectors.pingone._auth import ClientCredentialsAuth, correlation_id
+from connectors.pingone._retry import RetryPolicy
+from flowengine import Clock, PingOneError, SystemClock
+
+__all__ = [
+    "REGIONS",
+    "SANDBOX_HOST",
+    "PingOneClient",
+    "PingOneResponse",
+    "PingOneSettings",
+    "close_client",
+    "open_client",
+]
+
+log = logging.getLogger("connectors.pingone")
+
+REGIONS: dict[str, str] = {
+    "NA": "com",
+    "EU": "eu",
+    "CA": "ca",
+    "AU": "com.au",
+    "SG": "sg",
+    "AP": "asia",
+}
+"""Region code -> top-level domain of api.pingone.<tld> and auth.pingone.<tld>."""
+SANDBOX_HOST = "http://sandbox.pingone.local"
+HIDDEN_HEADERS = frozenset({"set-cookie", "authorization", "www-authenticate"})
+"""Response headers never handed to flows (cookies, auth challenges)."""
+
+
+@dataclass(frozen=True)
+class PingOneSettings:
+    """A connection's settings, checked; the secret is kept out of the repr."""
+
+    environment_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    region: str = "NA"
+    api_url: str = ""
+    auth_url: str = ""
+    timeout: float = 30.0
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, Any]) -> PingOneSettings:
+        missing = [
+            k for k in ("environment_id", "client_id", "client_secret") if not settings.get(k)
+        ]
+        if missing:
+            raise PingOneError(
+                f"PingOne connection settings lack {', '.join(missing)}; set them under the "
+                "connection's settings (e.g. client_secret: ${PINGONE_CLIENT_SECRET})",
+                code="INVALID_SETTINGS",
+            )
+        region = str(settings.get("region") or "NA").strip()
+        region = "sandbox" if region.lower() == "sandbox" else region.upper()
+        if region != "sandbox" and region not in REGIONS:
+            raise PingOneError(
+                f"Unknown PingOne region {region!r}; use one of "
+                f"{', '.join([*REGIONS, 'sandbox'])}, or set api_url and auth_url",
+                code="INVALID_SETTINGS",
+            )
+        return cls(
+            environment_id=str(settings["environment_id"]),
+            client_id=str(settings["client_id"]),
+            client_secret=str(settings["client_secret"]),
+            region=region,
+            api_url=str(settings.get("api_url") or "").rstrip("/"),
+            auth_url=str(settings.get("auth_url") or "").rstrip("/"),
+            timeout=float(settings.get("timeout") or 30.0),
+        )
+
+    @property
+    def embedded(self) -> bool:
+        """True when requests go in-process to the embedded sandbox."""
+        return self.region == "sandbox" and not self.api_url
+
+    @property
+    def api_base(self) -> str:
+        """The API base URL, ending in /v1."""
+        if self.api_url:
+            return self.api_url
+        if self.region == "sandbox":
+            return f"{SANDBOX_HOST}/v1"
+        return f"https://api.pingone.{REGIONS[self.region]}/v1"
+
+    @property
+    def token_url(self) -> str:
+        """The token endpoint: <auth host>/<envId>/as/token, or an auth_url ending in /as/token."""
+        if self.auth_url.endswith("/as/token"):
+            return self.auth_url  # a custom domain's token endpoint carries no environment id
+        if self.auth_url:
+            host = self.auth_url
+        elif self.region == "sandbox":
+            host = self.api_base.removesuffix("/v1") if self.api_url else SANDBOX_HOST
+        else:
+            host = f"https://auth.pingone.{REGIONS[self.region]}"
+        return f"{host}/{quote(self.environment_id, safe='')}/as/token"
+
+
+@dataclass(frozen=True)
+class PingOneResponse:
+    """A successful PingOne answer: status, the headers flows may see, and the JSON body."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: Any
+
+    def output(self, key: str | None = None) -> dict[str, Any]:
+        """The documented output shape: `<key>`, `rawResponse`, `headers`, `statusCode`."""
+        body = self.body if self.body is not None else {}
+        out: dict[str, Any] = {"rawResponse": body, "headers": self.headers}
+        out["statusCode"] = self.status_code
+        if key:
+            out[key] = body
+        return out
+
+
+class PingOneClient:
+    """An async PingOne API client for one connection's settings."""
+
+    def __init__(
+        self,
+        settings: PingOneSettings | Mapping[str, Any],
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if not isinstance(settings, PingOneSettings):
+            settings = PingOneSettings.from_mapping(settings)
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.retry = retry or RetryPolicy()
+        self.auth = ClientCredentialsAuth(
+            settings.token_url, settings.client_id, settings.client_secret, self.clock
+        )
+        if transport is None and settings.embedded:
+            transport = _sandbox_transport()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            auth=self.auth,
+            timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+            headers={"Accept": "application/json", "User-Agent": "flowengine-pingone/0.1"},
+        )
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"PingOneClient(environment_id={s.environment_id!r}, client_id={s.client_id!r}, "
+            f"region={s.region!r}, api_url={s.api_base!r})"
+        )
+
+    @property
+    def environment_id(self) -> str:
+        return self.settings.environment_id
+
+    def env_path(self, *segments: Any) -> str:
+        """`/environments/<env>/<segments...>` with every segment URL-escaped."""
+        parts = [self.environment_id, *segments]
+        return "/environments/" + "/".join(quote(str(p), safe="") for p in parts)
+
+    def use_clock(self, clock: Clock) -> None:
+        """Sleep between retries and judge token expiry on this clock (the run's)."""
+        self.clock = self.auth.clock = clock
+
+    async def __aenter__(self) -> PingOneClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def get(self, path: str, **kw: Any) -> PingOneResponse:
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path: str, **kw: Any) -> PingOneResponse:
+        return await self.request("POST", path, **kw)
+
+    async def put(self, path: str, **kw: Any) -> PingOneResponse:
+        return await self.request("PUT", path, **kw)
+
+    async def delete(self, path: str, **kw: Any) -> PingOneResponse:
+        return await self.request("DELETE", path, **kw)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+        idempotent: bool | None = None,
+    ) -> PingOneResponse:
+        """Call `path` (under the API base); retry what may be retried; raise PingOneError."""
+        request = self._build(method, path, json, params, content_type)
+        response = await self._send_with_retries(request, idempotent)
+        return _parse(response, request)
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        params: Mapping[str, Any] | None,
+        content_type: str | None,
+    ) -> httpx.Request:
+        url = path if path.startswith("http") else self.settings.api_base + path
+        request = self._http.build_request(
+            method,
+            url,
+            json=body,
+            params={k: v for k, v in (params or {}).items() if v is not None},
+        )
+        if content_type and body is not None:
+            request.headers["Content-Type"] = content_type
+        return request
+
+    async def _send_with_retries(
+        self, request: httpx.Request, idempotent: bool | None
+    ) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as e:
+                if attempt >= self.retry.max_retries or not self.retry.may_retry_error(
+                    request.method, e, idempotent
+                ):
+                    raise _transport_error(e, request) from None
+                await self._wait(attempt, None, request, type(e).__name__)
+            else:
+                if attempt >= self.retry.max_retries or not self.retry.may_retry_status(
+                    request.method, response.status_code, idempotent
+                ):
+                    return response
+                await self._wait(
+                    attempt, response.headers.get("retry-after"), request, response.status_code
+                )
+            attempt += 1
+
+    async def _wait(
+        self, attempt: int, retry_after: str | None, request: httpx.Request, why: Any
+    ) -> None:
+        delay = self.retry.delay(attempt, retry_after, self.clock.now())
+        log.info(
+            "PingOne %s %s: %s, retry %d in %.2fs",
+            request.method,
+            request.url.path,
+            why,
+            attempt + 1,
+            delay,
+        )
+        await self.clock.sleep(delay)
+
+
+def _parse(response: httpx.Response, request: httpx.Request) -> PingOneResponse:
+    headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in HIDDEN_HEADERS}
+    body: Any = None
+    if response.content:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"text": response.text[:2000]}
+    if response.is_success:
+        return PingOneResponse(response.status_code, headers, body)
+    raise _status_error(response, request, body)
+
+
+def _status_error(response: httpx.Response, request: httpx.Request, body: Any) -> PingOneError:
+    envelope = body if isinstance(body, dict) else {}
+    code = str(envelope.get("code") or f"HTTP_{response.status_code}")
+    message = str(envelope.get("message") or response.reason_phrase or "no message")
+    details = envelope.get("details") if isinstance(envelope.get("details"), list) else []
+    return PingOneError(
+        f"PingOne answered {response.status_code} {code} to {request.method} "
+        f"{request.url.path}: {message}",
+        code=code,
+        details=details,
+        status_code=response.status_code,
+        correlation_id=correlation_id(response) or envelope.get("id"),
+    )
+
+
+def _transport_error(error: httpx.TransportError, request: httpx.Request) -> PingOneError:
+    timeout = isinstance(error, httpx.TimeoutException)
+    return PingOneError(
+        f"PingOne could not be reached for {request.method} {request.url.host}{request.url.path}: "
+        f"{type(error).__name__}{' (timed out)' if timeout else ''}",
+        code="TIMEOUT" if timeout else "NETWORK_ERROR",
+    )
+
+
+def _sandbox_transport() -> httpx.AsyncBaseTransport:
+    # Imported late: the sandbox (Starlette app, verification logic) is only needed by
+    # connections that target it.
+    from connectors.pingone.sandbox import default_sandbox
+
+    transport: httpx.AsyncBaseTransport = default_sandbox().transport()
+    return transport
+
+
+def open_client(settings: Mapping[str, Any]) -> PingOneClient:
+    """Connector.open: build the connection's client from its rendered settings."""
+    return PingOneClient(settings)
+
+
+async def close_client(client: PingOneClient) -> None:
+    """Connector.close: release the connection's HTTP client."""
+    await client.aclose()

@@ -1,0 +1,149 @@
+"""Data collected from the user during a verification (documents), and identity record matching."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from connectors.pingone._base import client_of
+from connectors.pingone_verify._common import (
+    biographic_fields,
+    connector,
+    output_with,
+    transaction_path,
+)
+from flowengine import CallContext, ConnectorError
+
+__all__ = [
+    "DOCUMENT_TYPES",
+    "createDocument",
+    "deleteDocument",
+    "document_type",
+    "identityRecordMatching",
+    "processDocuments",
+    "readDocument",
+    "readDocuments",
+    "updateDocument",
+]
+
+DOCUMENT_TYPES = (
+    "Driver License Front",
+    "Driver License Back",
+    "Driver License Code",
+    "Passport Front",
+    "Passport Card Front",
+    "Passport Card Back",
+    "Selfie",
+    "Phone",
+    "Email",
+    "Voice Sample",
+    "Voice Input",
+)
+"""PingOne's document types are these readable names, not enum constants (API reference §5.3)."""
+_BY_KEY = {re.sub(r"[\s_\-]+", "", t).lower(): t for t in DOCUMENT_TYPES}
+PROCESS_CONTENT_TYPE = "application/vnd.pingidentity.documents.process+json"
+
+
+def document_type(name: str) -> str:
+    """The readable type PingOne expects: "DRIVER_LICENSE_FRONT" -> "Driver License Front"."""
+    found = _BY_KEY.get(re.sub(r"[\s_\-]+", "", name).lower())
+    if found is None:
+        raise ConnectorError(
+            f"document type {name!r} is unknown; use one of {', '.join(DOCUMENT_TYPES)}",
+            code="INVALID_INPUT",
+        )
+    return found
+
+
+def _document_body(inputs: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": document_type(inputs["documentTypeName"]),
+        "value": inputs["documentValue"],
+    }
+    if inputs.get("voiceSampleIndex") is not None:
+        # Voice enrolment takes several samples; the index (from 1) says which one this is.
+        body["index"] = int(inputs["voiceSampleIndex"])
+    return body
+
+
+@connector.capability(title="Return All Collected Data")
+async def readDocuments(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Return the data collected from the user, of the chosen types (all when none)."""
+    client = client_of(ctx)
+    response = await client.get(transaction_path(client, inputs, "documents"))
+    wanted = {document_type(t) for t in inputs.get("documentTypes") or []}
+    keep = (lambda item: item.get("type") in wanted) if wanted else None
+    return output_with(response, "documents", "documents", keep)
+
+
+@connector.capability(title="Read Collected Data")
+async def readDocument(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Return one piece of data collected from the user."""
+    client = client_of(ctx)
+    response = await client.get(transaction_path(client, inputs, "documents", inputs["documentId"]))
+    return response.output("document")
+
+
+@connector.capability(title="Submit Collected Data")
+async def createDocument(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Submit one piece of data collected from the user (an ID image, a selfie, a phone...)."""
+    client = client_of(ctx)
+    response = await client.post(
+        transaction_path(client, inputs, "documents"), json=_document_body(inputs)
+    )
+    return response.output("document")
+
+
+@connector.capability(title="Update Collected Data")
+async def updateDocument(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Replace one piece of data collected from the user."""
+    client = client_of(ctx)
+    response = await client.put(
+        transaction_path(client, inputs, "documents", inputs["documentId"]),
+        json=_document_body(inputs),
+    )
+    return response.output("document")
+
+
+@connector.capability(title="Delete Collected Data")
+async def deleteDocument(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Delete one piece of data collected from the user."""
+    client = client_of(ctx)
+    response = await client.delete(
+        transaction_path(client, inputs, "documents", inputs["documentId"])
+    )
+    return response.output()
+
+
+@connector.capability(title="Process All Data Collected")
+async def processDocuments(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Ask PingOne to verify all the data collected so far; returns the documents."""
+    client = client_of(ctx)
+    response = await client.post(
+        transaction_path(client, inputs, "documents"),
+        json={},
+        content_type=PROCESS_CONTENT_TYPE,
+    )
+    return output_with(response, "documents", "documents")
+
+
+@connector.capability(title="Identity Record Matching")
+async def identityRecordMatching(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Compare unverified (probe) biographic values with verified (gallery) ones."""
+    client = client_of(ctx)
+    gallery = biographic_fields(inputs.get("biographic"), "biographic")
+    probe = biographic_fields(inputs.get("probeBiographic"), "probeBiographic")
+    if not gallery or not probe:
+        missing = "biographic" if not gallery else "probeBiographic"
+        raise ConnectorError(
+            f"identityRecordMatching needs {missing} items with values: biographic holds the "
+            "verified (gallery) values, probeBiographic the values to check (probe)",
+            code="INVALID_INPUT",
+        )
+    body = {"probe": probe, "gallery": {k: {"value": v} for k, v in gallery.items()}}
+    response = await client.post(
+        client.env_path("users", inputs["userId"], "identityRecordMatching"),
+        json=body,
+        idempotent=True,  # a comparison creates nothing: safe to repeat
+    )
+    return response.output("matchingResults")

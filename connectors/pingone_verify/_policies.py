@@ -1,0 +1,77 @@
+"""Verify policies: pick one by ID, by name or as the environment's default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.pingone._base import client_of
+from connectors.pingone.client import PingOneClient, PingOneResponse
+from connectors.pingone_verify._common import connector, embedded
+from flowengine import CallContext, PingOneError
+
+__all__ = ["find_policy", "is_use_id", "readVerifyPolicy"]
+
+USE_ID = "useverifypolicyid"
+"""DaVinci's stored value for the dropdown choice "Use Verify Policy ID"."""
+
+
+def is_use_id(select: Any) -> bool:
+    """True for "useVerifyPolicyId" / "Use Verify Policy ID" (any case or spacing)."""
+    return isinstance(select, str) and select.replace(" ", "").replace("_", "").lower() == USE_ID
+
+
+async def find_policy(client: PingOneClient, select: Any, policy_id: Any) -> PingOneResponse | None:
+    """The policy a dropdown + ID pair names; None means "the default policy"."""
+    if is_use_id(select) or not select:
+        if not policy_id:
+            return None
+        return await client.get(client.env_path("verifyPolicies", policy_id))
+    return await _by_name(client, str(select))
+
+
+async def _by_name(client: PingOneClient, name: str) -> PingOneResponse:
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    response = await client.get(
+        client.env_path("verifyPolicies"), params={"filter": f'name eq "{quoted}"'}
+    )
+    # Filter again here: names compare case-insensitively, and a server may ignore `filter`.
+    found = [p for p in embedded(response.body, "verifyPolicies") if _same(p.get("name"), name)]
+    if not found:
+        raise PingOneError(
+            f"verifyPolicy could not be found: no verify policy is named {name!r} in environment "
+            f"{client.environment_id}; give its ID with verifyPolicySelect: useVerifyPolicyId",
+            code="NOT_FOUND",
+            status_code=404,
+            correlation_id=response.headers.get("correlation-id"),
+        )
+    return PingOneResponse(response.status_code, response.headers, found[0])
+
+
+async def default_policy(client: PingOneClient) -> PingOneResponse:
+    """The environment's default verify policy (the listed one with `default: true`)."""
+    response = await client.get(client.env_path("verifyPolicies"))
+    found = [p for p in embedded(response.body, "verifyPolicies") if p.get("default") is True]
+    if not found:
+        raise PingOneError(
+            f"environment {client.environment_id} has no default verify policy; name one "
+            "with verifyPolicySelect",
+            code="NOT_FOUND",
+            status_code=404,
+        )
+    return PingOneResponse(response.status_code, response.headers, found[0])
+
+
+def _same(a: Any, b: str) -> bool:
+    return isinstance(a, str) and a.casefold() == b.casefold()
+
+
+@connector.capability(title="Read Verify Policy")
+async def readVerifyPolicy(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Read a verify policy: by ID (useVerifyPolicyId), by name, or the default one."""
+    client = client_of(ctx)
+    response = await find_policy(
+        client, inputs.get("verifyPolicySelect"), inputs.get("verifyPolicyIdSelect")
+    )
+    if response is None:
+        response = await default_policy(client)
+    return response.output("verifyPolicy")
