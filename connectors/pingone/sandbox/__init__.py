@@ -1,0 +1,14 @@
+"""The PingOne sandbox: a local emulator of PingOne auth, users and Verify.
+
+`Sandbox(clock=None, config=None, data_path=None)` is one emulator (`.app`, `.transport()`);
+`default_sandbox()` is the process's embedded one; `Phone` submits a persona's documents
+through the web verification endpoints, as a person with a phone would.
+"""
+
+from __future__ import annotations
+
+from .app import Sandbox, SandboxTransport, default_sandbox
+from .config import SandboxConfig, load_config
+from .phone import Phone
+
+__all__ = ["Phone", "Sandbox", "SandboxConfig", "SandboxTransport", "default_sandbox", "load_config"]

@@ -1,0 +1,52 @@
+"""Admin endpoints (only when the config says `admin: true`): faults and time travel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .errors import invalid_data
+from .http import json_body, json_response
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+__all__ = ["ROUTES"]
+
+
+async def list_faults(sandbox: Sandbox, request: Request) -> Response:
+    return json_response({"faults": [r.to_dict() for r in sandbox.faults.rules]})
+
+
+async def add_fault(sandbox: Sandbox, request: Request) -> Response:
+    try:
+        rule = sandbox.faults.add(await json_body(request))
+    except ValueError as exc:
+        raise invalid_data("fault", str(exc)) from None
+    return json_response(rule.to_dict(), 201)
+
+
+async def clear_faults(sandbox: Sandbox, request: Request) -> Response:
+    sandbox.faults.clear()
+    return Response(status_code=204)
+
+
+async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
+    seconds = (await json_body(request)).get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise invalid_data("seconds", "seconds must be a non-negative number")
+    advance = getattr(sandbox.clock, "advance", None)
+    if advance is None:
+        raise invalid_data("seconds", "this sandbox's clock cannot be moved")
+    advance(seconds)
+    return json_response({"now": sandbox.clock.utcnow().isoformat()})
+
+
+ROUTES = [
+    ("/admin/faults", list_faults, ["GET"]),
+    ("/admin/faults", add_fault, ["POST"]),
+    ("/admin/faults", clear_faults, ["DELETE"]),
+    ("/admin/clock", advance_clock, ["POST"]),
+]

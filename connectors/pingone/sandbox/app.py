@@ -1,0 +1,143 @@
+"""The sandbox: one Starlette app emulating PingOne auth, users and Verify for any environments."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from flowengine.clock import Clock, SystemClock
+
+from . import admin, documents, policies, transactions, users, webverify
+from .auth import Auth, token_endpoint
+from .config import SandboxConfig, load_config
+from .errors import ApiError, not_found, request_limited
+from .faults import Faults
+from .http import ConnectionDropped, api_endpoint, dropped_response
+from .state import Store
+
+__all__ = ["Sandbox", "SandboxTransport", "default_sandbox"]
+
+
+class SandboxTransport(httpx.AsyncBaseTransport):
+    """httpx transport into the sandbox app; a dropped connection surfaces as httpx's error."""
+
+    def __init__(self, app: Starlette) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._inner.handle_async_request(request)
+        except ConnectionDropped:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a complete response.", request=request
+            ) from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class Sandbox:
+    """A PingOne emulator: `.app` (Starlette), `.transport()`, `.clock`, `.store`, `.faults`."""
+
+    base_url = "http://sandbox.pingone.local"
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        config: SandboxConfig | dict[str, Any] | str | Path | None = None,
+        data_path: str | Path | None = None,
+    ) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.config = load_config(config)
+        self.store = Store(data_path)
+        self.faults = Faults(self.config.faults)
+        self.auth = Auth(self)
+        self.app = Starlette(routes=self._routes())
+
+    def __repr__(self) -> str:
+        return f"<Sandbox environments={len(list(self.store.values('env')))}>"
+
+    def transport(self) -> SandboxTransport:
+        """An httpx transport that calls this sandbox in-process."""
+        return SandboxTransport(self.app)
+
+    def now(self) -> float:
+        """The sandbox's current time (epoch seconds) from its clock."""
+        return self.clock.now()
+
+    def close(self) -> None:
+        """Release the SQLite file, if any."""
+        self.store.close()
+
+    def environment(self, env_id: str) -> dict[str, Any]:
+        """The environment, provisioned (with its default Verify policy) on first use."""
+        env = self.store.get("env", env_id)
+        if env is not None:
+            return env
+        if self.config.clients(env_id) is None:
+            raise not_found(f"Environment {env_id!r} is not served by this sandbox (see its config)")
+        env = self.store.put("env", env_id, {"id": env_id, "createdAt": self.now()})
+        policies.seed_default(self, env_id)
+        return env
+
+    async def apply_fault(self, env_id: str, request: Request) -> Response | None:
+        """Run the first matching fault rule: raise its error, wait, expire tokens or drop."""
+        rule = self.faults.take(env_id, request.method, request.url.path)
+        if rule is None:
+            return None
+        if rule.action == "latency":
+            await self.clock.sleep(rule.seconds)
+        elif rule.action == "drop":
+            return dropped_response()
+        elif rule.action == "expire_tokens":
+            self.auth.expire_all(env_id)
+        elif rule.status == 429:
+            raise request_limited(rule.retry_after)
+        else:
+            raise _status_fault(rule.status, rule.retry_after)
+        return None
+
+    def _routes(self) -> list[BaseRoute]:
+        def route(path: str, handler: Any, methods: list[str], auth: bool = True) -> Route:
+            return Route(path, api_endpoint(self, handler, auth=auth), methods=methods)
+
+        env = "/v1/environments/{envId}"
+        found: list[BaseRoute] = [
+            route("/{envId}/as/token", token_endpoint, ["POST"], auth=False),
+        ]
+        for module in (users, policies, transactions, documents):
+            for path, handler, methods in module.ROUTES:
+                found.append(route(env + path, handler, methods))
+        for path, handler, methods in webverify.ROUTES:
+            found.append(route(path, handler, methods, auth=False))
+        if self.config.admin:
+            for path, handler, methods in admin.ROUTES:
+                found.append(route(path, handler, methods, auth=False))
+        return found
+
+
+def _status_fault(status: int, retry_after: int) -> ApiError:
+    codes = {500: "UNEXPECTED_ERROR", 503: "SERVICE_UNAVAILABLE"}
+    code = codes.get(status, "UNEXPECTED_ERROR" if status >= 500 else "REQUEST_FAILED")
+    headers = {"Retry-After": str(retry_after)} if status in (503, 429) else {}
+    return ApiError(status, code, f"The sandbox injected a {status} fault.", headers=headers)
+
+
+_default: Sandbox | None = None
+_default_lock = threading.Lock()
+
+
+def default_sandbox() -> Sandbox:
+    """The process's embedded sandbox (in memory, system clock), created on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Sandbox()
+        return _default

@@ -1,0 +1,114 @@
+"""Route plumbing shared by the sandbox's modules: the endpoint wrapper, JSON bodies, HAL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from .errors import ApiError, error_response, invalid_request
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+__all__ = [
+    "ConnectionDropped",
+    "Handler",
+    "api_endpoint",
+    "base_url",
+    "collection",
+    "env_url",
+    "json_body",
+    "json_response",
+]
+
+Handler = Callable[["Sandbox", Request], Awaitable[Response]]
+
+
+class ConnectionDropped(Exception):  # noqa: N818 - it names an event, like httpx's errors
+    """Raised inside the app to cut the connection (the `drop` fault)."""
+
+
+class _DroppedResponse(Response):
+    """Starts a response, sends part of its body, then breaks the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"4096")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"_links"', "more_body": True})
+        raise ConnectionDropped("the sandbox dropped the connection (fault injection)")
+
+
+def base_url(request: Request) -> str:
+    """Scheme and host the client used, so URLs in bodies work in-process and when served."""
+    host = request.headers.get("host") or "sandbox.pingone.local"
+    return f"{request.scope.get('scheme', 'http')}://{host}"
+
+
+def env_url(request: Request, env_id: str) -> str:
+    """`<base>/v1/environments/<envId>`."""
+    return f"{base_url(request)}/v1/environments/{env_id}"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A compact JSON response."""
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(content, status, headers, media_type="application/json")
+
+
+def collection(
+    href: str, name: str, items: list[dict[str, Any]], **embedded: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A HAL collection: `_links.self`, `_embedded.<name>` (plus extra arrays) and `size`."""
+    body_embedded: dict[str, Any] = {name: items, **embedded}
+    return {"_links": {"self": {"href": href}}, "_embedded": body_embedded, "size": len(items)}
+
+
+async def json_body(request: Request, media_type: str = "application/json") -> dict[str, Any]:
+    """The request's JSON object; 415 for another content type, 400 for malformed JSON."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != media_type:
+        raise invalid_request(
+            f"Unsupported Content-Type {content_type or '(none)'!r}; send {media_type}", 415
+        )
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise invalid_request(f"The request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise invalid_request("The request body must be a JSON object")
+    return body
+
+
+def api_endpoint(
+    sandbox: Sandbox, handler: Handler, *, auth: bool = True
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with fault injection, bearer-token checks and the error envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        env_id = request.path_params.get("envId", "")
+        try:
+            if sandbox.faults.rules:
+                dropped = await sandbox.apply_fault(env_id, request)
+                if dropped is not None:
+                    return dropped
+            if auth:
+                sandbox.auth.check(env_id, request)
+            return await handler(sandbox, request)
+        except ApiError as error:
+            return error_response(error)
+
+    return endpoint
+
+
+def dropped_response() -> Response:
+    """The response that breaks the connection mid-body."""
+    return _DroppedResponse()

@@ -1,0 +1,118 @@
+"""The user's side: the QR image, the web verification page and the endpoints it posts to.
+
+Mirrors PingOne's web app: `webVerificationUrl` opens `/verify-webapp/index.html?txnid=...&url=
+...&code=...`; the page talks to `<url>/<txnid>` with the 6-digit code instead of a bearer token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .documents import submit_document
+from .errors import ApiError, access_failed, not_found
+from .http import base_url, json_body, json_response
+from .machine import TERMINAL, accepted_types, missing, process, transaction_status
+from .transactions import WEB_PATH, policy_of, web_urls
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+__all__ = ["ROUTES"]
+
+_STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+
+
+def _transaction(sandbox: Sandbox, request: Request) -> dict[str, Any]:
+    tx = sandbox.store.get("tx", request.path_params["txId"])
+    if tx is None:
+        raise not_found("This verification link is not valid (unknown transaction).")
+    return tx
+
+
+def _check_code(tx: dict[str, Any], code: Any) -> None:
+    if not isinstance(code, str) or not secrets.compare_digest(code, tx["code"]):
+        raise access_failed("The verification code does not match this transaction", "INVALID_VALUE")
+
+
+def _state(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, Any]:
+    """What the page shows: status, documents needed and accepted, redirect."""
+    policy = policy_of(sandbox, tx)
+    status = transaction_status(sandbox, tx, policy)
+    body: dict[str, Any] = {
+        "id": tx["id"],
+        "transactionStatus": status,
+        "acceptedDocuments": accepted_types(policy),
+        "expiresAt": tx["expiresAt"],
+    }
+    if status["status"] not in TERMINAL and tx.get("final") is None:
+        body["missingDocuments"] = missing(sandbox, tx, policy)
+    if tx.get("redirect"):
+        body["redirect"] = tx["redirect"]
+    return body
+
+
+async def qr(sandbox: Sandbox, request: Request) -> Response:
+    from .verification import qr_png
+
+    tx = _transaction(sandbox, request)
+    url = web_urls(base_url(request), tx)["webVerificationUrl"]
+    return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+async def read_state(sandbox: Sandbox, request: Request) -> Response:
+    tx = _transaction(sandbox, request)
+    _check_code(tx, request.query_params.get("code"))
+    return json_response(_state(sandbox, request, tx))
+
+
+async def begin(sandbox: Sandbox, request: Request) -> Response:
+    """The user pressed "Begin verification": INITIATED, and the client is recorded."""
+    tx = _transaction(sandbox, request)
+    body = await json_body(request)
+    _check_code(tx, body.get("code"))
+    if tx.get("initiatedAt") is None:
+        tx["initiatedAt"] = sandbox.now()
+    client = {
+        "ipAddress": request.client.host if request.client else "127.0.0.1",
+        "userAgent": request.headers.get("user-agent", ""),
+    }
+    if client not in tx["clients"]:
+        tx["clients"].append(client)
+    sandbox.store.put("tx", tx["id"], tx)
+    return json_response(_state(sandbox, request, tx))
+
+
+async def upload(sandbox: Sandbox, request: Request) -> Response:
+    """A captured document; when the last required one arrives the data is processed."""
+    tx = _transaction(sandbox, request)
+    body = await json_body(request)
+    _check_code(tx, body.get("code"))
+    if tx.get("initiatedAt") is None:
+        raise ApiError(400, "REQUEST_FAILED", "Begin the verification before sending documents.")
+    submit_document(sandbox, tx, body, "END_USER")
+    policy = policy_of(sandbox, tx)
+    if not missing(sandbox, tx, policy):
+        process(sandbox, tx, policy)
+    return json_response(_state(sandbox, request, tx), 201)
+
+
+async def static(sandbox: Sandbox, request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in _STATIC:
+        raise not_found()
+    text = resources.files(__package__).joinpath("webapp", name).read_text(encoding="utf-8")
+    return Response(text, media_type=_STATIC[name])
+
+
+ROUTES = [
+    (WEB_PATH + "/{txId}/qr", qr, ["GET"]),
+    (WEB_PATH + "/{txId}", read_state, ["GET"]),
+    (WEB_PATH + "/{txId}/sessions", begin, ["POST"]),
+    (WEB_PATH + "/{txId}/documents", upload, ["POST"]),
+    ("/verify-webapp/{name}", static, ["GET"]),
+]
