@@ -40,32 +40,53 @@ def _unknown(run_id: str, where: str) -> RunError:
 
 
 class MemoryStore:
-    """Runs kept as JSON text in this process (so a loaded run never aliases a live one)."""
+    """Runs kept in this process as snapshots, so a loaded run never aliases a live one.
+
+    A snapshot copies the run's containers one level deep: the engine replaces node
+    results and appends trace events, it never edits them in place, so that is enough
+    (and cheap: no JSON round trip of a long trace on every save).
+    """
 
     def __init__(self) -> None:
-        self._rows: dict[str, tuple[str, float, str]] = {}
+        self._runs: dict[str, Run] = {}
 
     def save(self, run: Run) -> None:
-        self._rows[run.id] = (run.status, run.updated_at, json.dumps(run.to_dict(), default=str))
+        self._runs[run.id] = _snapshot(Run.from_dict(run.to_dict()))
 
     def load(self, run_id: str) -> Run:
         try:
-            body = self._rows[run_id][2]
+            return _snapshot(self._runs[run_id])
         except KeyError:
             raise _unknown(run_id, "the memory store") from None
-        return Run.from_dict(json.loads(body))
 
     def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
-        rows = [
-            (updated, body)
-            for st, updated, body in self._rows.values()
-            if status is None or st == status
-        ]
-        rows.sort(key=lambda r: r[0], reverse=True)
-        return [Run.from_dict(json.loads(body)) for _, body in rows[:limit]]
+        runs = [r for r in self._runs.values() if status is None or r.status == status]
+        runs.sort(key=lambda r: r.updated_at, reverse=True)
+        return [_snapshot(r) for r in runs[:limit]]
 
     def __repr__(self) -> str:
-        return f"MemoryStore({len(self._rows)} runs)"
+        return f"MemoryStore({len(self._runs)} runs)"
+
+
+def _snapshot(run: Run) -> Run:
+    return Run(
+        id=run.id,
+        flow_id=run.flow_id,
+        flow_file=run.flow_file,
+        flow_digest=run.flow_digest,
+        status=run.status,
+        inputs=dict(run.inputs),
+        vars=dict(run.vars),
+        nodes=dict(run.nodes),
+        path=list(run.path),
+        waiting=dict(run.waiting) if run.waiting else None,
+        result=run.result,
+        error=dict(run.error) if run.error else None,
+        trace=list(run.trace),
+        created_at=run.created_at,
+        updated_at=run.updated_at,
+        started_at=run.started_at,
+    )
 
 
 _SCHEMA = """

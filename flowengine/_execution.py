@@ -1,0 +1,437 @@
+"""One pass of the engine over a run: from a node until the run completes, fails or waits.
+
+An Execution lives for one `Engine.start()` or `Engine.resume()` call. It holds what must
+never be stored (rendered connection settings, secrets) and walks the graph: render the
+node's input, validate it, call the capability, validate its output, record the result,
+emit the trace event, follow the route. The hot path does no copying, no thread hops and
+no store writes; `NodePlan`s (compiled once per flow digest and node) carry everything
+that does not change between visits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flowengine._connector import CallContext, Interaction, Outcome
+from flowengine._run import Run
+from flowengine._schema import CompiledSchema
+from flowengine.errors import (
+    ConnectorError,
+    NodeExecutionError,
+    SchemaValidationError,
+    TemplateError,
+)
+from flowengine.spec import FlowSpec, NodeSpec
+from flowengine.templating import Renderer, compile_value
+from flowengine.trace import make_event, redact, redact_event
+
+if TYPE_CHECKING:
+    from flowengine.runtime import Engine
+
+__all__ = ["Execution", "NodePlan"]
+
+SET_VARS = "set_vars"
+"""The reserved output key whose object the engine merges into run.vars."""
+
+
+@dataclass(slots=True)
+class NodePlan:
+    """What a node needs at every visit, built once per flow digest."""
+
+    node: NodeSpec
+    func: Callable[..., Any]
+    is_async: bool
+    renderer: Renderer | None
+    compile_error: TemplateError | None
+    input: CompiledSchema
+    output: CompiledSchema
+    outcomes: frozenset[str] | None
+    """Outcomes the capability may report; None when they depend on its inputs."""
+    personal: tuple[str, ...]
+    connection: str
+    connector: str
+    qualname: str
+
+
+def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
+    """Compile a node: its capability, its input renderer, its schemas."""
+    conn = flow.connections.get(node.connection)
+    connector = conn.connector if conn else node.connection
+    try:
+        loaded = engine.registry.capability(connector, node.capability)
+    except KeyError:
+        raise NodeExecutionError(
+            f"Node {node.id!r} uses {node.use!r}, but connector {connector!r} has no capability "
+            f"{node.capability!r} in this engine's registry (is its plugin installed?)",
+            node_id=node.id,
+            code="UNKNOWN_CAPABILITY",
+        ) from None
+    renderer, error = None, None
+    try:
+        renderer = compile_value(dict(node.inputs), node_id=node.id)
+    except TemplateError as e:
+        error = e
+    cap = loaded.capability
+    return NodePlan(
+        node=node,
+        func=cap.func,
+        is_async=cap.is_async,
+        renderer=renderer,
+        compile_error=error,
+        input=loaded.input,
+        output=loaded.output,
+        outcomes=None if cap.dynamic_outcomes else frozenset((*cap.outcomes, "error")),
+        personal=cap.personal_data,
+        connection=node.connection,
+        connector=connector,
+        qualname=loaded.qualname,
+    )
+
+
+def _schema_error(e: SchemaValidationError, code: str) -> dict[str, Any]:
+    details = [{"json_path": str(err.json_path), "message": err.message} for err in e.errors[:10]]
+    return {
+        "code": code,
+        "message": str(e),
+        "json_path": e.json_path,
+        "details": details,
+        "status_code": None,
+        "correlation_id": None,
+    }
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "details": [],
+        "status_code": None,
+        "correlation_id": None,
+    }
+
+
+def _exception_error(e: BaseException) -> dict[str, Any]:
+    if isinstance(e, ConnectorError):
+        return e.to_dict()
+    if isinstance(e, SchemaValidationError):
+        return _schema_error(e, "INPUT_INVALID" if e.direction == "input" else "OUTPUT_INVALID")
+    if isinstance(e, TemplateError):
+        err = _error("TEMPLATE_ERROR", str(e))
+        err.update(expression=e.expression, field=e.field)
+        return err
+    return _error("UNEXPECTED_ERROR", f"{type(e).__name__}: {e}")
+
+
+class _Paused(Exception):
+    """Internal: the capability returned an Interaction."""
+
+    def __init__(self, interaction: Interaction) -> None:
+        self.interaction = interaction
+
+
+class Execution:
+    """The engine walking one run until it completes, fails or waits."""
+
+    def __init__(self, engine: Engine, run: Run, flow: FlowSpec) -> None:
+        self.engine = engine
+        self.run = run
+        self.flow = flow
+        self.clock = engine.clock
+        self.plans = engine._plans_for(flow)
+        self.scope = {
+            "nodes": run.nodes,
+            "inputs": run.inputs,
+            "vars": run.vars,
+            "run": {"id": run.id},
+        }
+        self.connections: dict[str, tuple[dict[str, Any], Any]] = {}
+        self.max_visits = flow.settings.max_node_visits
+
+    # ---- the walk ------------------------------------------------------------------------
+
+    async def drive(self, node_id: str, response: Any = None, visit: int | None = None) -> None:
+        """Run from `node_id` (resuming it with `response` at `visit`, if given)."""
+        try:
+            while True:
+                node = self.flow.all_nodes[node_id]
+                self._check_timeout(node_id)
+                if node.is_parallel:
+                    outcome: str | None = await self._parallel(node)
+                else:
+                    outcome = await self.visit(self._plan(node), None, response, visit)
+                    response = visit = None
+                if outcome is None:
+                    break  # waiting
+                target = node.routes.get(outcome)
+                if target is None:
+                    self._end(node_id, outcome)
+                    break
+                node_id = target
+        except NodeExecutionError as e:
+            self.fail(e.node_id or node_id, e.code, str(e))
+        except Exception as e:  # a bug must not lose the run: keep its state, say what broke
+            self.fail(node_id, "ENGINE_ERROR", f"{type(e).__name__}: {e}")
+
+    def _plan(self, node: NodeSpec) -> NodePlan:
+        plan = self.plans.get(node.id)
+        if plan is None:
+            plan = self.plans[node.id] = build_plan(node, self.flow, self.engine)
+        return plan
+
+    def _check_timeout(self, node_id: str) -> None:
+        elapsed = self.clock.now() - self.run.started_at
+        if elapsed > self.flow.settings.timeout:
+            raise NodeExecutionError(
+                f"Run timed out before node {node_id!r}: it has taken {elapsed:.0f}s, more than "
+                f"the flow's timeout of {self.flow.settings.timeout:.0f}s (settings.timeout)",
+                node_id=node_id,
+                code="TIMEOUT",
+            )
+
+    def _next_visit(self, node_id: str) -> int:
+        prev = self.run.nodes.get(node_id)
+        visit = prev["visits"] + 1 if prev else 1
+        if visit > self.max_visits:
+            raise NodeExecutionError(
+                f"Node {node_id!r} would run a {visit}th time, more than max_node_visits "
+                f"({self.max_visits}): the flow loops through {node_id!r}; add an exit to the "
+                "loop or raise settings.max_node_visits",
+                node_id=node_id,
+                code="MAX_NODE_VISITS",
+            )
+        return visit
+
+    def _end(self, node_id: str, outcome: str) -> None:
+        result = self.run.nodes[node_id]
+        if outcome == "error":
+            error = result["error"] or _error("ERROR", f"Node {node_id!r} failed")
+            self.run.error = {"node": node_id, **error}
+            self.run.status = "failed"
+        else:
+            self.run.result = result["output"]
+            self.run.status = "completed"
+
+    def fail(self, node_id: str, code: str, message: str) -> None:
+        """End the run as failed, keeping everything it has done."""
+        error = {"node": node_id, "code": code, "message": message}
+        self.run.error = redact(error, self.run.secrets) if self.run.secrets else error
+        self.run.status = "failed"
+        self.run.waiting = None
+
+    # ---- one node --------------------------------------------------------------------------
+
+    async def visit(
+        self, plan: NodePlan, parent: str | None, response: Any = None, visit: int | None = None
+    ) -> str | None:
+        """Run one node once; its outcome, or None when it waits for a response."""
+        node_id = plan.node.id
+        if visit is None:
+            visit = self._next_visit(node_id)
+        run = self.run
+        start = self.clock.now()
+        inputs: Any = None
+        output: Any = None
+        error: dict[str, Any] | None = None
+        try:
+            inputs = self._render(plan)
+            settings, connection = await self._connection(plan)
+            ctx = CallContext(
+                run.id, node_id, visit, settings, connection, self.clock, response, run.vars
+            )
+            result = plan.func(inputs, ctx)
+            if plan.is_async:
+                result = await result
+            outcome, output = self._classify(plan, result, inputs)
+        except _Paused as p:
+            if parent is not None:
+                error = _error(
+                    "INTERACTION_IN_PARALLEL",
+                    f"Node {node_id!r} (a branch of parallel block {parent!r}) asked for a "
+                    f"{p.interaction.kind!r} interaction; interactions are not supported inside "
+                    "parallel branches: move this node out of the block",
+                )
+                outcome, output = "error", None
+            else:
+                self._pause(plan, visit, start, inputs, p.interaction)
+                return None
+        except Exception as e:  # any failure of a capability is its node's error outcome
+            error = _exception_error(e)
+            outcome, output = "error", None
+            if run.secrets:
+                error = redact(error, run.secrets)
+        if outcome == "error" and error is None:
+            error, output = output or _error("ERROR", f"Node {node_id!r} failed"), None
+        run.nodes[node_id] = {"output": output, "error": error, "outcome": outcome, "visits": visit}
+        run.path.append(node_id)
+        self._emit(plan.personal, node_id, parent, visit, start, outcome, inputs, output, error)
+        return outcome
+
+    def _render(self, plan: NodePlan) -> Any:
+        if plan.renderer is None:
+            raise plan.compile_error or TemplateError("no inputs")
+        inputs = plan.renderer.render(self.scope)
+        if not plan.input.is_valid(inputs):
+            plan.input.validate(
+                inputs,
+                where=f"Node {plan.node.id!r} input",
+                node_id=plan.node.id,
+                capability=plan.qualname,
+                direction="input",
+            )
+        return inputs
+
+    def _classify(self, plan: NodePlan, result: Any, inputs: Any) -> tuple[str, Any]:
+        if type(result) is dict:
+            outcome, output = "success", result
+        elif isinstance(result, Outcome):
+            outcome, output = result.name, result.output
+            if plan.outcomes is not None and outcome not in plan.outcomes:
+                raise ConnectorError(
+                    f"{plan.qualname} returned outcome {outcome!r}, which it does not declare "
+                    f"(declared: {', '.join(sorted(plan.outcomes))})",
+                    code="UNDECLARED_OUTCOME",
+                )
+            if outcome == "error":
+                return outcome, output
+        elif isinstance(result, Interaction):
+            raise _Paused(result)
+        elif isinstance(result, Mapping):
+            outcome, output = "success", dict(result)
+        else:
+            raise ConnectorError(
+                f"{plan.qualname} returned {type(result).__name__}; a capability returns a "
+                "dict, an Outcome or an Interaction",
+                code="BAD_RESULT",
+            )
+        if not plan.output.is_valid(output):
+            plan.output.validate(
+                output,
+                where=f"Node {plan.node.id!r} output of {plan.qualname}",
+                node_id=plan.node.id,
+                capability=plan.qualname,
+                direction="output",
+            )
+        new_vars = output.get(SET_VARS) if isinstance(output, dict) else None
+        if isinstance(new_vars, dict):
+            self.run.vars.update(new_vars)
+        return outcome, output
+
+    def _pause(
+        self, plan: NodePlan, visit: int, start: float, inputs: Any, interaction: Interaction
+    ) -> None:
+        run, node_id = self.run, plan.node.id
+        run.status = "waiting"
+        data = interaction.to_dict()
+        run.waiting = {"node": node_id, "interaction": data, "since": start, "visit": visit}
+        # The visit count says which visit waits (answers files pick by it); the last
+        # finished visit's output stays readable.
+        previous = run.nodes.get(node_id) or {"output": None, "error": None}
+        run.nodes[node_id] = {**previous, "outcome": "waiting", "visits": visit}
+        self._emit(plan.personal, node_id, None, visit, start, "waiting", inputs, data, None)
+
+    def _emit(
+        self,
+        personal: tuple[str, ...],
+        node_id: str,
+        parent: str | None,
+        visit: int,
+        start: float,
+        outcome: str | None,
+        inputs: Any,
+        output: Any,
+        error: Any,
+    ) -> None:
+        event = make_event(
+            self.run.id,
+            node_id,
+            parent,
+            visit,
+            start,
+            self.clock.now(),
+            outcome,
+            inputs,
+            output,
+            error,
+        )
+        if not self.engine.redact_personal_data:
+            personal = ()
+        if personal or self.run.secrets:
+            event = redact_event(event, self.run.secrets, personal)
+        self.run.trace.append(event)
+        for sink in self.engine.trace_sinks:
+            sink(event)
+
+    # ---- connections -------------------------------------------------------------------
+
+    async def _connection(self, plan: NodePlan) -> tuple[Mapping[str, Any], Any]:
+        found = self.connections.get(plan.connection)
+        if found is None:
+            found = self.connections[plan.connection] = await self.engine._open_connection(
+                self.flow, plan.connection, self.run.secrets
+            )
+        return found
+
+    # ---- parallel blocks ---------------------------------------------------------------
+
+    async def _parallel(self, block: NodeSpec) -> str:
+        visit = self._next_visit(block.id)
+        start = self.clock.now()
+        plans = [self._plan(branch) for branch in block.branches.values()]
+        visits = [self._next_visit(p.node.id) for p in plans]
+        tasks = {
+            asyncio.ensure_future(self.visit(p, block.id, None, v)): (p, v)
+            for p, v in zip(plans, visits, strict=True)
+        }
+        failed = await self._await_branches(tasks)
+        for task, (plan, v) in tasks.items():
+            if task.cancelled():
+                self._cancelled(plan, block.id, v, failed)
+        outputs = {p.node.id: (self.run.nodes.get(p.node.id) or {}).get("output") for p in plans}
+        outcome, error = "success", None
+        if failed is not None:
+            outcome = "error"
+            error = {**(self.run.nodes[failed]["error"] or {}), "branch": failed}
+        self.run.nodes[block.id] = {
+            "output": outputs,
+            "error": error,
+            "outcome": outcome,
+            "visits": visit,
+        }
+        self.run.path.append(block.id)
+        self._emit((), block.id, None, visit, start, outcome, None, outputs, error)
+        return outcome
+
+    async def _await_branches(self, tasks: Mapping[Any, tuple[NodePlan, int]]) -> str | None:
+        """Wait for every branch; on the first error outcome cancel the rest. The failed one."""
+        pending = set(tasks)
+        failed: str | None = None
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task.result() == "error" and failed is None:
+                        failed = tasks[task][0].node.id
+                        for other in pending:
+                            other.cancel()
+        finally:
+            for other in pending:
+                other.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        return failed
+
+    def _cancelled(self, plan: NodePlan, parent: str, visit: int, failed: str | None) -> None:
+        node_id = plan.node.id
+        why = f"branch {failed!r} failed" if failed else "the block was cancelled"
+        error = _error("CANCELLED", f"Node {node_id!r} was cancelled because {why}")
+        self.run.nodes[node_id] = {
+            "output": None,
+            "error": error,
+            "outcome": "cancelled",
+            "visits": visit,
+        }
+        now = self.clock.now()
+        self._emit(plan.personal, node_id, parent, visit, now, "cancelled", None, None, error)

@@ -1,0 +1,226 @@
+"""The engine: starts runs of flows and resumes them, on asyncio.
+
+    async with Engine(registry, store=open_store("sqlite:///runs.db")) as engine:
+        run = await engine.start(flow, {"policy_id": "p1"})
+        while run.status == "waiting":
+            run = await engine.resume(run.id, response)
+
+An Engine keeps what outlives one run: compiled node plans (per flow digest), open
+connector connections (one per distinct settings), the run store and the trace sinks.
+The walk itself is `flowengine._execution.Execution`; the run state is `Run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from flowengine._execution import Execution, NodePlan
+from flowengine._run import EXIT_CODES, Run, new_run_id
+from flowengine._schema import CompiledSchema
+from flowengine.clock import Clock, SystemClock
+from flowengine.errors import (
+    ConnectorError,
+    FlowChangedError,
+    RunError,
+    SchemaValidationError,
+    TemplateError,
+)
+from flowengine.plugins import Registry
+from flowengine.spec import FlowSpec
+from flowengine.store import MemoryStore, RunStore
+from flowengine.templating import expand_env
+
+__all__ = ["EXIT_CODES", "Engine", "Run"]
+
+
+class Engine:
+    """Runs flows: `start()` a run, `resume()` a waiting one, `aclose()` the connections."""
+
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        *,
+        store: RunStore | None = None,
+        clock: Clock | None = None,
+        environ: Mapping[str, str] | None = None,
+        trace_sinks: Sequence[Callable[[dict[str, Any]], None]] = (),
+        redact_personal_data: bool = True,
+    ) -> None:
+        if registry is None:
+            from flowengine.plugins import load_registry
+
+            registry = load_registry()
+        self.registry = registry
+        self.store: RunStore = store if store is not None else MemoryStore()
+        self.clock: Clock = clock or SystemClock()
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.trace_sinks = tuple(trace_sinks)
+        self.redact_personal_data = redact_personal_data
+        self._plans: dict[str, dict[str, NodePlan]] = {}
+        self._inputs: dict[str, CompiledSchema | None] = {}
+        self._connections: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._open_lock: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"<Engine store={self.store!r} connections={len(self._connections)}>"
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- runs -------------------------------------------------------------------------
+
+    async def start(self, flow: FlowSpec, inputs: Mapping[str, Any] | None = None) -> Run:
+        """Start a run of `flow` and run it until it completes, fails or waits."""
+        values = self._check_inputs(flow, dict(inputs or {}))
+        now = self.clock.now()
+        run = Run(
+            id=new_run_id(),
+            flow_id=flow.id,
+            flow_file=flow.file,
+            flow_digest=flow.digest,
+            inputs=values,
+            vars=copy.deepcopy(dict(flow.variables)),
+            created_at=now,
+            updated_at=now,
+            started_at=now,
+        )
+        execution = Execution(self, run, flow)
+        if flow.start not in flow.all_nodes:
+            execution.fail(flow.start, "NO_START", f"Flow {flow.id!r} has no node {flow.start!r}")
+        else:
+            await execution.drive(flow.start)
+        return self._save(run)
+
+    async def resume(
+        self,
+        run_id_or_run: str | Run,
+        response: Any,
+        *,
+        flow: FlowSpec | None = None,
+        allow_changed_flow: bool = False,
+    ) -> Run:
+        """Give a waiting run its response and run on until it completes, fails or waits."""
+        run = run_id_or_run if isinstance(run_id_or_run, Run) else self.store.load(run_id_or_run)
+        if run.status != "waiting" or not run.waiting:
+            raise RunError(
+                f"Run {run.id} is {run.status}, not waiting; only a waiting run can be resumed",
+                run_id=run.id,
+            )
+        flow = flow or self._load_flow(run)
+        self._check_digest(run, flow, allow_changed_flow)
+        node_id, visit = run.waiting["node"], int(run.waiting.get("visit", 1))
+        run.status, run.waiting = "running", None
+        execution = Execution(self, run, flow)
+        if node_id not in flow.all_nodes:
+            execution.fail(node_id, "NODE_GONE", f"Flow {flow.id!r} no longer has node {node_id!r}")
+        else:
+            await execution.drive(node_id, response, visit)
+        return self._save(run)
+
+    def _save(self, run: Run) -> Run:
+        run.updated_at = self.clock.now()
+        self.store.save(run)
+        return run
+
+    def _load_flow(self, run: Run) -> FlowSpec:
+        from flowengine.loader import load_flow
+
+        try:
+            return load_flow(run.flow_file, self.registry)
+        except OSError as e:
+            raise RunError(
+                f"Run {run.id}: cannot read its flow file {run.flow_file}: {e}", run_id=run.id
+            ) from e
+
+    @staticmethod
+    def _check_digest(run: Run, flow: FlowSpec, allow_changed_flow: bool) -> None:
+        if flow.digest == run.flow_digest and flow.id == run.flow_id:
+            return
+        if allow_changed_flow:
+            return
+        raise FlowChangedError(
+            f"Run {run.id} started with flow {run.flow_id!r} {run.flow_digest} but "
+            f"{flow.file} is now {flow.id!r} {flow.digest}: the flow changed while the run "
+            "waited; resume with allow_changed_flow=True (--allow-changed-flow) to go on anyway",
+            run_id=run.id,
+        )
+
+    def _check_inputs(self, flow: FlowSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+        schema = self._inputs_schema(flow)
+        if schema is None:
+            return inputs
+        for name, prop in (flow.inputs_schema.get("properties") or {}).items():
+            if name not in inputs and isinstance(prop, dict) and "default" in prop:
+                inputs[name] = copy.deepcopy(prop["default"])
+        try:
+            schema.validate(inputs, where=f"Flow {flow.id!r} inputs")
+        except SchemaValidationError as e:
+            raise RunError(f"{e} ({flow.file})") from e
+        return inputs
+
+    def _inputs_schema(self, flow: FlowSpec) -> CompiledSchema | None:
+        if flow.digest not in self._inputs:
+            schema = dict(flow.inputs_schema)
+            self._inputs[flow.digest] = (
+                CompiledSchema(schema, name=f"{flow.id} inputs") if schema else None
+            )
+        return self._inputs[flow.digest]
+
+    def _plans_for(self, flow: FlowSpec) -> dict[str, NodePlan]:
+        """The node plans of a flow, compiled on first use and kept per digest."""
+        return self._plans.setdefault(flow.digest, {})
+
+    # ---- connections ------------------------------------------------------------------
+
+    async def _open_connection(
+        self, flow: FlowSpec, name: str, secrets: set[str]
+    ) -> tuple[dict[str, Any], Any]:
+        """The rendered settings of connection `name` and its open state (cached per settings)."""
+        spec = flow.connections.get(name)
+        connector = self.registry.connectors.get(spec.connector if spec else name)
+        if connector is None:
+            raise ConnectorError(f"Connection {name!r}: no connector {name!r} is registered")
+        try:
+            settings, env_secrets = expand_env(dict(spec.settings) if spec else {}, self.environ)
+        except TemplateError as e:
+            raise ConnectorError(f"Connection {name!r} {e}", code="SETTINGS_INVALID") from None
+        secrets |= env_secrets
+        secrets.update(str(settings[key]) for key in connector.secret_settings if settings.get(key))
+        try:
+            self.registry.settings[connector.name].validate(
+                settings, where=f"Connection {name!r} settings"
+            )
+        except SchemaValidationError as e:
+            raise ConnectorError(str(e), code="SETTINGS_INVALID") from None
+        key = (connector.name, json.dumps(settings, sort_keys=True, default=str))
+        if key not in self._connections:
+            if self._open_lock is None:
+                self._open_lock = asyncio.Lock()
+            async with self._open_lock:
+                if key not in self._connections:
+                    state = await _maybe_await(connector.open(settings) if connector.open else None)
+                    self._connections[key] = (connector, state)
+        return settings, self._connections[key][1]
+
+    async def aclose(self) -> None:
+        """Close every connection the engine opened."""
+        connections, self._connections = self._connections, {}
+        for connector, state in connections.values():
+            if connector.close is not None:
+                await _maybe_await(connector.close(state))
+
+
+async def _maybe_await(value: Any) -> Any:
+    # Connector.open / close may be plain functions or coroutines.
+    if inspect.isawaitable(value):
+        return await value
+    return value
