@@ -49,7 +49,7 @@ class Terminal:
         if not outcome:
             return
         indent = "    " if event.get("parent") else "  "
-        colour = "red" if outcome == "error" else "green"
+        colour = {"error": "red", "waiting": "yellow"}.get(outcome, "green")
         ms = event.get("duration_ms")
         took = f"{ms:.1f} ms" if isinstance(ms, int | float) else ""
         visit = f" (visit {event['visit']})" if (event.get("visit") or 1) > 1 else ""
@@ -67,6 +67,10 @@ class Terminal:
         for text in (data.get("description"), data.get("message")):
             if text:
                 self.echo(f"  {text}")
+        if interaction.kind == "form" and not self.interactive:
+            for f in data.get("fields", []):
+                need = "required" if f.get("required") else "optional"
+                self.echo(f"  - {f['name']}: {f['label']} ({f['type']}, {need})")
         if interaction.kind == "qr":
             self.echo(_qr_text(str(data.get("url", "")), tty=self.tty))
             self.echo(f"  {data.get('fallback_text') or data.get('url')}")
