@@ -529,3 +529,25 @@ def test_settings_overrides_and_secret() -> None:
     assert props["region"]["default"] == "sandbox"
     for key in ("environment_id", "client_id", "client_secret"):
         assert not _settings_valid({k: v for k, v in SETTINGS_OK.items() if k != key})
+
+
+# ------------------------------------------------------------------ the user documentation
+
+USER_DOC = REPO / "docs" / "connectors" / "pingone_verify.md"
+
+
+@pytest.mark.parametrize("cap", CAPABILITIES)
+def test_every_capability_and_input_is_documented(cap: str) -> None:
+    text = USER_DOC.read_text(encoding="utf-8")
+    assert f"### `{cap}`" in text, f"{cap} has no section in {USER_DOC.name}"
+    section = text.split(f"### `{cap}`", 1)[1].split("\n### ", 1)[0]
+    for name in input_schema(cap)["properties"]:
+        assert f"`{name}`" in section, f"{cap}: input {name!r} is not documented"
+    assert "**Outcomes:**" in section
+
+
+def test_user_doc_explains_branching_on_status() -> None:
+    text = USER_DOC.read_text(encoding="utf-8")
+    assert "## Branching on a transaction's status" in text
+    assert "use: functions.switch" in text
+    assert "cases: {SUCCESS: Success, FAIL: Fail}" in text
