@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from flowengine.plugins import Registry
     from flowengine.spec import FlowSpec
 
-__all__ = ["MISSING", "AnswerEnv", "Answers", "drive"]
+__all__ = ["MISSING", "AnswerEnv", "Answers", "drive", "golden_trace"]
 
 
 class _Missing:
@@ -191,3 +191,24 @@ async def _unanswered(interaction: Interaction, clock: Clock, wait: Wait | None)
 
 def _visits(run: Any, node_id: str) -> int:
     return int((run.nodes.get(node_id) or {}).get("visits", 1))
+
+
+def golden_trace(run: Any) -> str:
+    """The run as a golden trace: "node outcome" per trace event in run order, then the status.
+
+    Branches of a parallel block finish in whatever order their I/O allows, so each
+    stretch of consecutive events from one block's branches is sorted by node id.
+    """
+    lines: list[str] = []
+    group: list[str] = []
+    parent: str | None = None
+    for event in run.trace:
+        if event.get("parent") != parent or event.get("parent") is None:
+            lines += sorted(group)
+            group = []
+        parent = event.get("parent")
+        line = f"{event['node']} {event.get('outcome')}"
+        (group if parent else lines).append(line)
+    lines += sorted(group)
+    lines.append(f"= {run.status}")
+    return "\n".join(lines) + "\n"
