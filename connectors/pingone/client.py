@@ -54,7 +54,7 @@ class PingOneSettings:
     environment_id: str
     client_id: str
     client_secret: str = field(repr=False)
-    region: str = "NA"
+    region: str = "sandbox"
     api_url: str = ""
     auth_url: str = ""
     timeout: float = 30.0
@@ -70,7 +70,7 @@ class PingOneSettings:
                 "connection's settings (e.g. client_secret: ${PINGONE_CLIENT_SECRET})",
                 code="INVALID_SETTINGS",
             )
-        region = str(settings.get("region") or "NA").strip()
+        region = str(settings.get("region") or "sandbox").strip()
         region = "sandbox" if region.lower() == "sandbox" else region.upper()
         if region != "sandbox" and region not in REGIONS:
             raise PingOneError(
