@@ -1,0 +1,49 @@
+"""`flowengine sandbox ...`: serve the sandbox, draw a persona's test documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["sandbox"]
+
+
+@click.group("sandbox")
+def sandbox() -> None:
+    """The PingOne sandbox (a local emulator of PingOne auth, users and Verify)."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8799, show_default=True, type=int, help="TCP port.")
+@click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite file that keeps the state across restarts (default: in memory).")
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="YAML/JSON config: environments, clients, faults, admin.")
+def serve_command(host: str, port: int, data: Path | None, config: Path | None) -> None:
+    """Serve the sandbox over HTTP (uvicorn)."""
+    from .config import load_config
+    from .server import serve
+
+    try:
+        load_config(config)
+    except (ValueError, OSError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--config") from None
+    click.echo(f"PingOne sandbox on http://{host}:{port} (client sandbox-client / sandbox-secret)")
+    serve(host=host, port=port, data_path=data, config=config)
+
+
+@sandbox.command("make-documents")
+@click.option("--persona", required=True, help="Persona name, e.g. success, expired_id.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the documents to.")
+def make_documents_command(persona: str, out: Path) -> None:
+    """Draw a persona's test documents (JPEGs with their machine-readable text inside)."""
+    from .verification import personas
+
+    if persona not in personas.PERSONAS:
+        known = ", ".join(sorted(personas.PERSONAS))
+        raise click.BadParameter(f"unknown persona {persona!r}; known: {known}", param_hint="--persona")
+    for path in personas.make_documents(persona, out):
+        click.echo(str(path))
