@@ -1,0 +1,147 @@
+"""flowengine.headless: answers files, answer actions, poll waits, prompts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowengine import Interaction, RunError, VirtualClock, load_registry
+from flowengine.headless import MISSING, AnswerEnv, Answers, drive
+from flowengine.loader import load_flow
+from flowengine.runtime import Engine
+from flowengine.store import MemoryStore
+
+QR_LOOP = """\
+flow: qr-loop
+variables: {scans: 0}
+start: show
+nodes:
+  show:
+    use: ui.qr
+    with: {url: "https://verify.example/t/1", poll_interval: 5}
+    on: {success: count}
+  count:
+    use: variables.increment
+    with: {name: scans}
+    on: {success: enough}
+  enough:
+    use: functions.compare
+    with: {left: "{{ vars.scans }}", operator: less, right: 3}
+    on: {"true": show, "false": ask}
+  ask:
+    use: ui.form
+    with: {fields: [name]}
+    on: {success: done}
+  done:
+    use: ui.success
+    with: {result: "{{ nodes.ask.output.name }}"}
+"""
+
+
+@pytest.fixture(scope="module")
+def registry() -> Any:
+    return load_registry()
+
+
+@pytest.fixture
+def flow(tmp_path: Path, registry: Any) -> Any:
+    path = tmp_path / "qr-loop.yaml"
+    path.write_text(QR_LOOP)
+    return load_flow(path, registry)
+
+
+def test_answers_lists_are_consumed_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_text('{"form": [{"x": 1}, {"x": 2}], "msg": {}}')
+    answers = Answers.load(path)
+    assert answers.next_for("form", 1) == {"x": 1}
+    assert answers.next_for("form", 1) == {"x": 2}
+    assert answers.next_for("form", 2) is MISSING
+    assert answers.next_for("msg") == {} and answers.next_for("msg") == {}
+    assert answers.next_for("other") is MISSING
+    assert answers.unknown_nodes({"form"}) == ["msg"]
+
+
+def test_answers_file_errors(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(RunError, match="must map node ids to responses"):
+        Answers.load(path)
+    path.write_text("a: [unclosed\n")
+    with pytest.raises(RunError, match="not valid YAML"):
+        Answers.load(path)
+    path.write_text("")
+    assert Answers.load(path).responses == {}
+
+
+async def test_qr_polls_wait_on_the_engine_clock(flow: Any, registry: Any) -> None:
+    clock = VirtualClock()
+    began = clock.now()
+    shown: list[str] = []
+    async with Engine(registry, store=MemoryStore(), clock=clock) as engine:
+        run = await engine.start(flow)
+        run = await drive(
+            engine,
+            run,
+            flow,
+            answers=Answers({"ask": {"name": "Ada"}}),
+            registry=registry,
+            on_interaction=lambda r, i: shown.append(i.kind),
+        )
+    assert run.status == "completed" and run.result == {"result": "Ada"}
+    assert shown == ["qr", "qr", "qr", "form"]
+    assert clock.now() - began == 15  # three polls of 5 s, no real sleeping
+
+
+async def test_unanswered_form_leaves_the_run_waiting(flow: Any, registry: Any) -> None:
+    async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+        run = await drive(engine, await engine.start(flow), flow, registry=registry)
+    assert run.status == "waiting" and run.waiting["node"] == "ask"
+
+
+async def test_prompt_answers_forms_but_not_qr(flow: Any, registry: Any) -> None:
+    asked: list[tuple[str, str]] = []
+
+    async def prompt(node_id: str, interaction: Interaction) -> Any:
+        asked.append((node_id, interaction.kind))
+        return {"name": "Grace"}
+
+    async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+        run = await drive(engine, await engine.start(flow), flow, prompt=prompt, registry=registry)
+    assert asked == [("ask", "form")]
+    assert run.result == {"result": "Grace"}
+
+
+async def test_answer_actions(flow: Any, registry: Any) -> None:
+    seen: list[tuple[str, dict[str, Any], str]] = []
+
+    async def fill(interaction: Interaction, args: dict[str, Any], env: AnswerEnv) -> Any:
+        seen.append((interaction.kind, args, env.node_id))
+        return {"name": args["who"].upper()}
+
+    registry.answer_actions["test.fill"] = fill
+    try:
+        answers = Answers({"ask": {"do": "test.fill", "who": "ada"}})
+        async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+            run = await drive(
+                engine, await engine.start(flow), flow, answers=answers, registry=registry
+            )
+    finally:
+        del registry.answer_actions["test.fill"]
+    assert seen == [("form", {"who": "ada"}, "ask")]
+    assert run.result == {"result": "ADA"}
+
+
+async def test_unknown_answer_action(flow: Any, registry: Any) -> None:
+    answers = Answers({"ask": {"do": "nope"}})
+    async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+        with pytest.raises(RunError, match="unknown action 'nope'"):
+            await drive(engine, await engine.start(flow), flow, answers=answers, registry=registry)
+
+
+async def test_max_polls(flow: Any, registry: Any) -> None:
+    async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+        with pytest.raises(RunError, match="after 2 polls"):
+            await drive(engine, await engine.start(flow), flow, registry=registry, max_polls=2)
