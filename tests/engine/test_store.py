@@ -1,0 +1,139 @@
+"""Run stores: round trips, listing, unknown ids, URLs, and no secrets at rest."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flowengine._run import Run
+from flowengine.errors import RunError
+from flowengine.store import MemoryStore, SQLiteStore, open_store
+
+
+def make_run(run_id: str, status: str = "waiting", updated: float = 1.0) -> Run:
+    return Run(
+        id=run_id,
+        flow_id="demo",
+        flow_file="flows/demo.yaml",
+        flow_digest="sha256:abc",
+        status=status,
+        inputs={"name": "Ada"},
+        vars={"attempts": 2},
+        nodes={"a": {"output": {"x": [1, 2]}, "error": None, "outcome": "success", "visits": 1}},
+        path=["a"],
+        waiting={"node": "b", "interaction": {"kind": "form", "data": {}}, "since": 5.0},
+        trace=[{"run": run_id, "node": "a", "outcome": "success"}],
+        created_at=0.5,
+        updated_at=updated,
+        started_at=0.5,
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryStore | SQLiteStore:
+    if request.param == "memory":
+        return MemoryStore()
+    return SQLiteStore(tmp_path / "sub" / "runs.db")
+
+
+def test_round_trip(store: MemoryStore | SQLiteStore) -> None:
+    run = make_run("r1")
+    store.save(run)
+    loaded = store.load("r1")
+    assert loaded is not run
+    assert loaded.to_dict() == run.to_dict()
+
+
+def test_loaded_run_does_not_alias_the_saved_one(store: MemoryStore | SQLiteStore) -> None:
+    run = make_run("r1")
+    store.save(run)
+    run.path.append("b")
+    run.nodes["b"] = {"output": None, "error": None, "outcome": "success", "visits": 1}
+    loaded = store.load("r1")
+    assert loaded.path == ["a"]
+    assert "b" not in loaded.nodes
+    loaded.trace.append({"node": "x"})
+    assert len(store.load("r1").trace) == 1
+
+
+def test_save_replaces(store: MemoryStore | SQLiteStore) -> None:
+    run = make_run("r1")
+    store.save(run)
+    run.status, run.waiting, run.result = "completed", None, {"ok": True}
+    store.save(run)
+    loaded = store.load("r1")
+    assert (loaded.status, loaded.waiting, loaded.result) == ("completed", None, {"ok": True})
+    assert len(store.list()) == 1
+
+
+def test_list_newest_first_by_status_with_limit(store: MemoryStore | SQLiteStore) -> None:
+    store.save(make_run("old", "completed", updated=1.0))
+    store.save(make_run("mid", "waiting", updated=2.0))
+    store.save(make_run("new", "completed", updated=3.0))
+    assert [r.id for r in store.list()] == ["new", "mid", "old"]
+    assert [r.id for r in store.list(status="completed")] == ["new", "old"]
+    assert [r.id for r in store.list(limit=1)] == ["new"]
+    assert store.list(status="failed") == []
+
+
+def test_unknown_run(store: MemoryStore | SQLiteStore) -> None:
+    with pytest.raises(RunError) as info:
+        store.load("nope")
+    assert info.value.run_id == "nope"
+    assert "No run 'nope'" in str(info.value)
+
+
+def test_secrets_never_stored(tmp_path: Path) -> None:
+    run = make_run("r1")
+    run.nodes["a"]["output"] = {"token": "Bearer s3cr3t-value", "user": "ada"}
+    run.error = {"node": "a", "code": "E", "message": "auth failed for s3cr3t-value"}
+    run.secrets = {"s3cr3t-value"}
+    store = SQLiteStore(tmp_path / "runs.db")
+    store.save(run)
+    with sqlite3.connect(tmp_path / "runs.db") as conn:
+        (body,) = conn.execute("SELECT body FROM runs WHERE id = 'r1'").fetchone()
+    conn.close()
+    assert "s3cr3t" not in body
+    stored = json.loads(body)
+    assert stored["nodes"]["a"]["output"] == {"token": "Bearer [REDACTED]", "user": "ada"}
+    assert stored["error"]["message"] == "auth failed for [REDACTED]"
+    assert "secrets" not in stored
+    memory = MemoryStore()
+    memory.save(run)
+    assert "s3cr3t" not in json.dumps(memory.load("r1").to_dict())
+    assert run.nodes["a"]["output"]["token"] == "Bearer s3cr3t-value"  # the live run keeps it
+
+
+def test_sqlite_table_columns(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "runs.db")
+    store.save(make_run("r1", "waiting", updated=7.0))
+    with sqlite3.connect(tmp_path / "runs.db") as conn:
+        row = conn.execute("SELECT id, flow_id, status, updated_at FROM runs").fetchone()
+    conn.close()
+    assert row == ("r1", "demo", "waiting", 7.0)
+
+
+def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(open_store("memory:"), MemoryStore)
+    absolute = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    assert isinstance(absolute, SQLiteStore)
+    assert absolute.path == tmp_path / "a.db"
+    monkeypatch.chdir(tmp_path)
+    relative = open_store("sqlite:///.flowengine/runs.db")
+    assert isinstance(relative, SQLiteStore)
+    assert (tmp_path / ".flowengine" / "runs.db").is_file()
+    with pytest.raises(RunError, match="Unknown run store URL 'redis://x'"):
+        open_store("redis://x")
+    with pytest.raises(RunError, match="no file path"):
+        open_store("sqlite:///")
+
+
+def test_run_json_round_trip_keeps_every_field() -> None:
+    run = make_run("r1")
+    run.result, run.error = {"r": 1}, {"node": "a", "code": "X", "message": "m"}
+    again = Run.from_dict(json.loads(json.dumps(run.to_dict())))
+    assert again.to_dict() == run.to_dict()
+    assert again.exit_code == 3

@@ -1,0 +1,218 @@
+"""Templates: types kept, text rendering, safe evaluation, errors naming node, field, expression."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flowengine.errors import TemplateError
+from flowengine.templating import (
+    compile_expression,
+    compile_value,
+    expand_env,
+    referenced_nodes,
+    render,
+)
+
+
+@pytest.fixture
+def scope() -> dict[str, Any]:
+    return {
+        "nodes": {
+            "get_user": {
+                "output": {
+                    "user": {"id": "u-1", "email": "a@example.com", "tags": ["x", "y"]},
+                    "a-b": 3,
+                    "items": "the key",
+                    "_links": {"self": {"href": "/users/u-1"}},
+                    "empty": None,
+                },
+                "error": None,
+                "outcome": "success",
+                "visits": 2,
+            }
+        },
+        "inputs": {"count": 4, "name": "Ada"},
+        "vars": {"attempts": 1},
+        "run": {"id": "r1"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ nodes.get_user.output.user.id }}", "u-1"),
+        ("{{ nodes.get_user.output.user.tags }}", ["x", "y"]),
+        ("{{ nodes.get_user.output['a-b'] }}", 3),
+        ("{{nodes.get_user.output.user.tags[1]}}", "y"),
+        ("{{ nodes.get_user.output.items }}", "the key"),
+        ("{{ nodes.get_user.output._links.self.href }}", "/users/u-1"),
+        ("{{ nodes.get_user.visits }}", 2),
+        ("{{ inputs.count * 2 + vars.attempts }}", 9),
+        ("{{ inputs.count > 3 and vars.attempts == 1 }}", True),
+        ("{{ run.id }}", "r1"),
+        ("{{ nodes.get_user.output.empty }}", None),
+        ("{{ inputs.name.lower() }}", "ada"),
+        ("{{ upper(inputs.name) }}", "ADA"),
+        ("{{ len(nodes.get_user.output.user.tags) }}", 2),
+        ("{{ [inputs.count, vars.attempts] }}", [4, 1]),
+        ("{{ 'yes' if inputs.count > 1 else 'no' }}", "yes"),
+        ("{{ 'x' in nodes.get_user.output.user.tags }}", True),
+    ],
+)
+def test_single_template_keeps_type(template: str, expected: Any, scope: dict[str, Any]) -> None:
+    assert render(template, scope) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("Hello {{ inputs.name }}!", "Hello Ada!"),
+        ("{{ inputs.count }} items", "4 items"),
+        ("tags: {{ nodes.get_user.output.user.tags }}", 'tags: ["x", "y"]'),
+        ("{{ inputs.name }}-{{ run.id }}", "Ada-r1"),
+        ("null is {{ nodes.get_user.output.empty }}", "null is null"),
+        ("flag {{ inputs.count > 1 }}", "flag true"),
+        ("no templates here", "no templates here"),
+    ],
+)
+def test_mixed_text_renders_to_string(template: str, expected: str, scope: dict[str, Any]) -> None:
+    assert render(template, scope) == expected
+
+
+def test_nested_values_render_and_constants_are_kept(scope: dict[str, Any]) -> None:
+    value = {
+        "userId": "{{ nodes.get_user.output.user.id }}",
+        "deviceOsType": "Mobile Web",
+        "biographic": [{"name": "given_name", "value": "{{ inputs.name }}"}, 7],
+    }
+    renderer = compile_value(value)
+    assert not renderer.is_constant
+    assert renderer.render(scope) == {
+        "userId": "u-1",
+        "deviceOsType": "Mobile Web",
+        "biographic": [{"name": "given_name", "value": "Ada"}, 7],
+    }
+    constant = {"a": [1, {"b": "c"}]}
+    renderer = compile_value(constant)
+    assert renderer.is_constant
+    assert renderer.render(scope) is constant  # constant inputs are not copied per call
+
+
+def test_default_gives_fallback_for_missing_things(scope: dict[str, Any]) -> None:
+    assert render("{{ default(nodes.not_run.output.x, 'n/a') }}", scope) == "n/a"
+    assert render("{{ default(nodes.get_user.output.nope, 0) }}", scope) == 0
+    assert render("{{ default(nodes.get_user.output.user.tags[9], 'none') }}", scope) == "none"
+    assert render("{{ default(nodes.get_user.output.empty, 'was null') }}", scope) == "was null"
+    assert render("{{ default(nodes.get_user.output.empty.deeper, 5) }}", scope) == 5
+    assert render("{{ default(nodes.get_user.output.user.id, 'n/a') }}", scope) == "u-1"
+    assert render("{{ default(nodes.get_user.output.nope) }}", scope) is None
+
+
+def test_error_names_node_field_and_expression(scope: dict[str, Any]) -> None:
+    renderer = compile_value(
+        {"user": {"email": "{{ nodes.get_user_details.output.email }}"}}, node_id="create_user"
+    )
+    with pytest.raises(TemplateError) as info:
+        renderer.render(scope)
+    assert str(info.value) == (
+        "Node 'create_user' input $.user.email: nodes.get_user_details has not run "
+        "(expression: nodes.get_user_details.output.email)"
+    )
+    assert info.value.node_id == "create_user"
+    assert info.value.field == "$.user.email"
+    assert info.value.expression == "nodes.get_user_details.output.email"
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (
+            "{{ nodes.get_user.output.user.mail }}",
+            "nodes.get_user.output.user has no key 'mail'; did you mean 'email'?",
+        ),
+        ("{{ nodes.get_user.output.user.tags[5] }}", "has no item 5 (it has 2)"),
+        ("{{ nodes.get_user.output.empty.x }}", "nodes.get_user.output.empty is null"),
+        ("{{ nodes['other'].output }}", "nodes.other has not run"),
+        ("{{ foo.bar }}", "unknown name 'foo'; use nodes, inputs, vars or run"),
+        ("{{ inputs.count / 0 }}", "ZeroDivisionError"),
+        ("{{ open('x') }}", "unknown function 'open'"),
+    ],
+)
+def test_error_messages(template: str, message: str, scope: dict[str, Any]) -> None:
+    with pytest.raises(TemplateError) as info:
+        compile_value({"f": ["a", template]}, node_id="n").render(scope)
+    assert message in str(info.value)
+    assert str(info.value).startswith("Node 'n' input $.f[1]: ")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ inputs.__class__ }}",
+        "{{ inputs.name.__class__.__mro__ }}",
+        "{{ inputs.name.format }}",
+        "{{ inputs.name.upper.__self__ }}",
+        "{{ (1).real }}",
+        "{{ inputs.count.__add__(1) }}",
+        "{{ __import__('os') }}",
+        "{{ 10 ** 10000000 }}",
+        "{{ 'x' * 10000000 }}",
+        "{{ [x for x in 'abc'].__len__() }}",
+    ],
+)
+def test_expressions_cannot_reach_python_internals(template: str, scope: dict[str, Any]) -> None:
+    with pytest.raises(TemplateError):
+        render(template, scope)
+
+
+def test_syntax_error_is_reported_at_compile_time() -> None:
+    with pytest.raises(TemplateError) as info:
+        compile_value({"x": "{{ a b }}"}, node_id="n")
+    assert str(info.value).startswith("Node 'n' input $.x: invalid expression {{ a b }}")
+
+
+def test_expressions_are_compiled_once() -> None:
+    first = compile_expression(" nodes.a.output ")
+    assert compile_expression(" nodes.a.output ") is first
+
+
+def test_referenced_nodes() -> None:
+    value = {
+        "a": "{{ nodes.one.output.x }} and {{ nodes['two'].error }}",
+        "b": ["{{ default(nodes.three.output, 1) + len(inputs.x) }}", "plain", 3],
+        "c": "{{ inputs.nodes }}",
+    }
+    assert referenced_nodes(value) == {"one", "two", "three"}
+    assert referenced_nodes("no templates") == set()
+
+
+def test_expand_env_reads_variables_and_reports_secrets() -> None:
+    settings = {
+        "client_id": "${CLIENT_ID}",
+        "client_secret": "${SECRET:-fallback}",
+        "region": "${REGION:-sandbox}",
+        "nested": {"url": "https://${HOST}/v1", "list": ["${CLIENT_ID}", 3]},
+        "price": "$$5",
+    }
+    values, secrets = expand_env(
+        settings, {"CLIENT_ID": "abc", "SECRET": "s3cr3t", "HOST": "api.example"}
+    )
+    assert values == {
+        "client_id": "abc",
+        "client_secret": "s3cr3t",
+        "region": "sandbox",
+        "nested": {"url": "https://api.example/v1", "list": ["abc", 3]},
+        "price": "$5",
+    }
+    assert secrets == {"abc", "s3cr3t", "api.example"}
+
+
+def test_expand_env_missing_variable_names_setting_and_fix() -> None:
+    with pytest.raises(TemplateError) as info:
+        expand_env({"auth": {"client_secret": "${NOPE}"}}, {})
+    message = str(info.value)
+    assert "$.auth.client_secret" in message
+    assert "NOPE is not set" in message
+    assert "${NOPE:-default}" in message
