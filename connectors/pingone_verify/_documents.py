@@ -62,7 +62,7 @@ def _document_body(inputs: dict[str, Any]) -> dict[str, Any]:
     }
     if inputs.get("voiceSampleIndex") is not None:
         # Voice enrolment takes several samples; the index (from 1) says which one this is.
-        body["index"] = int(inputs["voiceSampleIndex"])
+        body["voiceSampleIndex"] = int(inputs["voiceSampleIndex"])
     return body
 
 
