@@ -89,14 +89,14 @@ async def json_body(request: Request, media_type: str = "application/json") -> d
 
 
 def api_endpoint(
-    sandbox: Sandbox, handler: Handler, *, auth: bool = True
+    sandbox: Sandbox, handler: Handler, *, auth: bool = True, faults: bool = True
 ) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler with fault injection, bearer-token checks and the error envelope."""
 
     async def endpoint(request: Request) -> Response:
         env_id = request.path_params.get("envId", "")
         try:
-            if sandbox.faults.rules:
+            if faults and sandbox.faults.rules:
                 dropped = await sandbox.apply_fault(env_id, request)
                 if dropped is not None:
                     return dropped

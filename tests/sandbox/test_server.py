@@ -1,0 +1,76 @@
+"""The standalone server on 127.0.0.1, and SQLite persistence across a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sandbox_support import API, ENV, make_tx, make_user, token_for
+
+from connectors.pingone.sandbox import Sandbox, load_config
+from connectors.pingone.sandbox.server import ServerThread
+from flowengine.clock import VirtualClock
+
+
+async def test_served_over_loopback_builds_urls_from_the_host() -> None:
+    sandbox = Sandbox()
+    with ServerThread(sandbox) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            client.headers["Authorization"] = f"Bearer {await token_for(client)}"
+            user_id = await make_user(client)
+            tx = await make_tx(client, user_id)
+            assert tx["qrUrl"].startswith(f"{url}/v1/idValidations/webVerifications/")
+            assert tx["webVerificationUrl"].startswith(f"{url}/verify-webapp/index.html?")
+            page = await client.get(tx["webVerificationUrl"])
+            assert page.status_code == 200 and "Begin verification" in page.text
+            sandbox.faults.add({"action": "drop"})
+            with pytest.raises(httpx.RemoteProtocolError):
+                await client.get(f"{API}/users")
+            assert (await client.get(f"{API}/users")).status_code == 200
+
+
+async def test_sqlite_keeps_state_across_restart(tmp_path: Path, clock: VirtualClock) -> None:
+    data = tmp_path / "sandbox.db"
+    first = Sandbox(clock=clock, data_path=data)
+    async with httpx.AsyncClient(transport=first.transport(), base_url=first.base_url) as c:
+        token = await token_for(c)
+        c.headers["Authorization"] = f"Bearer {token}"
+        user_id = await make_user(c, "persisted")
+        tx = await make_tx(c, user_id)
+        policy = (await c.post(f"{API}/verifyPolicies", json={"name": "kept"})).json()
+    first.close()
+    assert token.encode() not in data.read_bytes()
+
+    second = Sandbox(clock=clock, data_path=data)
+    async with httpx.AsyncClient(transport=second.transport(), base_url=second.base_url) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
+        user = await c.get(f"{API}/users/{user_id}")
+        assert user.status_code == 200 and user.json()["username"] == "persisted"
+        again = (await c.get(f"{API}/users/{user_id}/verifyTransactions/{tx['id']}")).json()
+        assert again["webVerificationCode"] == tx["webVerificationCode"]
+        assert (await c.get(f"{API}/verifyPolicies/{policy['id']}")).status_code == 200
+        listed = (await c.get(f"{API}/verifyPolicies")).json()
+        assert sum(p["default"] for p in listed["_embedded"]["verifyPolicies"]) == 1
+    second.close()
+
+
+def test_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.yaml"
+    path.write_text(yaml.safe_dump({
+        "environments": {ENV: {"clients": {"app": "pw"}}},
+        "token_lifetime": 120,
+        "faults": [{"action": "drop"}],
+        "admin": True,
+    }))
+    config = load_config(path)
+    assert config.clients(ENV) == {"app": "pw"} and config.clients("other") is None
+    assert config.token_lifetime == 120 and config.admin is True
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"environment": {}}')
+    with pytest.raises(ValueError, match=r"bad.json: unknown key\(s\) \['environment'\]"):
+        load_config(bad)
+    bad.write_text('{"environments": {"e": {}}}')
+    with pytest.raises(ValueError, match="environments.e.clients"):
+        load_config(bad)
