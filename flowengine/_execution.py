@@ -409,13 +409,11 @@ class Execution:
         pending = set(tasks)
         failed: str | None = None
         try:
-            while pending:
+            while pending and failed is None:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     if task.result() == "error" and failed is None:
                         failed = tasks[task][0].node.id
-                        for other in pending:
-                            other.cancel()
         finally:
             for other in pending:
                 other.cancel()
