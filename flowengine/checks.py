@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import jsonschema
+from jsonschema.exceptions import best_match
 import networkx as nx
 
 from flowengine._refs import Reference, find_references
@@ -20,7 +21,14 @@ from flowengine._yaml import Path, YamlDocument
 from flowengine.plugins import LoadedCapability, Registry
 from flowengine.spec import FlowSpec, NodeSpec
 
-__all__ = ["did_you_mean", "extra_keys", "immediate_dominators", "run_all"]
+__all__ = [
+    "did_you_mean",
+    "explain",
+    "extra_keys",
+    "immediate_dominators",
+    "json_path_of",
+    "run_all",
+]
 
 PARALLEL_OUTCOMES = ("success", "error")
 # Keywords whose verdict depends only on the shape of a container, never on the values
@@ -129,16 +137,15 @@ def _check_routes(spec: FlowSpec, doc: YamlDocument) -> None:
 
 
 def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> None:
-    try:
-        jsonschema.Draft202012Validator.check_schema(spec.inputs_schema)
-    except jsonschema.SchemaError as e:
-        path = ("inputs", *e.absolute_path)
-        doc.report(
-            "FE011",
-            f"`inputs` is not a valid JSON Schema: {e.message}",
-            path,
-            at_value=True,
-        )
+    meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+    for error in meta.iter_errors(spec.inputs_schema):
+        for path, message, _ in explain(error):
+            doc.report(
+                "FE011",
+                f"`inputs` is not a valid JSON Schema: {message}",
+                ("inputs", *path),
+                at_value=True,
+            )
 
 
 # -- connections and capabilities --------------------------------------------------------
@@ -149,6 +156,8 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
         if name not in doc.data.get("connections", {}):
             continue  # implicit: named after a registered connector
         path = ("connections", name)
+        if not conn.connector:
+            continue  # a schema error already
         if conn.connector not in registry.connectors:
             doc.report(
                 "FE021",
@@ -166,6 +175,7 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
             None,
             marker="${",
             what=f"connection {name!r} setting",
+            secrets=registry.connectors[conn.connector].secret_settings,
         )
 
 
@@ -179,12 +189,12 @@ def _resolve_capabilities(
         path = (*_node_path(node), "use")
         conn = spec.connections.get(node.connection)
         if conn is None:
-            names = [*spec.connections, *registry.connectors]
+            names = sorted({*spec.connections, *registry.connectors})
             doc.report(
                 "FE020",
                 f"node {node.id!r} uses connection {node.connection!r}, which is neither "
                 f"declared under `connections:` nor an installed connector"
-                + did_you_mean(node.connection, names),
+                f"{did_you_mean(node.connection, names)} (known: {', '.join(names)})",
                 path,
                 at_value=True,
                 node_id=node.id,
@@ -234,6 +244,7 @@ def _check_literal(
     *,
     marker: str = "{{",
     what: str = "input",
+    secrets: Collection[str] = (),
 ) -> None:
     if schema.is_valid(value):
         return
@@ -242,29 +253,48 @@ def _check_literal(
     for error in schema.errors(value):
         if not _is_literal_error(error, marker):
             continue
-        where = (*path, *error.absolute_path)
-        extra = extra_keys(error)
-        if extra:
-            for key in extra:
-                json_path = _child_path(str(error.json_path), key)
-                doc.report(
-                    code,
-                    f"{what} {json_path}{owner} is not expected by {schema.name}"
-                    + did_you_mean(key, error.schema.get("properties", {})),
-                    (*where, key),
-                    node_id=node_id,
-                    json_path=json_path,
-                )
-            continue
-        json_path = str(error.json_path)
-        doc.report(
-            code,
-            f"{what} {json_path}{owner} is invalid: {error.message} ({schema.name})",
-            where,
-            at_value=error.validator != "required",
-            node_id=node_id,
-            json_path=json_path,
-        )
+        for where, message, at_value in explain(error):
+            if where and where[0] in secrets:  # never echo a secret setting's value
+                message = f"the value breaks the schema's {error.validator!r} rule"
+            json_path = json_path_of(where)
+            doc.report(
+                code,
+                f"{what} {json_path}{owner} is invalid: {message} ({schema.name})",
+                (*path, *where),
+                at_value=at_value,
+                node_id=node_id,
+                json_path=json_path,
+            )
+
+
+def explain(error: jsonschema.ValidationError) -> list[tuple[Path, str, bool]]:
+    """(path, message, whether to point at the value) for each problem in one error."""
+    path = tuple(error.absolute_path)
+    extra = extra_keys(error)
+    if extra:
+        allowed = error.schema.get("properties", {})
+        return [((*path, k), f"unknown key {k!r}{did_you_mean(k, allowed)}", False) for k in extra]
+    if "propertyNames" in error.relative_schema_path:
+        key = str(error.instance)
+        return [((*path, key), f"invalid name {key!r}: {error.message}", False)]
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        description = error.schema.get("description") if isinstance(error.schema, dict) else None
+        if description:
+            return [(path, f"{error.instance!r} is not valid; expected {description}", True)]
+        return explain(best_match(error.context))
+    return [(path, error.message, error.validator != "required")]
+
+
+def json_path_of(path: Iterable[str | int]) -> str:
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}"
+        else:
+            out += f"[{part!r}]"
+    return out
 
 
 def extra_keys(error: jsonschema.ValidationError) -> list[str]:
@@ -278,12 +308,6 @@ def extra_keys(error: jsonschema.ValidationError) -> list[str]:
     return [
         k for k in error.instance if k not in allowed and not any(p.search(k) for p in patterns)
     ]
-
-
-def _child_path(json_path: str, key: str) -> str:
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-        return f"{json_path}.{key}"
-    return f"{json_path}[{key!r}]"
 
 
 # -- outcomes ----------------------------------------------------------------------------
@@ -440,7 +464,12 @@ class _References:
         anchor = target.parent if target.parent is not None else target.id
         if self._dominates(anchor, node.id):
             return
-        if node.id in self._reachable_from(anchor):
+        if anchor == node.id:
+            if node.id in self._reachable_from(anchor):
+                self._may_not(node, ref, "it has not run yet on its first visit")
+            else:
+                self._cannot(node, ref, "it is this node, and no loop leads back to it")
+        elif node.id in self._reachable_from(anchor):
             self._may_not(node, ref, f"some paths to {node.id!r} skip it")
         else:
             self._cannot(node, ref, f"no path leads from {ref.node!r} to {node.id!r}")

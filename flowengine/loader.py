@@ -21,12 +21,12 @@ import networkx as nx
 from flowengine import checks
 from flowengine._schema import CompiledSchema, load_schema
 from flowengine._yaml import Diagnostic, YamlDocument, load_yaml
-from flowengine.checks import did_you_mean, extra_keys
+from flowengine.checks import explain, json_path_of
 from flowengine.errors import FlowDefinitionError
 from flowengine.plugins import Registry, load_registry
 from flowengine.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
 
-__all__ = ["Diagnostic", "check_flow", "did_you_mean", "load_flow", "parse_duration"]
+__all__ = ["Diagnostic", "check_flow", "load_flow", "parse_duration"]
 
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([dhms])")
 _UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
@@ -109,63 +109,21 @@ def _check_schema(doc: YamlDocument) -> None:
     if schema.is_valid(doc.data):
         return
     for error in schema.errors(doc.data):
-        for leaf in _leaves(error):
-            _report_schema_error(doc, leaf)
-
-
-def _leaves(error: jsonschema.ValidationError) -> Iterable[jsonschema.ValidationError]:
-    # `oneOf` (the timeout) wraps the useful errors; report the best one inside.
-    if error.context:
-        yield jsonschema.exceptions.best_match(error.context)
-    else:
-        yield error
+        _report_schema_error(doc, error)
 
 
 def _report_schema_error(doc: YamlDocument, error: jsonschema.ValidationError) -> None:
-    path = tuple(error.absolute_path)
-    node_id = str(path[1]) if len(path) > 1 and path[0] == "nodes" else None
-    extra = extra_keys(error)
-    if extra:
-        allowed = error.schema.get("properties", {})
-        for key in extra:
-            doc.report(
-                "FE010",
-                f"unknown key {key!r} at {_json_path(path)}{did_you_mean(key, allowed)}",
-                (*path, key),
-                node_id=node_id,
-                json_path=_json_path((*path, key)),
-            )
-        return
-    if error.validator == "propertyNames":
-        key = str(error.instance)
+    for path, message, at_value in explain(error):
+        node_id = str(path[1]) if len(path) > 1 and path[0] == "nodes" else None
+        json_path = json_path_of(path)
         doc.report(
             "FE010",
-            f"invalid name {key!r} at {_json_path(path)}: {error.message}",
-            (*path, key),
+            f"{json_path}: {message}",
+            path,
+            at_value=at_value,
             node_id=node_id,
-            json_path=_json_path((*path, key)),
+            json_path=json_path,
         )
-        return
-    doc.report(
-        "FE010",
-        f"{error.message} at {_json_path(path)}",
-        path,
-        at_value=error.validator != "required",
-        node_id=node_id,
-        json_path=_json_path(path),
-    )
-
-
-def _json_path(path: Iterable[str | int]) -> str:
-    out = "$"
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
-            out += f".{part}"
-        else:
-            out += f"[{part!r}]"
-    return out
 
 
 # -- building the FlowSpec ---------------------------------------------------------------
@@ -180,11 +138,10 @@ def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
     nodes: dict[str, NodeSpec] = {}
     all_nodes: dict[str, NodeSpec] = {}
     for node_id, raw in _dict(data.get("nodes")).items():
-        node = _node(doc, node_id, _dict(raw), None)
-        nodes[node_id] = node
-        _add_node(doc, all_nodes, node)
+        nodes[node_id] = all_nodes[node_id] = _node(doc, node_id, _dict(raw), None)
+    for node in nodes.values():  # after every node, so that a colliding branch is the one named
         for branch in node.branches.values():
-            _add_node(doc, all_nodes, branch)
+            _add_branch(doc, all_nodes, branch)
     connections = _connections(doc, data)
     _implicit_connections(doc, connections, all_nodes, registry)
     start = data.get("start")
@@ -205,13 +162,13 @@ def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
     )
 
 
-def _add_node(doc: YamlDocument, all_nodes: dict[str, NodeSpec], node: NodeSpec) -> None:
+def _add_branch(doc: YamlDocument, all_nodes: dict[str, NodeSpec], node: NodeSpec) -> None:
     if node.id in all_nodes:
         first = all_nodes[node.id]
         doc.report(
             "FE033",
             f"branch id {node.id!r} is already the id of a node (line {first.location.line}); "
-            "node and branch ids share one namespace (nodes.<id>): rename one",
+            "node and branch ids share one namespace (nodes.<id>): rename the branch",
             _node_path(node),
             node_id=node.id,
         )
