@@ -11,13 +11,21 @@ actions let headless runs play the user's phone against the embedded sandbox:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectors.pingone._base import finish_connector
 from connectors.pingone._users import connector
-from connectors.pingone.client import PingOneClient, PingOneResponse, PingOneSettings
-from flowengine import Interaction, RunError, hookimpl
+from connectors.pingone.client import (
+    SANDBOX_HOST,
+    PingOneClient,
+    PingOneResponse,
+    PingOneSettings,
+)
+from flowengine import Interaction, RunError, SystemClock, VirtualClock, hookimpl
 
 __all__ = ["PingOneClient", "PingOneResponse", "PingOneSettings", "connector"]
+
+SANDBOX_HOSTNAME = urlsplit(SANDBOX_HOST).hostname
 
 
 @hookimpl
@@ -33,8 +41,7 @@ def register_answer_actions(register: Any) -> None:
 
 async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
     """Answer a QR screen: the persona's phone opens its URL and submits their documents."""
-    from connectors.pingone.sandbox import default_sandbox
-    from connectors.pingone.sandbox.phone import Phone
+    from connectors.pingone.sandbox import Phone, default_sandbox
 
     url = (interaction.data or {}).get("url")
     if interaction.kind != "qr" or not url:
@@ -46,8 +53,12 @@ async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any)
     persona = args.get("persona")
     if not isinstance(persona, str) or not persona:
         raise RunError("answer action 'phone' needs `persona: <name>` (e.g. persona: alice)")
-    async with Phone(default_sandbox()) as phone:
-        await phone.submit(url, persona)
+    # The embedded sandbox is reached in-process; a served sandbox over the network.
+    phone = Phone(default_sandbox()) if urlsplit(url).hostname == SANDBOX_HOSTNAME else Phone()
+    try:
+        await phone.persona(url, persona)
+    except ValueError as e:
+        raise RunError(f"answer action 'phone': {e}") from e
     return {}
 
 
@@ -61,5 +72,8 @@ def advance_action(interaction: Interaction, args: dict[str, Any], env: Any) -> 
         raise RunError(f"answer action 'sandbox.advance' needs numbers, got {args!r}") from e
     if seconds <= 0:
         raise RunError("answer action 'sandbox.advance' needs `seconds:` or `minutes:` above 0")
-    default_sandbox().clock.advance(seconds)
+    clock = default_sandbox().clock
+    if not isinstance(clock, SystemClock | VirtualClock):
+        raise RunError(f"the embedded sandbox's clock ({type(clock).__name__}) cannot be advanced")
+    clock.advance(seconds)
     return {}
