@@ -12,8 +12,8 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import jsonschema
-from jsonschema.exceptions import best_match
 import networkx as nx
+from jsonschema.exceptions import best_match
 
 from flowengine._refs import Reference, find_references
 from flowengine._schema import CompiledSchema
