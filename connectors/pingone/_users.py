@@ -72,13 +72,14 @@ async def findUser(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] |
 async def updateUser(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """Change some attributes of a user (PATCH /users/{userId}); others are kept."""
     client = client_of(ctx)
+    path = client.env_path("users", inputs["userId"])
     body = _user_body(inputs)
-    response = await client.request(
-        "PATCH",
-        client.env_path("users", inputs["userId"]),
-        json=body,
-        idempotent=True,  # setting the same values twice gives the same user
-    )
+    if "name" in body:
+        # PATCH replaces top-level attributes whole: keep the name parts not being changed.
+        current = await client.get(path)
+        body["name"] = {**((current.body or {}).get("name") or {}), **body["name"]}
+    # Setting the same values twice gives the same user, so a retry is safe.
+    response = await client.request("PATCH", path, json=body, idempotent=True)
     return response.output("user")
 
 

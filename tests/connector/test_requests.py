@@ -467,12 +467,17 @@ CASES = [
         {"userId": U, "familyName": "Jones"},
         [
             Call(
+                "GET",
+                f"/users/{U}",
+                answer={"id": U, "name": {"given": "Alice", "family": "Smith"}},
+            ),
+            Call(
                 "PATCH",
                 f"/users/{U}",
-                body={"name": {"family": "Jones"}},
+                body={"name": {"given": "Alice", "family": "Jones"}},
                 content_type="application/json",
                 answer={"id": U, "name": {"family": "Jones"}},
-            )
+            ),
         ],
         {"user.name.family": "Jones"},
     ),

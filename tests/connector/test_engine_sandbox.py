@@ -1,0 +1,198 @@
+"""Every PingOne capability run through the engine against the in-process sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from p1_engine import output_of, run_capability
+
+import connectors.pingone.client as client_module
+from connectors.pingone.sandbox import Sandbox
+from flowengine import Registry, VirtualClock, load_registry
+from flowengine.runtime import Engine
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return load_registry()
+
+
+@pytest.fixture
+def sandbox(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    box = Sandbox(clock=clock)
+    # Connections whose region is `sandbox` reach this sandbox instead of the process's one.
+    monkeypatch.setattr(client_module, "_sandbox_transport", box.transport)
+    return box
+
+
+@pytest.fixture
+async def engine(
+    registry: Registry, clock: VirtualClock, sandbox: Sandbox
+) -> AsyncIterator[Engine]:
+    async with Engine(registry, clock=clock, environ={}) as e:
+        yield e
+
+
+async def new_user(engine: Engine, registry: Registry) -> dict[str, Any]:
+    name = f"user-{uuid.uuid4().hex[:8]}"
+    out = await output_of(
+        engine,
+        registry,
+        "pingone",
+        "createUser",
+        username=name,
+        email=f"{name}@example.com",
+        givenName="Alice",
+        familyName="Smith",
+    )
+    return dict(out["user"])
+
+
+async def test_users_lifecycle(engine: Engine, registry: Registry) -> None:
+    user = await new_user(engine, registry)
+    assert user["name"] == {"given": "Alice", "family": "Smith"}
+    read = await output_of(engine, registry, "pingone", "readUser", userId=user["id"])
+    assert read["user"]["username"] == user["username"] and read["statusCode"] == 200
+    found = await output_of(engine, registry, "pingone", "findUser", username=user["username"])
+    assert found["found"] is True and found["user"]["id"] == user["id"]
+    found = await output_of(engine, registry, "pingone", "findUser", email=user["email"])
+    assert found["user"]["id"] == user["id"]
+    updated = await output_of(
+        engine, registry, "pingone", "updateUser", userId=user["id"], familyName="Jones"
+    )
+    assert updated["user"]["name"]["family"] == "Jones"
+    assert updated["user"]["name"]["given"] == "Alice"
+    deleted = await output_of(engine, registry, "pingone", "deleteUser", userId=user["id"])
+    assert deleted["statusCode"] == 204
+    gone = await run_capability(engine, registry, "pingone", "readUser", {"userId": user["id"]})
+    assert gone.status == "failed"
+    assert (gone.error or {}).get("status_code") == 404
+
+
+async def test_find_user_not_found_is_an_outcome(engine: Engine, registry: Registry) -> None:
+    run = await run_capability(engine, registry, "pingone", "findUser", {"username": "nobody-here"})
+    assert run.status == "completed"
+    assert run.nodes["n"]["outcome"] == "not_found"
+    assert run.result["found"] is False
+
+
+async def test_transaction_policy_status_and_ext_client(engine: Engine, registry: Registry) -> None:
+    user = await new_user(engine, registry)
+    policy = await output_of(
+        engine, registry, "pingone_verify", "readVerifyPolicy", verifyPolicySelect=""
+    )
+    assert policy["verifyPolicy"]["default"] is True
+    by_id = await output_of(
+        engine,
+        registry,
+        "pingone_verify",
+        "readVerifyPolicy",
+        verifyPolicySelect="useVerifyPolicyId",
+        verifyPolicyIdSelect=policy["verifyPolicy"]["id"],
+    )
+    assert by_id["verifyPolicy"]["id"] == policy["verifyPolicy"]["id"]
+    by_name = await output_of(
+        engine,
+        registry,
+        "pingone_verify",
+        "readVerifyPolicy",
+        verifyPolicySelect=policy["verifyPolicy"]["name"],
+    )
+    assert by_name["verifyPolicy"]["id"] == policy["verifyPolicy"]["id"]
+
+    created = await output_of(
+        engine,
+        registry,
+        "pingone_verify",
+        "createVerifyTransaction",
+        userId=user["id"],
+        deviceOsType="Mobile Web",
+        verifyPolicy=policy["verifyPolicy"]["name"],
+        biographic=[
+            {"name": "given_name", "value": "Alice"},
+            {"name": "family_name", "value": "Smith"},
+        ],
+    )
+    tx = created["transaction"]
+    assert created["statusCode"] == 201 and created["challenge"]
+    assert tx["verifyPolicy"]["id"] == policy["verifyPolicy"]["id"]
+    assert tx["transactionStatus"]["status"] == "REQUESTED"
+    ids = {"userId": user["id"], "transactionId": tx["id"]}
+    read = await output_of(engine, registry, "pingone_verify", "readVerifyTransaction", **ids)
+    assert read["transaction"]["webVerificationUrl"] == tx["webVerificationUrl"]
+    listed = await output_of(
+        engine, registry, "pingone_verify", "readVerifyTransactions", userId=user["id"], limit=1
+    )
+    assert [t["id"] for t in listed["transactions"]["_embedded"]["verifyTransactions"]] == [
+        tx["id"]
+    ]
+    status = await output_of(
+        engine,
+        registry,
+        "pingone_verify",
+        "setVerifyStatus",
+        userId=user["id"],
+        verifyStatus="DISABLED",
+    )
+    assert status["verifyStatus"]["verifyStatus"] == "DISABLED"
+    ext = await output_of(
+        engine,
+        registry,
+        "pingone_verify",
+        "createExtClientResponse",
+        webVerificationUrl=tx["webVerificationUrl"],
+        challengeId=created["challenge"],
+    )
+    assert ext["challenge"] == created["challenge"] and ext["continueLink"].startswith("/runs/")
+
+
+async def test_identity_record_matching(engine: Engine, registry: Registry) -> None:
+    user = await new_user(engine, registry)
+    out = await output_of(
+        engine,
+        registry,
+        "pingone_verify",
+        "identityRecordMatching",
+        userId=user["id"],
+        biographic=[
+            {"name": "given_name", "value": "Alice"},
+            {"name": "family_name", "value": "Smith"},
+        ],
+        probeBiographic=[
+            {"name": "given_name", "value": "Alice"},
+            {"name": "family_name", "value": "Smyth"},
+        ],
+    )
+    results = out["matchingResults"]["detailedResults"]
+    assert results["given_name"]["rawScore"] > results["family_name"]["rawScore"]
+    assert out["matchingResults"]["overallConfidenceScore"]
+
+
+async def test_pingone_error_is_the_error_outcome(engine: Engine, registry: Registry) -> None:
+    user = await new_user(engine, registry)
+    run = await run_capability(
+        engine,
+        registry,
+        "pingone_verify",
+        "readVerifyTransaction",
+        {"userId": user["id"], "transactionId": "no-such-transaction"},
+    )
+    assert run.status == "failed"
+    error = run.error or {}
+    assert error["code"] == "NOT_FOUND" and error["status_code"] == 404
+    assert "no-such-transaction" in error["message"]
+
+
+async def test_wrong_secret_fails_with_authentication_error(
+    engine: Engine, registry: Registry
+) -> None:
+    from p1_engine import SANDBOX_SETTINGS
+
+    settings = {**SANDBOX_SETTINGS, "client_secret": "not-the-secret"}
+    run = await run_capability(engine, registry, "pingone", "findUser", {"username": "x"}, settings)
+    assert run.status == "failed"
+    assert (run.error or {})["code"] == "AUTHENTICATION_FAILED"
+    assert "not-the-secret" not in str(run.to_dict())
