@@ -1,0 +1,183 @@
+"""Image measures on real pixels (Pillow only): foreground masks, face similarity, liveness."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from PIL import Image, ImageChops, ImageFilter
+
+__all__ = [
+    "FaceRegion",
+    "face_region",
+    "face_similarity",
+    "foreground_mask",
+    "grain",
+    "replay_distance",
+]
+
+# Width the mask is computed at: enough for a head outline, small enough for a pure-Python fill.
+MASK_SIZE = 96
+# A face is compared as a SIG_W x SIG_H patch (4:5, the framing of an ID portrait).
+SIG_W, SIG_H = 40, 50
+
+RGB = tuple[int, int, int]
+
+
+def _pixels(img: Image.Image) -> list[RGB]:
+    raw = img.convert("RGB").tobytes()
+    return list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
+
+
+def _small(img: Image.Image) -> Image.Image:
+    """The image at MASK_SIZE width, lightly denoised: what the backdrop search works on."""
+    w, h = img.size
+    small = img.convert("RGB").resize((MASK_SIZE, max(3, round(MASK_SIZE * h / w))), Image.BILINEAR)
+    return small.filter(ImageFilter.MedianFilter(3))
+
+
+def _border_pixels(small: Image.Image) -> list[RGB]:
+    w, h = small.size
+    strips = ((0, 0, w, 1), (0, h - 1, w, h), (0, 1, 1, h - 1), (w - 1, 1, w, h - 1))
+    return [p for box in strips for p in _pixels(small.crop(box))]
+
+
+def border_colour(img: Image.Image) -> RGB:
+    """The median colour of the image border: the backdrop of a portrait or selfie."""
+    border = _border_pixels(_small(img))
+    mid = len(border) // 2
+    # The median, not the mean: shoulders or hair touching the border must not shift it.
+    return (
+        sorted(p[0] for p in border)[mid],
+        sorted(p[1] for p in border)[mid],
+        sorted(p[2] for p in border)[mid],
+    )
+
+
+def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
+    """A MASK_SIZE-wide "L" mask: 0 where the backdrop (grown from the border) is, 255 elsewhere.
+
+    The backdrop is what a flood fill from the border reaches, stepping to neighbours close in
+    colour to the current pixel and to the median border colour, so a lighting gradient across a
+    wall stays backdrop while the edge of a head stops the fill.
+    """
+    small = _small(img)
+    sw, sh = small.size
+    px = _pixels(small)
+    br, bgc, bb = border_colour(img)
+    far = tolerance * 3
+    near = [abs(r - br) + abs(g - bgc) + abs(b - bb) < far for r, g, b in px]
+    seen = bytearray(sw * sh)
+    edge = [*range(sw), *range((sh - 1) * sw, sh * sw), *range(sw, (sh - 1) * sw, sw)]
+    edge += range(2 * sw - 1, (sh - 1) * sw, sw)
+    queue = deque(i for i in edge if near[i])
+    for i in queue:
+        seen[i] = 1
+    while queue:
+        i = queue.popleft()
+        r, g, b = px[i]
+        x = i % sw
+        for j in (i - 1 if x else -1, i + 1 if x < sw - 1 else -1, i - sw, i + sw):
+            if 0 <= j < sw * sh and not seen[j] and near[j]:
+                q = px[j]
+                if abs(q[0] - r) + abs(q[1] - g) + abs(q[2] - b) < tolerance:
+                    seen[j] = 1
+                    queue.append(j)
+    return Image.frombytes("L", (sw, sh), bytes(0 if s else 255 for s in seen))
+
+
+@dataclass(frozen=True)
+class FaceRegion:
+    """A head-and-shoulders region: its box in the image and its SIG_W x SIG_H patch and mask."""
+
+    box: tuple[int, int, int, int]
+    mask: bytes  # 1 = foreground, per patch pixel
+    bands: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+def _fine_box(img: Image.Image, mask: Image.Image, bg: RGB) -> tuple[int, int, int, int]:
+    """The foreground box at full resolution: the mask's box, refined on the real pixels."""
+    box = mask.getbbox() or (0, 0, mask.width, mask.height)
+    sx, sy = img.width / mask.width, img.height / mask.height
+    pad = 2  # mask cells: the coarse edge is at most this far from the true one
+    coarse = (
+        max(0, int((box[0] - pad) * sx)),
+        max(0, int((box[1] - pad) * sy)),
+        min(img.width, math.ceil((box[2] + pad) * sx)),
+        min(img.height, math.ceil((box[3] + pad) * sy)),
+    )
+    region = img.convert("RGB").crop(coarse)
+    diff = ImageChops.difference(region, Image.new("RGB", region.size, bg)).convert("L")
+    fine = diff.point(lambda v: 255 if v > 30 else 0).getbbox()
+    if fine is None:
+        return coarse
+    return (coarse[0] + fine[0], coarse[1] + fine[1], coarse[0] + fine[2], coarse[1] + fine[3])
+
+
+def face_region(img: Image.Image) -> FaceRegion:
+    """Find the head and shoulders in front of a plain backdrop and sample it for comparison."""
+    img = img.convert("RGB")
+    mask = foreground_mask(img)
+    box = _fine_box(img, mask, border_colour(img))
+    sx, sy = mask.width / img.width, mask.height / img.height
+    mask_box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
+    patch_mask = mask.resize((SIG_W, SIG_H), Image.BILINEAR, box=mask_box)
+    patch_mask = patch_mask.point(lambda v: 1 if v > 200 else 0)
+    patch = img.crop(box).resize((SIG_W, SIG_H), Image.BOX).filter(ImageFilter.GaussianBlur(0.5))
+    r, g, b = (tuple(band.tobytes()) for band in patch.split())
+    return FaceRegion(box=box, mask=patch_mask.tobytes(), bands=(r, g, b))
+
+
+def _masked_ncc(xs: list[int], ys: list[int]) -> float:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    num = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    den = math.sqrt(sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
+    return num / den if den else 0.0
+
+
+def face_similarity(selfie: Image.Image, portrait: Image.Image) -> float:
+    """Similarity of two faces in 0..1: masked normalised cross-correlation, averaged over R, G, B.
+
+    Both faces are cropped to their head-and-shoulders box (position and scale drop out) and
+    compared only where both are foreground (the backdrop drops out); NCC ignores brightness
+    and contrast, so the same face under other light scores near 1.
+    """
+    a, b = face_region(selfie), face_region(portrait)
+    both = [i for i, (m, n) in enumerate(zip(a.mask, b.mask, strict=True)) if m and n]
+    if len(both) < SIG_W * SIG_H // 10:
+        return 0.0  # no face-like region in common
+    total = 0.0
+    for band_a, band_b in zip(a.bands, b.bands, strict=True):
+        total += _masked_ncc([band_a[i] for i in both], [band_b[i] for i in both])
+    return max(0.0, min(1.0, total / 3))
+
+
+def grain(img: Image.Image) -> float:
+    """Sensor grain: mean absolute difference (grey levels) between the image and its 3x3 median.
+
+    A camera frame carries noise; a flat drawing or a re-encoded copy of a printed photo has
+    almost none.
+    """
+    gray = img.convert("L")
+    if max(gray.size) > 480:  # measure at a fixed scale so the figure does not depend on size
+        gray = gray.resize((480, round(480 * gray.height / gray.width)), Image.BOX)
+    # The central half is enough, and keeps the median filter cheap.
+    w, h = gray.size
+    gray = gray.crop((w // 4, h // 4, w - w // 4, h - h // 4))
+    diff = ImageChops.difference(gray, gray.filter(ImageFilter.MedianFilter(3)))
+    hist = diff.histogram()
+    return sum(i * n for i, n in enumerate(hist)) / max(1, sum(hist))
+
+
+def replay_distance(selfie: Image.Image, portrait: Image.Image) -> float:
+    """Mean absolute grey-level difference between the selfie and the portrait, same size.
+
+    A selfie that is the ID portrait itself (a photo of the printed photo, a re-upload) lands
+    near 0; a real capture differs in backdrop, framing and light.
+    """
+    a = selfie.convert("L").resize((64, 80), Image.BOX)
+    b = portrait.convert("L").resize((64, 80), Image.BOX)
+    hist = ImageChops.difference(a, b).histogram()
+    return sum(i * n for i, n in enumerate(hist)) / max(1, sum(hist))
