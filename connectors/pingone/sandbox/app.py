@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from flowengine.clock import Clock, SystemClock
 
@@ -26,21 +28,60 @@ __all__ = ["Sandbox", "SandboxTransport", "default_sandbox"]
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):
-    """httpx transport into the sandbox app; a dropped connection surfaces as httpx's error."""
+    """A lean httpx transport that calls an ASGI app in-process.
 
-    def __init__(self, app: Starlette) -> None:
-        self._inner = httpx.ASGITransport(app=app)
+    httpx's own ASGITransport probes for trio on every request; this one builds the scope and
+    collects the response directly. A dropped connection surfaces as httpx's protocol error.
+    """
+
+    def __init__(self, app: ASGIApp, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
+        self.app = app
+        self.client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        url = request.url
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": url.scheme,
+            "path": unquote(url.path),
+            "raw_path": url.raw_path.split(b"?", 1)[0],
+            "query_string": url.query,
+            "root_path": "",
+            "headers": [(key.lower(), value) for key, value in request.headers.raw],
+            "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
+            "client": self.client,
+        }
+        received = False
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            if received:
+                return {"type": "http.disconnect"}
+            received = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
         try:
-            return await self._inner.handle_async_request(request)
+            await self.app(scope, receive, send)
         except ConnectionDropped:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a complete response.", request=request
             ) from None
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+        return httpx.Response(
+            start["status"], headers=start.get("headers", []), content=b"".join(chunks),
+            request=request,
+        )
 
 
 class Sandbox:

@@ -24,6 +24,7 @@ __all__ = [
     "env_url",
     "json_body",
     "json_response",
+    "query",
 ]
 
 Handler = Callable[["Sandbox", Request], Awaitable[Response]]
@@ -50,6 +51,13 @@ def base_url(request: Request) -> str:
     """Scheme and host the client used, so URLs in bodies work in-process and when served."""
     host = request.headers.get("host") or "sandbox.pingone.local"
     return f"{request.scope.get('scheme', 'http')}://{host}"
+
+
+def query(request: Request, name: str) -> str | None:
+    """One query parameter; skips parsing when the URL has no query (the common case)."""
+    if not request.scope.get("query_string"):
+        return None
+    return request.query_params.get(name)
 
 
 def env_url(request: Request, env_id: str) -> str:

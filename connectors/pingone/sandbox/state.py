@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 import uuid
+from functools import lru_cache
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+@lru_cache(maxsize=8192)
 def iso(ts: float) -> str:
     """Epoch seconds -> PingOne's timestamp form, e.g. `2021-11-04T17:32:17.195Z`."""
     moment = datetime.fromtimestamp(ts, UTC)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import invalid_data, not_found
-from .http import base_url, collection, env_url, json_body, json_response
+from .http import base_url, collection, env_url, json_body, json_response, query
 from .machine import decode_value, timestamps, transaction_status
 from .policies import get_policy, timeout_seconds
 from .state import new_id
@@ -231,7 +231,7 @@ async def list_transactions(sandbox: Sandbox, request: Request) -> Response:
 
 async def read_transaction(sandbox: Sandbox, request: Request) -> Response:
     tx = get_transaction(sandbox, request)
-    expand = request.query_params.get("expand")
+    expand = query(request, "expand")
     if expand is not None and expand != "verifyPolicy":
         raise invalid_data("expand", "expand must be verifyPolicy", "INVALID_PARAMETER")
     return json_response(render_transaction(sandbox, request, tx, expand=expand is not None))
