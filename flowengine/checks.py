@@ -324,6 +324,8 @@ def _dynamic_outcomes(node: NodeSpec, cap: LoadedCapability) -> set[str] | None:
         values.extend(source.values())
     elif isinstance(source, list):
         values.extend(source)
+    elif source is not None:
+        return None  # the whole field is a template
     if "default" in node.inputs:
         values.append(node.inputs["default"])
     if any(not isinstance(v, str) or "{{" in v for v in values):

@@ -119,7 +119,7 @@ def _verify() -> Connector:
         },
         output_schema=OBJECT,
     )
-    def createVerifyTransaction(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:  # noqa: N802
+    def createVerifyTransaction(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         return {}
 
     @verify.capability(
@@ -130,11 +130,11 @@ def _verify() -> Connector:
         },
         output_schema=OBJECT,
     )
-    def readGovernmentID(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:  # noqa: N802
+    def readGovernmentID(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         return {}
 
     @verify.capability(input_schema=OBJECT, output_schema=OBJECT)
-    def readMetaData(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:  # noqa: N802
+    def readMetaData(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         return {}
 
     return verify

@@ -1,0 +1,155 @@
+"""The static checks one by one: references, dominators, templates in literal inputs."""
+
+from __future__ import annotations
+
+import random
+
+import networkx as nx
+import pytest
+from loader_connectors import make_registry
+
+from flowengine._refs import find_references
+from flowengine.checks import immediate_dominators
+from flowengine.loader import check_flow
+from flowengine.plugins import Registry
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return make_registry()
+
+
+def codes(text: str, registry: Registry) -> list[str]:
+    return [f"{d.code}@{d.node_id}" for d in check_flow("f.yaml", registry, text=text)[1]]
+
+
+def test_references_found_with_field_and_guard() -> None:
+    value = {
+        "a": "{{ nodes.x.output.y }} and {{ nodes['y-z'].error }}",
+        "b": ["{{ default(nodes.w.output, nodes.v.output) }}", "{{ nodes.u }}"],
+        "c": "{{ inputs.k }} {{ len(nodes.t.output.items) }}",
+    }
+    refs = [(r.node, r.field, r.guarded, r.path) for r in find_references(value, ("w",))]
+    assert refs == [
+        ("x", "output", False, ("w", "a")),
+        ("y-z", "error", False, ("w", "a")),
+        ("w", "output", True, ("w", "b", 0)),
+        ("v", "output", False, ("w", "b", 0)),
+        ("u", None, False, ("w", "b", 1)),
+        ("t", "output", False, ("w", "c")),
+    ]
+
+
+def test_unparsable_template_is_reported_once() -> None:
+    [ref] = find_references("{{ 1 + }}", ())
+    assert ref.syntax_error and ref.expression == "1 +"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_dominators_match_networkx(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randint(2, 60)
+    graph = nx.gnp_random_graph(n, rng.choice([0.03, 0.08, 0.2]), directed=True, seed=seed)
+    graph = nx.relabel_nodes(graph, {i: f"n{i}" for i in range(n)})
+    ours = immediate_dominators(graph, "n0")
+    theirs = nx.immediate_dominators(graph, "n0")
+    theirs.setdefault("n0", "n0")  # networkx 3.6 leaves the start out
+    assert ours == theirs
+
+
+def test_templates_in_inputs_are_not_judged_statically(registry: Registry) -> None:
+    text = """
+flow: t
+start: a
+nodes:
+  a:
+    use: ui.form
+    with: {fields: "{{ inputs.fields }}", title: "{{ inputs.n }}"}
+    on: {success: b, error: b}
+  b:
+    use: functions.compare
+    with: {left: 1, operator: "{{ inputs.op }}"}
+    on: {true: a, false: a, error: a}
+"""
+    spec, diagnostics = check_flow("f.yaml", registry, text=text)
+    assert diagnostics == [] and spec is not None
+
+
+def test_templated_switch_cases_skip_the_outcome_check(registry: Registry) -> None:
+    text = """
+flow: t
+start: s
+nodes:
+  s:
+    use: functions.switch
+    with: {value: 1, cases: "{{ inputs.cases }}"}
+    on: {anything: s, error: s}
+"""
+    assert codes(text, registry) == []
+
+
+def test_declared_connection_wins_over_connector_name(registry: Registry) -> None:
+    text = """
+flow: t
+connections:
+  ui: {connector: functions}
+start: a
+nodes:
+  a: {use: ui.form}
+"""
+    [d] = check_flow("f.yaml", registry, text=text)[1]
+    assert d.code == "FE022" and "connector 'functions' has no capability 'form'" in d.message
+
+
+def test_loop_reads_are_warnings_and_dominated_reads_are_fine(registry: Registry) -> None:
+    text = """
+flow: t
+start: a
+nodes:
+  a:
+    use: ui.message
+    next: b
+    on: {error: c}
+  b:
+    use: functions.compare
+    with: {left: "{{ nodes.a.output }} {{ nodes.c.output }}", operator: equals}
+    on: {true: c, false: a, error: c}
+  c:
+    use: ui.message
+    with: {message: "{{ nodes.b.output }}"}
+"""
+    # b reads c, which runs only after b: no path from c back to b.
+    # c reads b, which a's error route skips.
+    assert codes(text, registry) == ["FE061@b", "FE062@c"]
+
+
+def test_nodes_after_a_block_may_read_its_branches(registry: Registry) -> None:
+    text = """
+flow: t
+start: p
+nodes:
+  p:
+    parallel:
+      one: {use: ui.message}
+      two: {use: ui.message, with: {message: "{{ default(nodes.one.output, '') }}"}}
+    on: {success: after, error: after}
+  after:
+    use: ui.message
+    with: {message: "{{ nodes.one.output }} {{ nodes.two.error }}"}
+"""
+    assert codes(text, registry) == []
+
+
+def test_error_reads_need_an_error_route(registry: Registry) -> None:
+    text = """
+flow: t
+start: a
+nodes:
+  a:
+    use: ui.message
+    next: b
+  b:
+    use: ui.message
+    with: {message: "{{ nodes.a.error.message }}"}
+"""
+    assert codes(text, registry) == ["FE042@a", "FE063@b"]
