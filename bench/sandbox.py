@@ -83,8 +83,7 @@ async def in_process(reads: int) -> dict[str, float]:
 
 def _start_server(port: int) -> subprocess.Popen[bytes]:
     code = (
-        "from connectors.pingone.sandbox.server import serve; "
-        f"serve(host='127.0.0.1', port={port})"
+        f"from connectors.pingone.sandbox.server import serve; serve(host='127.0.0.1', port={port})"
     )
     process = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 15

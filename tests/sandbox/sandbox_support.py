@@ -9,6 +9,7 @@ import httpx
 ENV = "11111111-2222-3333-4444-555555555555"
 API = f"/v1/environments/{ENV}"
 
+
 async def token_for(client: httpx.AsyncClient, env: str = ENV) -> str:
     response = await client.post(
         f"/{env}/as/token",

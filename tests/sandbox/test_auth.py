@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from sandbox_support import API, ENV, assert_envelope, token_for
 
 from connectors.pingone.sandbox import Sandbox
 from flowengine.clock import VirtualClock
-
-from sandbox_support import API, ENV, assert_envelope, token_for
 
 
 async def test_basic_auth_token_shape(anon: httpx.AsyncClient) -> None:
@@ -79,14 +78,19 @@ async def test_configured_environments_and_lifetime(clock: VirtualClock) -> None
     config = {"environments": {"prod": {"clients": {"app": "s3cret"}}}, "token_lifetime": 60}
     sandbox = Sandbox(clock=clock, config=config)
     async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as c:
-        ok = await c.post("/prod/as/token", data={"grant_type": "client_credentials"},
-                          auth=("app", "s3cret"))
+        ok = await c.post(
+            "/prod/as/token", data={"grant_type": "client_credentials"}, auth=("app", "s3cret")
+        )
         assert ok.json()["expires_in"] == 60
-        default = await c.post("/prod/as/token", data={"grant_type": "client_credentials"},
-                               auth=("sandbox-client", "sandbox-secret"))
+        default = await c.post(
+            "/prod/as/token",
+            data={"grant_type": "client_credentials"},
+            auth=("sandbox-client", "sandbox-secret"),
+        )
         assert default.status_code == 401
-        unknown = await c.post("/elsewhere/as/token", data={"grant_type": "client_credentials"},
-                               auth=("app", "s3cret"))
+        unknown = await c.post(
+            "/elsewhere/as/token", data={"grant_type": "client_credentials"}, auth=("app", "s3cret")
+        )
         assert unknown.status_code == 400
 
 

@@ -14,8 +14,16 @@ from flowengine.clock import VirtualClock
 async def test_429_with_retry_after_for_next_n_calls(
     client: httpx.AsyncClient, sandbox: Sandbox
 ) -> None:
-    sandbox.faults.add({"action": "status", "status": 429, "retry_after": 7, "times": 2,
-                        "method": "GET", "path": "*/users"})
+    sandbox.faults.add(
+        {
+            "action": "status",
+            "status": 429,
+            "retry_after": 7,
+            "times": 2,
+            "method": "GET",
+            "path": "*/users",
+        }
+    )
     for _ in range(2):
         response = await client.get(f"{API}/users")
         body = assert_envelope(response, 429, "REQUEST_LIMITED")
@@ -25,7 +33,9 @@ async def test_429_with_retry_after_for_next_n_calls(
     assert sandbox.faults.rules == []
 
 
-@pytest.mark.parametrize(("status", "code"), [(500, "UNEXPECTED_ERROR"), (503, "SERVICE_UNAVAILABLE")])
+@pytest.mark.parametrize(
+    ("status", "code"), [(500, "UNEXPECTED_ERROR"), (503, "SERVICE_UNAVAILABLE")]
+)
 async def test_server_errors(
     client: httpx.AsyncClient, sandbox: Sandbox, status: int, code: str
 ) -> None:
@@ -68,8 +78,11 @@ async def test_expire_tokens_early(client: httpx.AsyncClient, sandbox: Sandbox) 
 
 async def test_token_endpoint_can_be_limited(anon: httpx.AsyncClient, sandbox: Sandbox) -> None:
     sandbox.faults.add({"action": "status", "status": 429, "path": "/*/as/token"})
-    response = await anon.post(f"/{ENV}/as/token", data={"grant_type": "client_credentials"},
-                               auth=("sandbox-client", "sandbox-secret"))
+    response = await anon.post(
+        f"/{ENV}/as/token",
+        data={"grant_type": "client_credentials"},
+        auth=("sandbox-client", "sandbox-secret"),
+    )
     assert response.status_code == 429 and response.headers["retry-after"] == "1"
 
 

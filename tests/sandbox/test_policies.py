@@ -32,15 +32,22 @@ async def test_create_read_update_delete(client: httpx.AsyncClient) -> None:
     created = await client.post(f"{API}/verifyPolicies", json=example())
     assert created.status_code == 201, created.text
     policy = created.json()
-    assert policy["liveness"] == {"threshold": "HIGH", "verify": "REQUIRED", "retry": {"attempts": 0}}
+    assert policy["liveness"] == {
+        "threshold": "HIGH",
+        "verify": "REQUIRED",
+        "retry": {"attempts": 0},
+    }
     assert policy["default"] is False
     url = f"{API}/verifyPolicies/{policy['id']}"
     assert (await client.get(url)).json()["name"] == "Example Verify Policy"
     changed = {**example(), "description": "changed", "default": True}
     updated = await client.put(url, json=changed)
     assert updated.status_code == 200 and updated.json()["description"] == "changed"
-    defaults = [p for p in (await client.get(f"{API}/verifyPolicies")).json()["_embedded"]
-                ["verifyPolicies"] if p["default"]]
+    defaults = [
+        p
+        for p in (await client.get(f"{API}/verifyPolicies")).json()["_embedded"]["verifyPolicies"]
+        if p["default"]
+    ]
     assert [p["id"] for p in defaults] == [policy["id"]]
     assert_envelope(await client.delete(url), 400, "INVALID_DATA", "default")
 
@@ -72,24 +79,54 @@ async def test_filter_on_name(client: httpx.AsyncClient) -> None:
         ({"name": ""}, "name"),
         ({"description": "x" * 1025}, "description"),
         ({"governmentId": {"verify": "MAYBE"}}, "governmentId.verify"),
-        ({"governmentId": {"verify": "REQUIRED", "retry": {"attempts": 4}}},
-         "governmentId.retry.attempts"),
+        (
+            {"governmentId": {"verify": "REQUIRED", "retry": {"attempts": 4}}},
+            "governmentId.retry.attempts",
+        ),
         ({"liveness": {"verify": "REQUIRED"}}, "liveness.threshold"),
-        ({"facialComparison": {"verify": "REQUIRED", "threshold": "MAX"}},
-         "facialComparison.threshold"),
-        ({"transaction": {"timeout": {"duration": 31, "timeUnit": "MINUTES"}}},
-         "transaction.timeout.duration"),
-        ({"transaction": {"timeout": {"duration": 1801, "timeUnit": "SECONDS"}}},
-         "transaction.timeout.duration"),
-        ({"transaction": {"timeout": {"duration": 10, "timeUnit": "MINUTES"},
-                          "dataCollection": {"timeout": {"duration": 20, "timeUnit": "MINUTES"}}}},
-         "transaction.dataCollection.timeout"),
-        ({"email": {"verify": "REQUIRED", "otp": {"lifeTime": {"duration": 59, "timeUnit": "SECONDS"}}}},
-         "email.otp.lifeTime.duration"),
-        ({"phone": {"verify": "REQUIRED", "otp": {"deliveries": {"cooldown": {"duration": 31, "timeUnit": "MINUTES"}}}}},
-         "phone.otp.deliveries.cooldown.duration"),
-        ({"identityRecordMatching": {"given_name": {"threshold": "SOME"}}},
-         "identityRecordMatching.given_name.threshold"),
+        (
+            {"facialComparison": {"verify": "REQUIRED", "threshold": "MAX"}},
+            "facialComparison.threshold",
+        ),
+        (
+            {"transaction": {"timeout": {"duration": 31, "timeUnit": "MINUTES"}}},
+            "transaction.timeout.duration",
+        ),
+        (
+            {"transaction": {"timeout": {"duration": 1801, "timeUnit": "SECONDS"}}},
+            "transaction.timeout.duration",
+        ),
+        (
+            {
+                "transaction": {
+                    "timeout": {"duration": 10, "timeUnit": "MINUTES"},
+                    "dataCollection": {"timeout": {"duration": 20, "timeUnit": "MINUTES"}},
+                }
+            },
+            "transaction.dataCollection.timeout",
+        ),
+        (
+            {
+                "email": {
+                    "verify": "REQUIRED",
+                    "otp": {"lifeTime": {"duration": 59, "timeUnit": "SECONDS"}},
+                }
+            },
+            "email.otp.lifeTime.duration",
+        ),
+        (
+            {
+                "phone": {
+                    "verify": "REQUIRED",
+                    "otp": {"deliveries": {"cooldown": {"duration": 31, "timeUnit": "MINUTES"}}},
+                }
+            },
+            "phone.otp.deliveries.cooldown.duration",
+        ),
+        (
+            {"identityRecordMatching": {"given_name": {"threshold": "SOME"}}},
+            "identityRecordMatching.given_name.threshold",
+        ),
         ({"colour": "blue"}, "colour"),
     ],
 )
@@ -97,7 +134,9 @@ async def test_ranges_are_validated(
     client: httpx.AsyncClient, patch: dict[str, Any], target: str
 ) -> None:
     body = {"name": "checked", **patch}
-    assert_envelope(await client.post(f"{API}/verifyPolicies", json=body), 400, "INVALID_DATA", target)
+    assert_envelope(
+        await client.post(f"{API}/verifyPolicies", json=body), 400, "INVALID_DATA", target
+    )
 
 
 async def test_duplicate_name(client: httpx.AsyncClient) -> None:

@@ -58,12 +58,16 @@ async def test_sqlite_keeps_state_across_restart(tmp_path: Path, clock: VirtualC
 
 def test_config_file(tmp_path: Path) -> None:
     path = tmp_path / "sandbox.yaml"
-    path.write_text(yaml.safe_dump({
-        "environments": {ENV: {"clients": {"app": "pw"}}},
-        "token_lifetime": 120,
-        "faults": [{"action": "drop"}],
-        "admin": True,
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "environments": {ENV: {"clients": {"app": "pw"}}},
+                "token_lifetime": 120,
+                "faults": [{"action": "drop"}],
+                "admin": True,
+            }
+        )
+    )
     config = load_config(path)
     assert config.clients(ENV) == {"app": "pw"} and config.clients("other") is None
     assert config.token_lifetime == 120 and config.admin is True
@@ -72,5 +76,5 @@ def test_config_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"bad.json: unknown key\(s\) \['environment'\]"):
         load_config(bad)
     bad.write_text('{"environments": {"e": {}}}')
-    with pytest.raises(ValueError, match="environments.e.clients"):
+    with pytest.raises(ValueError, match=r"environments\.e\.clients"):
         load_config(bad)

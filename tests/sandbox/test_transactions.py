@@ -124,8 +124,10 @@ async def test_policy_timeout_sets_expires_at(client: httpx.AsyncClient) -> None
     policy = {
         "name": "short",
         "governmentId": {"verify": "REQUIRED"},
-        "transaction": {"timeout": {"duration": 300, "timeUnit": "SECONDS"},
-                        "dataCollection": {"timeout": {"duration": 2, "timeUnit": "MINUTES"}}},
+        "transaction": {
+            "timeout": {"duration": 300, "timeUnit": "SECONDS"},
+            "dataCollection": {"timeout": {"duration": 2, "timeUnit": "MINUTES"}},
+        },
     }
     policy_id = (await client.post(f"{API}/verifyPolicies", json=policy)).json()["id"]
     user_id = await make_user(client)

@@ -57,7 +57,10 @@ async def test_bad_filter_names_the_problem(client: httpx.AsyncClient) -> None:
 async def test_duplicate_username_is_uniqueness_violation(client: httpx.AsyncClient) -> None:
     await make_user(client, "alice")
     body = assert_envelope(
-        await client.post(f"{API}/users", json={"username": "Alice"}), 400, "INVALID_DATA", "username"
+        await client.post(f"{API}/users", json={"username": "Alice"}),
+        400,
+        "INVALID_DATA",
+        "username",
     )
     assert body["details"][0]["code"] == "UNIQUENESS_VIOLATION"
 
@@ -74,11 +77,13 @@ async def test_validation_errors(client: httpx.AsyncClient) -> None:
     assert_envelope(await client.post(f"{API}/users", json={}), 400, "INVALID_DATA", "username")
     bad_mail = await client.post(f"{API}/users", json={"username": "x", "email": "nope"})
     assert_envelope(bad_mail, 400, "INVALID_DATA", "email")
-    text = await client.post(f"{API}/users", content="username=x",
-                             headers={"Content-Type": "text/plain"})
+    text = await client.post(
+        f"{API}/users", content="username=x", headers={"Content-Type": "text/plain"}
+    )
     assert_envelope(text, 415, "INVALID_REQUEST")
-    broken = await client.post(f"{API}/users", content="{",
-                               headers={"Content-Type": "application/json"})
+    broken = await client.post(
+        f"{API}/users", content="{", headers={"Content-Type": "application/json"}
+    )
     assert_envelope(broken, 400, "INVALID_REQUEST")
 
 

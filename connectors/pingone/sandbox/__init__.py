@@ -11,4 +11,11 @@ from .app import Sandbox, SandboxTransport, default_sandbox
 from .config import SandboxConfig, load_config
 from .phone import Phone
 
-__all__ = ["Phone", "Sandbox", "SandboxConfig", "SandboxTransport", "default_sandbox", "load_config"]
+__all__ = [
+    "Phone",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxTransport",
+    "default_sandbox",
+    "load_config",
+]

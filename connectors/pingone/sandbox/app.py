@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -66,7 +67,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             received = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
             elif message["type"] == "http.response.body":
@@ -79,7 +80,9 @@ class SandboxTransport(httpx.AsyncBaseTransport):
                 "Server disconnected without sending a complete response.", request=request
             ) from None
         return httpx.Response(
-            start["status"], headers=start.get("headers", []), content=b"".join(chunks),
+            start["status"],
+            headers=start.get("headers", []),
+            content=b"".join(chunks),
             request=request,
         )
 
@@ -123,7 +126,9 @@ class Sandbox:
         if env is not None:
             return env
         if self.config.clients(env_id) is None:
-            raise not_found(f"Environment {env_id!r} is not served by this sandbox (see its config)")
+            raise not_found(
+                f"Environment {env_id!r} is not served by this sandbox (see its config)"
+            )
         env = self.store.put("env", env_id, {"id": env_id, "createdAt": self.now()})
         policies.seed_default(self, env_id)
         return env

@@ -17,10 +17,20 @@ def sandbox() -> None:
 @sandbox.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8799, show_default=True, type=int, help="TCP port.")
-@click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="SQLite file that keeps the state across restarts (default: in memory).")
-@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="YAML/JSON config: environments, clients, faults, admin.")
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file that keeps the state across restarts (default: in memory).",
+)
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML/JSON config: environments, clients, faults, admin.",
+)
 def serve_command(host: str, port: int, data: Path | None, config: Path | None) -> None:
     """Serve the sandbox over HTTP (uvicorn)."""
     from .config import load_config
@@ -36,14 +46,21 @@ def serve_command(host: str, port: int, data: Path | None, config: Path | None) 
 
 @sandbox.command("make-documents")
 @click.option("--persona", required=True, help="Persona name, e.g. success, expired_id.")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write the documents to.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the documents to.",
+)
 def make_documents_command(persona: str, out: Path) -> None:
     """Draw a persona's test documents (JPEGs with their machine-readable text inside)."""
     from .verification import personas
 
     if persona not in personas.PERSONAS:
         known = ", ".join(sorted(personas.PERSONAS))
-        raise click.BadParameter(f"unknown persona {persona!r}; known: {known}", param_hint="--persona")
+        raise click.BadParameter(
+            f"unknown persona {persona!r}; known: {known}", param_hint="--persona"
+        )
     for path in personas.make_documents(persona, out):
         click.echo(str(path))

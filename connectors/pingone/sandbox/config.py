@@ -12,7 +12,7 @@ import yaml
 __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "SandboxConfig", "load_config"]
 
 DEFAULT_CLIENT_ID = "sandbox-client"
-DEFAULT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the documented public sandbox credential
+DEFAULT_CLIENT_SECRET = "sandbox-secret"
 _KNOWN_KEYS = {"environments", "token_lifetime", "faults", "admin", "processing_seconds"}
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import ApiError, invalid_data, invalid_request, not_found
-from .http import collection, env_url, json_body, json_response
+from .http import Handler, collection, env_url, json_body, json_response
 from .machine import TERMINAL, accepted_types, decode_value, live_documents, missing, process
 from .machine import transaction_status as status_of
 from .state import iso, new_id
@@ -117,7 +117,8 @@ async def list_documents(sandbox: Sandbox, request: Request) -> Response:
     wanted = _type_filter(request)
     now = sandbox.now()
     latest = tx.get("final") or tx["attempt"]
-    current, previous = [], []
+    current: list[dict[str, Any]] = []
+    previous: list[dict[str, Any]] = []
     for doc_id in tx["documents"]:
         doc = sandbox.store.get("doc", doc_id)
         if doc is None or now >= doc["updatedAt"] + 30 * 60:
@@ -211,7 +212,9 @@ def _select_attempts(request: Request, records: list[dict[str, Any]]) -> tuple[l
     return [r for r in records if r["attempt"] == int(raw)], []
 
 
-def _item(request: Request, tx: dict[str, Any], kind: str, item: dict[str, Any], full: bool) -> dict[str, Any]:
+def _item(
+    request: Request, tx: dict[str, Any], kind: str, item: dict[str, Any], full: bool
+) -> dict[str, Any]:
     href = f"{_tx_href(request, tx)}/{kind}/{item['id']}"
     body = {"_links": {"self": {"href": href}}, **item, "createdAt": iso(item["createdAt"])}
     if not full:
@@ -219,7 +222,7 @@ def _item(request: Request, tx: dict[str, Any], kind: str, item: dict[str, Any],
     return body
 
 
-def _list(kind: str, full_without_filter: bool):  # type: ignore[no-untyped-def]
+def _list(kind: str, full_without_filter: bool) -> Handler:
     async def handler(sandbox: Sandbox, request: Request) -> Response:
         tx = get_transaction(sandbox, request)
         wanted = _type_filter(request)
@@ -240,7 +243,9 @@ def _list(kind: str, full_without_filter: bool):  # type: ignore[no-untyped-def]
     return handler
 
 
-def _find_item(sandbox: Sandbox, request: Request, kind: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _find_item(
+    sandbox: Sandbox, request: Request, kind: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     tx = get_transaction(sandbox, request)
     item_id = request.path_params["itemId"]
     for record in _attempts(sandbox, tx, kind):
@@ -258,7 +263,7 @@ async def read_verified_data(sandbox: Sandbox, request: Request) -> Response:
 async def replace_background(sandbox: Sandbox, request: Request) -> Response:
     from .verification import replace_background as replace
 
-    tx, _, item = _find_item(sandbox, request, "verifiedData")
+    _, _, item = _find_item(sandbox, request, "verifiedData")
     body = await json_body(request, REPLACE_BACKGROUND_TYPE)
     if item["type"] not in ("SELFIE", "CROPPED_PORTRAIT"):
         raise invalid_data("type", "the background can only be replaced on a SELFIE")
@@ -280,13 +285,16 @@ async def replace_background(sandbox: Sandbox, request: Request) -> Response:
 
 def _color(raw: Any) -> tuple[int, int, int]:
     if not isinstance(raw, dict):
-        raise invalid_data("backgroundColor", "backgroundColor {red, green, blue} is required",
-                           "REQUIRED_VALUE")
+        raise invalid_data(
+            "backgroundColor", "backgroundColor {red, green, blue} is required", "REQUIRED_VALUE"
+        )
     channels = []
     for key in ("red", "green", "blue"):
         value = raw.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
-            raise invalid_data(f"backgroundColor.{key}", "must be an integer from 0 to 255", "OUT_OF_RANGE")
+            raise invalid_data(
+                f"backgroundColor.{key}", "must be an integer from 0 to 255", "OUT_OF_RANGE"
+            )
         channels.append(value)
     return channels[0], channels[1], channels[2]
 
@@ -300,7 +308,9 @@ def _aspect(raw: Any) -> str | None:
     for key in ("aspectWidth", "aspectHeight"):
         value = raw.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
-            raise invalid_data(f"aspectRatio.{key}", "must be an integer from 1 to 1000", "OUT_OF_RANGE")
+            raise invalid_data(
+                f"aspectRatio.{key}", "must be an integer from 1 to 1000", "OUT_OF_RANGE"
+            )
         sides.append(value)
     return f"{sides[0]}:{sides[1]}"
 

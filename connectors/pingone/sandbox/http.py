@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .errors import ApiError, error_response, invalid_request
@@ -30,7 +30,7 @@ __all__ = [
 Handler = Callable[["Sandbox", Request], Awaitable[Response]]
 
 
-class ConnectionDropped(Exception):  # noqa: N818 - it names an event, like httpx's errors
+class ConnectionDropped(Exception):
     """Raised inside the app to cut the connection (the `drop` fault)."""
 
 

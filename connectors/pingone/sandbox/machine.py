@@ -54,7 +54,9 @@ ID_TYPES = (
     "ID Card Back",
 )
 TEXT_TYPES = frozenset({"Driver License Code", "Phone", "Email"})
-TERMINAL = frozenset({"SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST", "NOT_REQUIRED"})
+TERMINAL = frozenset(
+    {"SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST", "NOT_REQUIRED"}
+)
 TIMED_OUT = "TRANSACTION_TIMED_OUT"
 DOCUMENT_RETENTION = 30 * 60
 _CHECKS = {
@@ -159,7 +161,9 @@ def missing(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> lis
     return list(missing_documents(docs, tx["requirements"], policy))
 
 
-def _stamp(items: list[dict[str, Any]], attempt: int, now: float, meta: bool) -> list[dict[str, Any]]:
+def _stamp(
+    items: list[dict[str, Any]], attempt: int, now: float, meta: bool
+) -> list[dict[str, Any]]:
     stamped = []
     for item in items:
         entry = {"id": new_id(), **item, "retry": {"attempt": attempt}, "createdAt": now}
@@ -186,7 +190,9 @@ def process(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> dic
     else:
         try:
             result = evaluate(
-                _submitted(docs), requirements=tx["requirements"], policy=policy,
+                _submitted(docs),
+                requirements=tx["requirements"],
+                policy=policy,
                 now=sandbox.clock.utcnow(),
             )
         except ValueError as exc:
@@ -272,8 +278,9 @@ def transaction_status(
         if now < record["decidedAt"]:
             states = dict.fromkeys(verification_types(policy), "IN_PROGRESS")
             return _status(manual or "IN_PROGRESS", states, [])
-        return _status(manual or record["status"], _decided_types(policy, record),
-                       record["providerMessages"])
+        return _status(
+            manual or record["status"], _decided_types(policy, record), record["providerMessages"]
+        )
     if manual:
         return _status(manual, dict(verification_types(policy)), [])
     why = _timed_out(tx, policy, now)

@@ -97,10 +97,10 @@ def get_policy(sandbox: Sandbox, env_id: str, policy_id: str | None) -> dict[str
             if policy.get("default"):
                 return policy
         return seed_default(sandbox, env_id)
-    policy = sandbox.store.get("policy", policy_id)
-    if policy is None or policy["environment"]["id"] != env_id:
+    found = sandbox.store.get("policy", policy_id)
+    if found is None or found["environment"]["id"] != env_id:
         raise not_found("verifyPolicy could not be found")
-    return policy
+    return found
 
 
 def timeout_seconds(value: dict[str, Any]) -> int:
@@ -182,7 +182,9 @@ def _check_irm(section: dict[str, Any]) -> None:
         if key not in IRM_FIELDS:
             raise invalid_data(f"identityRecordMatching.{key}", f"fields are {list(IRM_FIELDS)}")
         if not isinstance(value, dict):
-            raise invalid_data(f"identityRecordMatching.{key}", "must be {threshold, fieldRequired}")
+            raise invalid_data(
+                f"identityRecordMatching.{key}", "must be {threshold, fieldRequired}"
+            )
         _enum(value, "threshold", THRESHOLDS, f"identityRecordMatching.{key}")
 
 
@@ -199,7 +201,9 @@ def validate_policy(body: dict[str, Any]) -> dict[str, Any]:
     if description is not None and (not isinstance(description, str) or not description):
         raise invalid_data("description", "description must be 1 to 1024 characters")
     if isinstance(description, str) and len(description) > 1024:
-        raise invalid_data("description", "description must be 1 to 1024 characters", "OUT_OF_RANGE")
+        raise invalid_data(
+            "description", "description must be 1 to 1024 characters", "OUT_OF_RANGE"
+        )
     for key in _SECTIONS:
         if key in fields and not isinstance(fields[key], dict):
             raise invalid_data(key, f"{key} must be an object")
@@ -296,7 +300,9 @@ async def list_policies(sandbox: Sandbox, request: Request) -> Response:
 async def read_policy(sandbox: Sandbox, request: Request) -> Response:
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
-    return json_response(_render(request, get_policy(sandbox, env_id, request.path_params["policyId"])))
+    return json_response(
+        _render(request, get_policy(sandbox, env_id, request.path_params["policyId"]))
+    )
 
 
 async def update_policy(sandbox: Sandbox, request: Request) -> Response:
@@ -306,7 +312,9 @@ async def update_policy(sandbox: Sandbox, request: Request) -> Response:
     fields = validate_policy(await json_body(request))
     _check_unique_name(sandbox, env_id, fields["name"], policy["id"])
     if policy.get("default") and not fields["default"]:
-        raise invalid_data("default", "make another policy the default instead of unsetting this one")
+        raise invalid_data(
+            "default", "make another policy the default instead of unsetting this one"
+        )
     keep = {k: policy[k] for k in ("id", "environment", "createdAt")}
     updated = {**keep, **fields, "updatedAt": sandbox.now()}
     sandbox.store.put("policy", policy["id"], updated)

@@ -10,7 +10,9 @@ from .errors import invalid_data
 
 __all__ = ["compile_filter"]
 
-_CLAUSE = re.compile(r'\s*([A-Za-z_][\w.]*)\s+(eq|ne|co|sw|ew|gt|lt|ge|le|pr)(?:\s+"((?:[^"\\]|\\.)*)")?\s*', re.I)
+_CLAUSE = re.compile(
+    r'\s*([A-Za-z_][\w.]*)\s+(eq|ne|co|sw|ew|gt|lt|ge|le|pr)(?:\s+"((?:[^"\\]|\\.)*)")?\s*', re.I
+)
 _JOIN = re.compile(r"\s*\b(and|or)\b\s*", re.I)
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -56,11 +58,13 @@ def _parse(text: str, attributes: dict[str, str], operators: set[str]) -> list[l
     while True:
         match = _CLAUSE.match(text, pos)
         if not match:
-            raise _bad(text, f"expected `attribute operator \"value\"` at character {pos + 1}")
+            raise _bad(text, f'expected `attribute operator "value"` at character {pos + 1}')
         attr, op, literal = match.group(1), match.group(2).lower(), match.group(3)
         key = attr.lower()
         if key not in attributes:
-            raise _bad(text, f"cannot filter on {attr!r}; filterable: {sorted(attributes.values())}")
+            raise _bad(
+                text, f"cannot filter on {attr!r}; filterable: {sorted(attributes.values())}"
+            )
         if op not in operators:
             raise _bad(text, f"operator {op!r} is not supported; use one of {sorted(operators)}")
         if op != "pr" and literal is None:

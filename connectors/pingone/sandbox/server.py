@@ -25,8 +25,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 def _uvicorn_config(sandbox: Sandbox, host: str, port: int, **options: Any) -> uvicorn.Config:
     # access_log off: request lines would be noise, and the log never needs URLs with codes.
     return uvicorn.Config(
-        sandbox.app, host=host, port=port, log_level="warning", access_log=False,
-        lifespan="off", **options,
+        sandbox.app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        **options,
     )
 
 
@@ -52,7 +57,6 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         self.server = uvicorn.Server(_uvicorn_config(sandbox, self.host, self.port))
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

@@ -10,9 +10,9 @@ import json
 import sqlite3
 import threading
 import uuid
-from functools import lru_cache
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 

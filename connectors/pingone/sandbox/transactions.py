@@ -9,7 +9,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import invalid_data, not_found
+from .errors import ApiError, invalid_data, not_found
 from .http import base_url, collection, env_url, json_body, json_response, query
 from .machine import decode_value, timestamps, transaction_status
 from .policies import get_policy, timeout_seconds
@@ -120,10 +120,14 @@ def _requirements(raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
         raise invalid_data("requirements", "requirements must be an object")
     for key, value in raw.items():
         if key not in REQUIREMENTS:
-            raise invalid_data(f"requirements.{key}", f"unknown requirement; known: {list(REQUIREMENTS)}")
+            raise invalid_data(
+                f"requirements.{key}", f"unknown requirement; known: {list(REQUIREMENTS)}"
+            )
         _check_requirement(key, value)
     if "referenceSelfie" in raw:
-        decode_value("Selfie", raw["referenceSelfie"].get("value"), "requirements.referenceSelfie.value")
+        decode_value(
+            "Selfie", raw["referenceSelfie"].get("value"), "requirements.referenceSelfie.value"
+        )
     face = (policy.get("facialComparison") or {}).get("verify")
     gov = (policy.get("governmentId") or {}).get("verify")
     if face == "REQUIRED" and gov == "DISABLED" and "referenceSelfie" not in raw:
@@ -145,8 +149,11 @@ def _redirect(raw: Any) -> dict[str, Any] | None:
         raise invalid_data("redirect.url", "redirect.url must be an https:// URL")
     message = raw.get("message")
     if message is not None and (not isinstance(message, str) or len(message) > 256):
-        raise invalid_data("redirect.message", "redirect.message must be at most 256 characters",
-                           "SIZE_LIMIT_EXCEEDED")
+        raise invalid_data(
+            "redirect.message",
+            "redirect.message must be at most 256 characters",
+            "SIZE_LIMIT_EXCEEDED",
+        )
     return raw
 
 
@@ -186,17 +193,22 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
     policy_id = policy_ref.get("id") if isinstance(policy_ref, dict) else None
     try:
         policy = get_policy(sandbox, env_id, policy_id)
-    except Exception:
+    except ApiError:
         raise invalid_data("verifyPolicy.id", "verifyPolicy could not be found") from None
     now = sandbox.now()
-    timeout = (policy.get("transaction") or {}).get("timeout") or {"duration": 30, "timeUnit": "MINUTES"}
+    timeout = (policy.get("transaction") or {}).get("timeout") or {
+        "duration": 30,
+        "timeUnit": "MINUTES",
+    }
     tx = {
         "id": new_id(),
         "env": env_id,
         "userId": user["id"],
         "policyId": policy["id"],
         "requirements": _requirements(body.get("requirements"), policy),
-        "sendNotification": _strings(body.get("sendNotification"), "sendNotification", ("email", "phone")),
+        "sendNotification": _strings(
+            body.get("sendNotification"), "sendNotification", ("email", "phone")
+        ),
         "redirect": _redirect(body.get("redirect")),
         "callback": _callback(body.get("callback")),
         "code": f"{secrets.randbelow(1_000_000):06d}",
@@ -221,8 +233,9 @@ async def list_transactions(sandbox: Sandbox, request: Request) -> Response:
     user = get_user(sandbox, env_id, request.path_params["userId"])
     raw = request.query_params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise invalid_data("limit", f"limit must be an integer from 1 to 1000, got {raw!r}",
-                           "INVALID_PARAMETER")
+        raise invalid_data(
+            "limit", f"limit must be an integer from 1 to 1000, got {raw!r}", "INVALID_PARAMETER"
+        )
     found = [t for t in sandbox.store.values("tx") if t["userId"] == user["id"]]
     found.sort(key=lambda t: t["createdAt"], reverse=True)
     items = [render_transaction(sandbox, request, t) for t in found[: int(raw)]]
@@ -242,8 +255,9 @@ async def update_transaction(sandbox: Sandbox, request: Request) -> Response:
     body = await json_body(request)
     wanted = (body.get("transactionStatus") or {}).get("status")
     if wanted not in _MANUAL:
-        raise invalid_data("transactionStatus.status",
-                           f"status must be one of {sorted(_MANUAL)}; got {wanted!r}")
+        raise invalid_data(
+            "transactionStatus.status", f"status must be one of {sorted(_MANUAL)}; got {wanted!r}"
+        )
     current = transaction_status(sandbox, tx, policy_of(sandbox, tx))["status"]
     if current not in _MANUAL[wanted]:
         raise invalid_data(

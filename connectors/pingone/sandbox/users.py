@@ -187,7 +187,9 @@ async def identity_record_matching(sandbox: Sandbox, request: Request) -> Respon
     body = await json_body(request)
     for part in ("probe", "gallery"):
         if not isinstance(body.get(part), dict) or not body[part]:
-            raise invalid_data(part, f"{part} must be a non-empty object of fields", "REQUIRED_VALUE")
+            raise invalid_data(
+                part, f"{part} must be a non-empty object of fields", "REQUIRED_VALUE"
+            )
     try:
         result = match(body)
     except ValueError as exc:

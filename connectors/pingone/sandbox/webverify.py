@@ -36,7 +36,9 @@ def _transaction(sandbox: Sandbox, request: Request) -> dict[str, Any]:
 
 def _check_code(tx: dict[str, Any], code: Any) -> None:
     if not isinstance(code, str) or not secrets.compare_digest(code, tx["code"]):
-        raise access_failed("The verification code does not match this transaction", "INVALID_VALUE")
+        raise access_failed(
+            "The verification code does not match this transaction", "INVALID_VALUE"
+        )
 
 
 def _state(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, Any]:
