@@ -1,0 +1,68 @@
+"""`flowengine sandbox serve` in a subprocess: served on 127.0.0.1, state kept with --data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from sandbox_support import API, make_user, token_for
+
+from connectors.pingone.sandbox.cli import sandbox as sandbox_group
+from connectors.pingone.sandbox.server import free_port
+
+
+def _serve(port: int, *args: str) -> subprocess.Popen[bytes]:
+    code = "from flowengine.cli import main; main()"
+    argv = [sys.executable, "-c", code, "sandbox", "serve", "--port", str(port), *args]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/verify-webapp/app.js", timeout=0.5)
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    process.kill()
+    _, err = process.communicate()
+    pytest.fail(f"sandbox serve did not start: {err.decode()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.communicate(timeout=10)
+
+
+async def test_serve_with_data_file_survives_a_restart(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "state.db"
+    base = f"http://127.0.0.1:{port}"
+    process = _serve(port, "--data", str(data))
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            client.headers["Authorization"] = f"Bearer {await token_for(client)}"
+            user_id = await make_user(client, "survivor")
+    finally:
+        _stop(process)
+    process = _serve(port, "--data", str(data))
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            client.headers["Authorization"] = f"Bearer {await token_for(client)}"
+            user = await client.get(f"{API}/users/{user_id}")
+            assert user.status_code == 200 and user.json()["username"] == "survivor"
+    finally:
+        _stop(process)
+
+
+def test_serve_rejects_a_bad_config(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("token_lifetime: -5\n")
+    result = CliRunner().invoke(sandbox_group, ["serve", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "token_lifetime must be a positive number" in result.output
