@@ -181,3 +181,18 @@ async def test_web_state_needs_the_code(client: httpx.AsyncClient) -> None:
     assert_envelope(wrong, 401, "ACCESS_FAILED")
     unknown = await client.get("/v1/idValidations/webVerifications/nope", params={"code": "1"})
     assert_envelope(unknown, 404, "NOT_FOUND")
+
+
+async def test_app_events_record_the_lifecycle(client: httpx.AsyncClient) -> None:
+    user_id = await make_user(client)
+    tx = await make_tx(client, user_id)
+    base = f"/v1/idValidations/webVerifications/{tx['id']}"
+    begin = await client.post(f"{base}/sessions", json={"code": tx["webVerificationCode"]})
+    assert begin.status_code == 200, begin.text
+    url = f"{API}/users/{user_id}/verifyTransactions/{tx['id']}"
+    events = (await client.get(f"{url}/appEvents")).json()
+    assert [e["type"] for e in events["_embedded"]["appEvents"]] == [
+        "TRANSACTION_CREATED",
+        "VERIFICATION_STARTED",
+    ]
+    assert (await client.get(url)).json()["transactionStatus"]["status"] == "INITIATED"

@@ -10,7 +10,15 @@ from starlette.responses import Response
 
 from .errors import ApiError, invalid_data, invalid_request, not_found
 from .http import Handler, collection, env_url, json_body, json_response
-from .machine import TERMINAL, accepted_types, decode_value, live_documents, missing, process
+from .machine import (
+    TERMINAL,
+    accepted_types,
+    decode_value,
+    live_documents,
+    missing,
+    process,
+    record_event,
+)
 from .machine import transaction_status as status_of
 from .state import iso, new_id
 from .transactions import get_transaction, policy_of
@@ -93,6 +101,7 @@ def submit_document(
     }
     sandbox.store.put("doc", doc["id"], doc)
     tx["documents"].append(doc["id"])
+    record_event(tx, now, "DOCUMENT_SUBMITTED", documentType=doc_type, source=source)
     tx["updatedAt"] = now
     sandbox.store.put("tx", tx["id"], tx)
     return doc

@@ -39,6 +39,7 @@ __all__ = [
     "decode_value",
     "live_documents",
     "process",
+    "record_event",
     "transaction_status",
 ]
 
@@ -208,6 +209,7 @@ def process(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> dic
         "metaData": _stamp(meta, tx["attempt"], now, meta=True),
     }
     tx["attempts"].append(record)
+    record_event(tx, now, "VERIFICATION_PROCESSED", status=status, attempt=record["attempt"])
     for doc in docs:
         doc["status"] = "PROCESSED"
         sandbox.store.put("doc", doc["id"], doc)
@@ -218,6 +220,11 @@ def process(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> dic
     tx["updatedAt"] = now
     sandbox.store.put("tx", tx["id"], tx)
     return record
+
+
+def record_event(tx: dict[str, Any], now: float, kind: str, **data: Any) -> None:
+    """Append a metrics event (`appEvents`) to the transaction; the caller stores the tx."""
+    tx.setdefault("events", []).append({"id": new_id(), "type": kind, "at": now, "data": data})
 
 
 def _final(tx: dict[str, Any]) -> dict[str, Any] | None:

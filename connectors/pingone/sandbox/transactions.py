@@ -13,7 +13,7 @@ from .errors import ApiError, invalid_data, not_found
 from .http import base_url, collection, env_url, json_body, json_response, query
 from .machine import decode_value, timestamps, transaction_status
 from .policies import get_policy, timeout_seconds
-from .state import new_id
+from .state import iso, new_id
 from .users import get_user
 
 if TYPE_CHECKING:
@@ -88,8 +88,6 @@ def render_transaction(
 
 
 def _policy_body(policy: dict[str, Any]) -> dict[str, Any]:
-    from .state import iso
-
     body = dict(policy)
     body["createdAt"], body["updatedAt"] = iso(policy["createdAt"]), iso(policy["updatedAt"])
     return body
@@ -221,6 +219,7 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
         "attempts": [],
         "documents": [],
         "clients": [],
+        "events": [{"id": new_id(), "type": "TRANSACTION_CREATED", "at": now, "data": {}}],
         "final": None,
         "manual": None,
     }
@@ -279,10 +278,21 @@ async def delete_transaction(sandbox: Sandbox, request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def list_events(sandbox: Sandbox, request: Request) -> Response:
+    tx = get_transaction(sandbox, request)
+    href = str(request.url)
+    items = [
+        {"id": e["id"], "type": e["type"], "data": e["data"], "createdAt": iso(e["at"])}
+        for e in tx.get("events", [])
+    ]
+    return json_response(collection(href, "appEvents", items))
+
+
 ROUTES = [
     ("/users/{userId}/verifyTransactions", list_transactions, ["GET"]),
     ("/users/{userId}/verifyTransactions", create_transaction, ["POST"]),
     ("/users/{userId}/verifyTransactions/{txId}", read_transaction, ["GET"]),
     ("/users/{userId}/verifyTransactions/{txId}", update_transaction, ["PUT"]),
     ("/users/{userId}/verifyTransactions/{txId}", delete_transaction, ["DELETE"]),
+    ("/users/{userId}/verifyTransactions/{txId}/appEvents", list_events, ["GET"]),
 ]

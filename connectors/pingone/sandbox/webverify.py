@@ -16,7 +16,14 @@ from starlette.responses import Response
 from .documents import submit_document
 from .errors import ApiError, access_failed, not_found
 from .http import base_url, json_body, json_response
-from .machine import TERMINAL, accepted_types, missing, process, transaction_status
+from .machine import (
+    TERMINAL,
+    accepted_types,
+    missing,
+    process,
+    record_event,
+    transaction_status,
+)
 from .transactions import WEB_PATH, policy_of, web_urls
 
 if TYPE_CHECKING:
@@ -79,6 +86,7 @@ async def begin(sandbox: Sandbox, request: Request) -> Response:
     _check_code(tx, body.get("code"))
     if tx.get("initiatedAt") is None:
         tx["initiatedAt"] = sandbox.now()
+        record_event(tx, tx["initiatedAt"], "VERIFICATION_STARTED")
     client = {
         "ipAddress": request.client.host if request.client else "127.0.0.1",
         "userAgent": request.headers.get("user-agent", ""),
