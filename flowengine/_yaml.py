@@ -13,6 +13,7 @@ core schema and JSON).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,11 @@ import yaml
 
 from flowengine.spec import Location
 
-__all__ = ["Diagnostic", "Path", "YamlDocument", "load_yaml"]
+__all__ = ["Diagnostic", "Locations", "Mark", "Path", "YamlDocument", "load_yaml"]
 
 Path = tuple[str | int, ...]
+Mark = tuple[int, int]
+"""(line, column), both from 1."""
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -85,8 +88,27 @@ def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
     return table
 
 
+_IMPLICIT = _resolvers()
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
 class _Resolver(yaml.resolver.Resolver):
-    yaml_implicit_resolvers = _resolvers()
+    yaml_implicit_resolvers = _IMPLICIT
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        # PyYAML's resolve() without path resolvers (unused here): libyaml calls it once
+        # per node, so it is a good part of the time spent reading a large flow.
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                if not value:
+                    return _NULL
+                for tag, rx in _IMPLICIT.get(value[0], ()):
+                    if rx.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
 
 
 if yaml.__with_libyaml__:
@@ -123,9 +145,9 @@ class YamlDocument:
 
     file: str
     data: Any = None
-    keys: dict[Path, Location] = field(default_factory=dict)
-    """Where each key (or list item) was written: ("nodes", "a", "use") -> Location."""
-    values: dict[Path, Location] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
+    """Where each key (or list item) was written: ("nodes", "a", "use") -> (line, col)."""
+    values: dict[Path, Mark] = field(default_factory=dict)
     """Where each value starts."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -153,13 +175,39 @@ class YamlDocument:
         severity = "warning" if warning else "error"
         self.diagnostics.append(Diagnostic(where, code, message, severity, node_id, json_path))
 
+    def locations(self) -> Locations:
+        """The key marks as a read-only mapping of path -> Location."""
+        return Locations(self.file, self.keys)
 
-def _nearest(marks: dict[Path, Location], path: Path, file: str) -> Location:
+
+def _nearest(marks: dict[Path, Mark], path: Path, file: str) -> Location:
     while path:
         if path in marks:
-            return marks[path]
+            return Location(file, *marks[path])
         path = path[:-1]
-    return marks.get((), Location(file))
+    return Location(file, *marks.get((), (1, 1)))
+
+
+class Locations(Mapping[Path, Location]):
+    """Path -> Location, made on demand (a 1,000-node flow has tens of thousands of marks)."""
+
+    __slots__ = ("_file", "_marks")
+
+    def __init__(self, file: str, marks: dict[Path, Mark]) -> None:
+        self._file = file
+        self._marks = marks
+
+    def __getitem__(self, path: Path) -> Location:
+        return Location(self._file, *self._marks[path])
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._marks)
+
+    def __len__(self) -> int:
+        return len(self._marks)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._marks
 
 
 def load_yaml(text: str, file: str) -> YamlDocument:
@@ -179,7 +227,7 @@ def load_yaml(text: str, file: str) -> YamlDocument:
     if root is None:
         doc.data = None
         return doc
-    doc.values[()] = _loc(root.start_mark, file)
+    doc.values[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
     doc.data = _Builder(doc, loader).build(root, ())
     return doc
 
@@ -203,6 +251,12 @@ class _Builder:
         self.doc = doc
         self.constructor = constructor
         self.active: set[int] = set()
+        self.constructors = {
+            "tag:yaml.org,2002:int": constructor.construct_yaml_int,
+            "tag:yaml.org,2002:float": constructor.construct_yaml_float,
+            "tag:yaml.org,2002:bool": constructor.construct_yaml_bool,
+            "tag:yaml.org,2002:null": constructor.construct_yaml_null,
+        }
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -230,43 +284,47 @@ class _Builder:
                 node, "FE003", f"unsupported YAML tag {node.tag!r}: flow files hold JSON values"
             )
             return node.value
-        return self.constructor.construct_object(node)
+        return self.constructors[node.tag](node)
 
     def sequence(self, node: yaml.SequenceNode, path: Path) -> list[Any]:
         items = []
         for i, child in enumerate(node.value):
             here = (*path, i)
-            loc = _loc(child.start_mark, self.doc.file)
-            self.doc.keys[here] = loc
-            self.doc.values[here] = loc
+            mark = child.start_mark
+            self.doc.keys[here] = self.doc.values[here] = (mark.line + 1, mark.column + 1)
             items.append(self.build(child, here))
         return items
 
     def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
         merged: dict[str, Any] = {}
-        seen: dict[str, yaml.Node] = {}
+        keys, values = self.doc.keys, self.doc.values
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merged.update(self.merge(value_node, path))
                 continue
-            key = self.key(key_node)
+            key = key_node.value if type(key_node) is yaml.ScalarNode else self.key(key_node)
             here = (*path, key)
-            if key in seen:
-                first = seen[key].start_mark
-                self.error(
-                    key_node,
-                    "FE002",
-                    f"duplicate key {key!r} (first written at line {first.line + 1}); "
-                    "remove one of them",
-                )
-            seen[key] = key_node
-            self.doc.keys[here] = _loc(key_node.start_mark, self.doc.file)
-            self.doc.values[here] = _loc(value_node.start_mark, self.doc.file)
-            result[key] = self.build(value_node, here)
+            if key in result:
+                self.duplicate(key_node, key, keys[here][0])
+            mark = key_node.start_mark
+            keys[here] = (mark.line + 1, mark.column + 1)
+            mark = value_node.start_mark
+            values[here] = (mark.line + 1, mark.column + 1)
+            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+                result[key] = value_node.value  # the common case, without a call
+            else:
+                result[key] = self.build(value_node, here)
         for key, value in merged.items():
             result.setdefault(key, value)
         return result
+
+    def duplicate(self, node: yaml.Node, key: str, first_line: int) -> None:
+        self.error(
+            node,
+            "FE002",
+            f"duplicate key {key!r} (first written at line {first_line}); remove one of them",
+        )
 
     def key(self, node: yaml.Node) -> str:
         # Keys are strings, whatever they look like: `on`, `true` and `404` included.

@@ -157,7 +157,7 @@ def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
         start=start if isinstance(start, str) else "",
         nodes=nodes,
         all_nodes=all_nodes,
-        locations=doc.keys,
+        locations=doc.locations(),
         graph=_graph(all_nodes),
     )
 

@@ -11,11 +11,13 @@ from flowengine.spec import Location
 def test_values_and_key_locations_are_one_based() -> None:
     doc = load_yaml("a:\n  b: [x, {c: 1}]\n", "f.yaml")
     assert doc.data == {"a": {"b": ["x", {"c": 1}]}}
-    assert doc.keys[("a",)] == Location("f.yaml", 1, 1)
-    assert doc.keys[("a", "b")] == Location("f.yaml", 2, 3)
-    assert doc.values[("a", "b")] == Location("f.yaml", 2, 6)
-    assert doc.keys[("a", "b", 1)] == Location("f.yaml", 2, 10)
-    assert doc.keys[("a", "b", 1, "c")] == Location("f.yaml", 2, 11)
+    locations = doc.locations()
+    assert locations[("a",)] == Location("f.yaml", 1, 1)
+    assert locations[("a", "b")] == Location("f.yaml", 2, 3)
+    assert doc.value_at(("a", "b")) == Location("f.yaml", 2, 6)
+    assert locations[("a", "b", 1)] == Location("f.yaml", 2, 10)
+    assert locations[("a", "b", 1, "c")] == Location("f.yaml", 2, 11)
+    assert ("a", "x") not in locations and len(locations) == 5
     assert doc.key_at(("a", "b", 1, "missing")) == Location("f.yaml", 2, 10)
     assert doc.diagnostics == []
 
