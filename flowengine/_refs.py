@@ -15,10 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from flowengine._yaml import Path
+from flowengine.templating import FUNCTIONS, SCOPE_NAMES
 
 __all__ = ["Reference", "find_references"]
 
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
+KNOWN_NAMES = frozenset({*SCOPE_NAMES, *FUNCTIONS, "default"})
+"""Names an expression may use: the scopes and the template functions."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,13 @@ class Reference:
     path: Path
     expression: str
     node: str = ""
+    """The node id read (for scope "inputs", the input's name; for "name", the name)."""
     field: str | None = None
     """"output", "error", "outcome", "visits" (or None when the node itself is read)."""
     guarded: bool = False
     syntax_error: str | None = None
+    scope: str = "nodes"
+    """"nodes", "inputs", or "name" for a bare name that is neither a scope nor a function."""
 
 
 def find_references(value: Any, path: Path) -> Iterator[Reference]:
@@ -53,20 +59,36 @@ def _in_expression(expression: str, path: Path) -> Iterator[Reference]:
     if isinstance(found, str):
         yield Reference(path, expression, syntax_error=found)
         return
-    for node, field, guarded in found:
-        yield Reference(path, expression, node, field, guarded)
+    for scope, node, field, guarded in found:
+        yield Reference(path, expression, node, field, guarded, scope=scope)
+
+
+Found = tuple[str, str, str | None, bool]
+"""(scope, name, field, guarded)."""
 
 
 @lru_cache(maxsize=4096)
-def _parse(expression: str) -> tuple[tuple[str, str | None, bool], ...] | str:
-    """(node, field, guarded) for each reference, or the syntax error's message."""
+def _parse(expression: str) -> tuple[Found, ...] | str:
+    """(scope, name, field, guarded) for each read, or the syntax error's message."""
     try:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError as e:
         return f"not a valid expression ({e.msg})"
-    refs: list[tuple[str, str | None, bool]] = []
+    refs: list[Found] = []
     _visit(tree.body, None, False, refs)
+    bound = _comprehension_names(tree)
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Name) and sub.id not in KNOWN_NAMES and sub.id not in bound:
+            refs.append(("name", sub.id, None, False))
     return tuple(refs)
+
+
+def _comprehension_names(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.comprehension):
+            names |= {n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name)}
+    return names
 
 
 def _key(node: ast.AST) -> str | None:
@@ -80,16 +102,14 @@ def _key(node: ast.AST) -> str | None:
     return None
 
 
-def _visit(
-    node: ast.AST, parent: ast.AST | None, guarded: bool, out: list[tuple[str, str | None, bool]]
-) -> None:
+def _visit(node: ast.AST, parent: ast.AST | None, guarded: bool, out: list[Found]) -> None:
     if isinstance(node, ast.Attribute | ast.Subscript):
         base = node.value
-        if isinstance(base, ast.Name) and base.id == "nodes":
+        if isinstance(base, ast.Name) and base.id in ("nodes", "inputs"):
             target = _key(node)
             if target is not None:
                 field = _key(parent) if parent is not None and _base(parent) is node else None
-                out.append((target, field, guarded))
+                out.append((base.id, target, field, guarded))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "default":
         # default(value, fallback): the value may be missing on purpose; the fallback may not.
         for i, arg in enumerate(node.args):

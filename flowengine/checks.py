@@ -15,7 +15,7 @@ import jsonschema
 import networkx as nx
 from jsonschema.exceptions import best_match
 
-from flowengine._refs import Reference, find_references
+from flowengine._refs import KNOWN_NAMES, Reference, find_references
 from flowengine._schema import CompiledSchema
 from flowengine._yaml import Path, YamlDocument
 from flowengine.plugins import LoadedCapability, Registry
@@ -152,9 +152,11 @@ def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> None:
 
 
 def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
+    declared = _dict(doc.data.get("connections"))
     for name, conn in spec.connections.items():
-        if name not in doc.data.get("connections", {}):
-            continue  # implicit: named after a registered connector
+        if name not in declared:
+            _check_implicit(spec, doc, registry, name)
+            continue
         path = ("connections", name)
         if not conn.connector:
             continue  # a schema error already
@@ -177,6 +179,26 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
             what=f"connection {name!r} setting",
             secrets=registry.connectors[conn.connector].secret_settings,
         )
+
+
+def _check_implicit(spec: FlowSpec, doc: YamlDocument, registry: Registry, name: str) -> None:
+    """A connector used without a `connections:` entry must work with no settings."""
+    if registry.settings[name].is_valid({}):
+        return
+    for node in spec.all_nodes.values():
+        if node.connection == name:
+            doc.report(
+                "FE023",
+                f"node {node.id!r} uses connector {name!r} without a connection, but it needs "
+                f"settings; declare one under `connections:` (connector: {name}, settings: ...)",
+                (*_node_path(node), "use"),
+                at_value=True,
+                node_id=node.id,
+            )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _resolve_capabilities(
@@ -427,7 +449,37 @@ class _References:
     def check_one(self, node: NodeSpec, ref: Reference) -> None:
         if ref.syntax_error:
             self.report("FE064", f"template {ref.expression!r}: {ref.syntax_error}", ref, node)
+        elif ref.scope == "name":
+            self._unknown_name(node, ref)
+        elif ref.scope == "inputs":
+            self._check_input(node, ref)
+        else:
+            self._check_node(node, ref)
+
+    def _unknown_name(self, node: NodeSpec, ref: Reference) -> None:
+        self.report(
+            "FE066",
+            f"{ref.expression!r} in node {node.id!r} uses the unknown name {ref.node!r}"
+            f"{did_you_mean(ref.node, KNOWN_NAMES)} (names: nodes, inputs, vars, run; "
+            f"functions: {', '.join(sorted(KNOWN_NAMES - {'nodes', 'inputs', 'vars', 'run'}))})",
+            ref,
+            node,
+        )
+
+    def _check_input(self, node: NodeSpec, ref: Reference) -> None:
+        declared = self.spec.inputs_schema.get("properties")
+        if ref.guarded or not isinstance(declared, dict) or ref.node in declared:
             return
+        self.report(
+            "FE065",
+            f"{ref.expression!r} in node {node.id!r} reads inputs.{ref.node}, which `inputs:` "
+            f"does not declare{did_you_mean(ref.node, declared)}",
+            ref,
+            node,
+            warning=True,
+        )
+
+    def _check_node(self, node: NodeSpec, ref: Reference) -> None:
         if ref.node not in self.spec.all_nodes:
             self.report(
                 "FE060",

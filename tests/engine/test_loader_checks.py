@@ -29,15 +29,21 @@ def test_references_found_with_field_and_guard() -> None:
         "b": ["{{ default(nodes.w.output, nodes.v.output) }}", "{{ nodes.u }}"],
         "c": "{{ inputs.k }} {{ len(nodes.t.output.items) }}",
     }
-    refs = [(r.node, r.field, r.guarded, r.path) for r in find_references(value, ("w",))]
+    refs = [(r.scope, r.node, r.field, r.guarded, r.path) for r in find_references(value, ("w",))]
     assert refs == [
-        ("x", "output", False, ("w", "a")),
-        ("y-z", "error", False, ("w", "a")),
-        ("w", "output", True, ("w", "b", 0)),
-        ("v", "output", False, ("w", "b", 0)),
-        ("u", None, False, ("w", "b", 1)),
-        ("t", "output", False, ("w", "c")),
+        ("nodes", "x", "output", False, ("w", "a")),
+        ("nodes", "y-z", "error", False, ("w", "a")),
+        ("nodes", "w", "output", True, ("w", "b", 0)),
+        ("nodes", "v", "output", False, ("w", "b", 0)),
+        ("nodes", "u", None, False, ("w", "b", 1)),
+        ("inputs", "k", None, False, ("w", "c")),
+        ("nodes", "t", "output", False, ("w", "c")),
     ]
+
+
+def test_unknown_names_but_not_comprehension_variables() -> None:
+    refs = find_references("{{ [i + x for i in nodes.a.output] }} {{ lenn(run.id) }}", ())
+    assert [(r.scope, r.node) for r in refs] == [("nodes", "a"), ("name", "x"), ("name", "lenn")]
 
 
 def test_unparsable_template_is_reported_once() -> None:
