@@ -1,0 +1,55 @@
+"""The pingone plugin's answer actions (`phone`, `sandbox.advance`) and the embedded sandbox."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from connectors.pingone import advance_action, phone_action
+from connectors.pingone.client import PingOneClient
+from connectors.pingone.sandbox import default_sandbox
+from flowengine import Interaction, RunError, load_registry
+
+
+def test_actions_are_registered() -> None:
+    actions = load_registry().answer_actions
+    assert actions["phone"] is phone_action
+    assert actions["sandbox.advance"] is advance_action
+
+
+def test_advance_moves_the_default_sandbox_clock() -> None:
+    clock = default_sandbox().clock
+    before = clock.now()
+    assert advance_action(Interaction("qr"), {"minutes": 2, "seconds": 5}, None) == {}
+    assert clock.now() - before >= 125  # a system clock also moves by itself meanwhile
+    assert clock.now() - before < 125 + 60
+
+
+@pytest.mark.parametrize("args", [{}, {"seconds": 0}, {"minutes": "soon"}])
+def test_advance_needs_a_positive_number(args: dict[str, object]) -> None:
+    with pytest.raises(RunError, match=r"sandbox\.advance"):
+        advance_action(Interaction("qr"), args, None)
+
+
+async def test_phone_needs_a_qr_interaction_and_a_persona() -> None:
+    env = SimpleNamespace(node_id="get_details", run=SimpleNamespace(id="r1"))
+    with pytest.raises(RunError, match="node 'get_details' shows a 'form' interaction") as e:
+        await phone_action(Interaction("form", {"fields": []}), {"persona": "alice"}, env)
+    assert e.value.run_id == "r1"
+    qr = Interaction("qr", {"url": "http://sandbox.pingone.local/verify/index.html?txnid=t"})
+    with pytest.raises(RunError, match="persona: <name>"):
+        await phone_action(qr, {}, env)
+
+
+async def test_sandbox_region_reaches_the_embedded_sandbox() -> None:
+    settings = {
+        "environment_id": "env-embedded-test",
+        "client_id": "sandbox-client",
+        "client_secret": "sandbox-secret",
+        "region": "sandbox",
+    }
+    async with PingOneClient(settings) as client:
+        response = await client.get(client.env_path("verifyPolicies"))
+    policies = response.body["_embedded"]["verifyPolicies"]
+    assert any(p.get("default") for p in policies)
