@@ -6,46 +6,20 @@ and never stops at the first problem. Codes are listed in docs/flows.md.
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
-import networkx as nx
-from jsonschema.exceptions import best_match
 
-from flowengine._refs import KNOWN_NAMES, Reference, find_references
-from flowengine._schema import CompiledSchema
+from flowengine._graphchecks import ReferenceChecker, check_reachable, node_path
+from flowengine._literal import check_literal, did_you_mean, explain
 from flowengine._yaml import Path, YamlDocument
 from flowengine.plugins import LoadedCapability, Registry
 from flowengine.spec import FlowSpec, NodeSpec
 
-__all__ = [
-    "did_you_mean",
-    "explain",
-    "extra_keys",
-    "immediate_dominators",
-    "json_path_of",
-    "run_all",
-]
+__all__ = ["PARALLEL_OUTCOMES", "run_all"]
 
 PARALLEL_OUTCOMES = ("success", "error")
-# Keywords whose verdict depends only on the shape of a container, never on the values
-# inside it, so a template inside the container cannot change them.
-_SHAPE_KEYWORDS = frozenset(
-    {
-        "type",
-        "required",
-        "additionalProperties",
-        "propertyNames",
-        "minProperties",
-        "maxProperties",
-        "minItems",
-        "maxItems",
-        "dependentRequired",
-    }
-)
 
 
 def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
@@ -57,22 +31,10 @@ def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
     caps = _resolve_capabilities(spec, doc, registry)
     for node_id, loaded in caps.items():
         node = spec.all_nodes[node_id]
-        _check_literal(doc, (*_node_path(node), "with"), node.inputs, loaded.input, node.id)
+        check_literal(doc, (*node_path(node), "with"), node.inputs, loaded.input, node.id)
     _check_outcomes(spec, doc, caps)
-    reachable = _check_reachable(spec, doc)
-    _References(spec, doc, reachable).check()
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """'; did you mean 'x'?' for the closest candidate, or ''."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _node_path(node: NodeSpec) -> Path:
-    if node.parent is None:
-        return ("nodes", node.id)
-    return ("nodes", node.parent, "parallel", node.id)
+    reachable = check_reachable(spec, doc)
+    ReferenceChecker(spec, doc, reachable).check()
 
 
 def _raw_node(doc: YamlDocument, node_id: str) -> dict[str, Any]:
@@ -169,7 +131,7 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
                 at_value=True,
             )
             continue
-        _check_literal(
+        check_literal(
             doc,
             (*path, "settings"),
             conn.settings,
@@ -191,7 +153,7 @@ def _check_implicit(spec: FlowSpec, doc: YamlDocument, registry: Registry, name:
                 "FE023",
                 f"node {node.id!r} uses connector {name!r} without a connection, but it needs "
                 f"settings; declare one under `connections:` (connector: {name}, settings: ...)",
-                (*_node_path(node), "use"),
+                (*node_path(node), "use"),
                 at_value=True,
                 node_id=node.id,
             )
@@ -208,7 +170,7 @@ def _resolve_capabilities(
     for node in spec.all_nodes.values():
         if not node.use or "." not in node.use:
             continue  # a parallel block, or a schema error already reported
-        path = (*_node_path(node), "use")
+        path = (*node_path(node), "use")
         conn = spec.connections.get(node.connection)
         if conn is None:
             names = sorted({*spec.connections, *registry.connectors})
@@ -238,98 +200,6 @@ def _resolve_capabilities(
             continue
         found[node.id] = registry.capability(connector.name, node.capability)
     return found
-
-
-def _has_template(value: Any, marker: str) -> bool:
-    if isinstance(value, str):
-        return marker in value
-    if isinstance(value, dict):
-        return any(_has_template(v, marker) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_template(v, marker) for v in value)
-    return False
-
-
-def _is_literal_error(error: jsonschema.ValidationError, marker: str) -> bool:
-    instance = error.instance
-    if isinstance(instance, str) and marker in instance:
-        return False  # a template: its value is known only when the run renders it
-    return error.validator in _SHAPE_KEYWORDS or not _has_template(instance, marker)
-
-
-def _check_literal(
-    doc: YamlDocument,
-    path: Path,
-    value: Mapping[str, Any],
-    schema: CompiledSchema,
-    node_id: str | None,
-    *,
-    marker: str = "{{",
-    what: str = "input",
-    secrets: Collection[str] = (),
-) -> None:
-    if schema.is_valid(value):
-        return
-    code = "FE070" if marker == "{{" else "FE071"
-    owner = f" of node {node_id!r}" if node_id else ""
-    for error in schema.errors(value):
-        if not _is_literal_error(error, marker):
-            continue
-        for where, message, at_value in explain(error):
-            if where and where[0] in secrets:  # never echo a secret setting's value
-                message = f"the value breaks the schema's {error.validator!r} rule"
-            json_path = json_path_of(where)
-            doc.report(
-                code,
-                f"{what} {json_path}{owner} is invalid: {message} ({schema.name})",
-                (*path, *where),
-                at_value=at_value,
-                node_id=node_id,
-                json_path=json_path,
-            )
-
-
-def explain(error: jsonschema.ValidationError) -> list[tuple[Path, str, bool]]:
-    """(path, message, whether to point at the value) for each problem in one error."""
-    path = tuple(error.absolute_path)
-    extra = extra_keys(error)
-    if extra:
-        allowed = error.schema.get("properties", {})
-        return [((*path, k), f"unknown key {k!r}{did_you_mean(k, allowed)}", False) for k in extra]
-    if "propertyNames" in error.relative_schema_path:
-        key = str(error.instance)
-        return [((*path, key), f"invalid name {key!r}: {error.message}", False)]
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        description = error.schema.get("description") if isinstance(error.schema, dict) else None
-        if description:
-            return [(path, f"{error.instance!r} is not valid; expected {description}", True)]
-        return explain(best_match(error.context))
-    return [(path, error.message, error.validator != "required")]
-
-
-def json_path_of(path: Iterable[str | int]) -> str:
-    out = "$"
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
-            out += f".{part}"
-        else:
-            out += f"[{part!r}]"
-    return out
-
-
-def extra_keys(error: jsonschema.ValidationError) -> list[str]:
-    """The keys an `additionalProperties: false` error is about (else [])."""
-    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
-        return []
-    if error.validator_value is not False or not isinstance(error.schema, dict):
-        return []
-    allowed = error.schema.get("properties", {})
-    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
-    return [
-        k for k in error.instance if k not in allowed and not any(p.search(k) for p in patterns)
-    ]
 
 
 # -- outcomes ----------------------------------------------------------------------------
@@ -399,276 +269,4 @@ def _check_unrouted(doc: YamlDocument, node: NodeSpec, declared: set[str], what:
                 f"it): the run would end there"
             )
             code = "FE041"
-        doc.report(code, message, _node_path(node), warning=True, node_id=node.id)
-
-
-# -- the graph ---------------------------------------------------------------------------
-
-
-def _check_reachable(spec: FlowSpec, doc: YamlDocument) -> set[str]:
-    if spec.start not in spec.graph:
-        return set(spec.graph)  # FE030/FE031 already; don't bury them under more errors
-    reachable = nx.descendants(spec.graph, spec.start) | {spec.start}
-    for node in spec.all_nodes.values():
-        if node.id in reachable or (node.parent is not None and node.parent not in reachable):
-            continue  # an unreachable block's branches are not reported again
-        doc.report(
-            "FE050",
-            f"node {node.id!r} is not reachable from the start node {spec.start!r}; route "
-            "to it or remove it",
-            _node_path(node),
-            node_id=node.id,
-        )
-    return reachable
-
-
-class _References:
-    """Checks `{{ nodes.<id>... }}` references against the order nodes can run in."""
-
-    def __init__(self, spec: FlowSpec, doc: YamlDocument, reachable: set[str]) -> None:
-        self.spec = spec
-        self.doc = doc
-        self.reachable = reachable
-        self.ordered = spec.start in spec.graph
-        self._reach: dict[str, set[str]] = {}
-        self._interval: dict[str, tuple[int, int]] = {}
-        if self.ordered:
-            self._interval = _dominator_intervals(spec.graph, spec.start)
-
-    def check(self) -> None:
-        for node in self.spec.all_nodes.values():
-            if node.is_parallel:
-                continue
-            base = (*_node_path(node), "with")
-            for ref in find_references(node.inputs, base):
-                self.check_one(node, ref)
-
-    def report(self, code: str, message: str, ref: Reference, node: NodeSpec, **kw: Any) -> None:
-        self.doc.report(code, message, ref.path, at_value=True, node_id=node.id, **kw)
-
-    def check_one(self, node: NodeSpec, ref: Reference) -> None:
-        if ref.syntax_error:
-            self.report("FE064", f"template {ref.expression!r}: {ref.syntax_error}", ref, node)
-        elif ref.scope == "name":
-            self._unknown_name(node, ref)
-        elif ref.scope == "inputs":
-            self._check_input(node, ref)
-        else:
-            self._check_node(node, ref)
-
-    def _unknown_name(self, node: NodeSpec, ref: Reference) -> None:
-        self.report(
-            "FE066",
-            f"{ref.expression!r} in node {node.id!r} uses the unknown name {ref.node!r}"
-            f"{did_you_mean(ref.node, KNOWN_NAMES)} (names: nodes, inputs, vars, run; "
-            f"functions: {', '.join(sorted(KNOWN_NAMES - {'nodes', 'inputs', 'vars', 'run'}))})",
-            ref,
-            node,
-        )
-
-    def _check_input(self, node: NodeSpec, ref: Reference) -> None:
-        declared = self.spec.inputs_schema.get("properties")
-        if ref.guarded or not isinstance(declared, dict) or ref.node in declared:
-            return
-        self.report(
-            "FE065",
-            f"{ref.expression!r} in node {node.id!r} reads inputs.{ref.node}, which `inputs:` "
-            f"does not declare{did_you_mean(ref.node, declared)}",
-            ref,
-            node,
-            warning=True,
-        )
-
-    def _check_node(self, node: NodeSpec, ref: Reference) -> None:
-        if ref.node not in self.spec.all_nodes:
-            self.report(
-                "FE060",
-                f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which does "
-                f"not exist{did_you_mean(ref.node, self.spec.all_nodes)}",
-                ref,
-                node,
-            )
-            return
-        if ref.field == "error" and not self._has_error_route(ref.node):
-            self.report(
-                "FE063",
-                f"{ref.expression!r} in node {node.id!r} reads nodes.{ref.node}.error, but "
-                f"{ref.node!r} has no `error` route, so no node runs after it fails; add "
-                f"`on: {{error: {node.id}}}` to it",
-                ref,
-                node,
-            )
-        if not ref.guarded and self.ordered and node.id in self.reachable:
-            self._check_order(node, ref)
-
-    def _has_error_route(self, node_id: str) -> bool:
-        node = self.spec.all_nodes[node_id]
-        owner = self.spec.all_nodes.get(node.parent or "", node)
-        return "error" in owner.routes
-
-    def _check_order(self, node: NodeSpec, ref: Reference) -> None:
-        target = self.spec.all_nodes[ref.node]
-        if node.parent is not None and target.id == node.parent:
-            self._cannot(node, ref, "it is the parallel block this branch belongs to")
-            return
-        if node.parent is not None and target.parent == node.parent:
-            self._may_not(node, ref, "branches of one parallel block run concurrently")
-            return
-        # A branch has run once its block has: reason about the block.
-        anchor = target.parent if target.parent is not None else target.id
-        if self._dominates(anchor, node.id):
-            return
-        if anchor == node.id:
-            if node.id in self._reachable_from(anchor):
-                self._may_not(node, ref, "it has not run yet on its first visit")
-            else:
-                self._cannot(node, ref, "it is this node, and no loop leads back to it")
-        elif node.id in self._reachable_from(anchor):
-            self._may_not(node, ref, f"some paths to {node.id!r} skip it")
-        else:
-            self._cannot(node, ref, f"no path leads from {ref.node!r} to {node.id!r}")
-
-    def _cannot(self, node: NodeSpec, ref: Reference, why: str) -> None:
-        self.report(
-            "FE061",
-            f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which cannot "
-            f"have run before it ({why})",
-            ref,
-            node,
-        )
-
-    def _may_not(self, node: NodeSpec, ref: Reference, why: str) -> None:
-        self.report(
-            "FE062",
-            f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which may not "
-            f"have run before it ({why}); wrap it as default(..., fallback) if that is expected",
-            ref,
-            node,
-            warning=True,
-        )
-
-    def _dominates(self, a: str, b: str) -> bool:
-        if a == b or a not in self._interval or b not in self._interval:
-            return False
-        (a_in, a_out), (b_in, b_out) = self._interval[a], self._interval[b]
-        return a_in <= b_in and b_out <= a_out
-
-    def _reachable_from(self, source: str) -> set[str]:
-        """Nodes reached from `source` by paths of at least one edge (itself if on a loop)."""
-        if source not in self._reach:
-            seen: set[str] = set()
-            todo = list(self.spec.graph.successors(source))
-            while todo:
-                current = todo.pop()
-                if current not in seen:
-                    seen.add(current)
-                    todo.extend(self.spec.graph.successors(current))
-            self._reach[source] = seen
-        return self._reach[source]
-
-
-def immediate_dominators(graph: nx.DiGraph, start: str) -> dict[str, str]:
-    """Each reachable node's immediate dominator (start's is start): Lengauer-Tarjan.
-
-    networkx's iterative algorithm turns quadratic on flows where many nodes share one
-    error handler; this one stays near-linear on a 1,000-node flow.
-    """
-    order, parent = _dfs_preorder(graph, start)
-    number = {node: i for i, node in enumerate(order)}
-    semi: dict[str, str] = {}
-    ancestor: dict[str, str] = {}
-    best: dict[str, str] = {}
-    bucket: dict[str, list[str]] = {}
-    idom: dict[str, str] = {}
-    same: dict[str, str] = {}
-    for node in reversed(order[1:]):
-        up = parent[node]
-        s = up
-        for pred in graph.pred[node]:
-            if pred not in number:
-                continue  # unreachable from start
-            if number[pred] <= number[node]:
-                candidate = pred
-            else:
-                candidate = semi[_lowest(pred, ancestor, best, semi, number)]
-            if number[candidate] < number[s]:
-                s = candidate
-        semi[node] = s
-        bucket.setdefault(s, []).append(node)
-        ancestor[node] = up
-        best[node] = node
-        for v in bucket.pop(up, ()):
-            y = _lowest(v, ancestor, best, semi, number)
-            if semi[y] == semi[v]:
-                idom[v] = up
-            else:
-                same[v] = y
-    for node in order[1:]:
-        if node in same:
-            idom[node] = idom[same[node]]
-    idom[start] = start
-    return idom
-
-
-def _dfs_preorder(graph: nx.DiGraph, start: str) -> tuple[list[str], dict[str, str]]:
-    order = [start]
-    parent: dict[str, str] = {}
-    seen = {start}
-    stack = [(start, iter(graph.succ[start]))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
-            if child not in seen:
-                seen.add(child)
-                parent[child] = node
-                order.append(child)
-                stack.append((child, iter(graph.succ[child])))
-                break
-        else:
-            stack.pop()
-    return order, parent
-
-
-def _lowest(
-    v: str,
-    ancestor: dict[str, str],
-    best: dict[str, str],
-    semi: dict[str, str],
-    number: dict[str, int],
-) -> str:
-    """The ancestor of `v` in the forest with the lowest semidominator (path-compressing)."""
-    chain = []
-    x = v
-    while ancestor.get(x) is not None and ancestor.get(ancestor[x]) is not None:
-        chain.append(x)
-        x = ancestor[x]
-    for x in reversed(chain):  # iterative, so deep flows never hit the recursion limit
-        up = ancestor[x]
-        b = best[up]
-        ancestor[x] = ancestor[up]
-        if number[semi[b]] < number[semi[best[x]]]:
-            best[x] = b
-    return best[v]
-
-
-def _dominator_intervals(graph: nx.DiGraph, start: str) -> dict[str, tuple[int, int]]:
-    """Entry/exit times in the dominator tree: a dominates b iff a's interval holds b's."""
-    idom = immediate_dominators(graph, start)
-    children: dict[str, list[str]] = {}
-    for node, parent in idom.items():
-        if node != parent:
-            children.setdefault(parent, []).append(node)
-    intervals: dict[str, tuple[int, int]] = {}
-    clock = 0
-    stack: list[tuple[str, bool]] = [(start, False)]
-    entered: dict[str, int] = {}
-    while stack:
-        current, done = stack.pop()
-        clock += 1
-        if done:
-            intervals[current] = (entered[current], clock)
-            continue
-        entered[current] = clock
-        stack.append((current, True))
-        stack.extend((child, False) for child in children.get(current, ()))
-    return intervals
+        doc.report(code, message, node_path(node), warning=True, node_id=node.id)

@@ -86,7 +86,7 @@ def test_invalid_flow_gives_exactly_the_expected_diagnostics(case: str, registry
 
 def _codes_in_sources() -> set[str]:
     found: set[str] = set()
-    for name in ("loader.py", "checks.py", "_yaml.py"):
+    for name in ("loader.py", "checks.py", "_yaml.py", "_literal.py", "_graphchecks.py"):
         text = (ROOT / "flowengine" / name).read_text(encoding="utf-8")
         found |= set(re.findall(r'"(FE\d{3})"', text))
     return found

@@ -8,8 +8,8 @@ import networkx as nx
 import pytest
 from loader_connectors import make_registry
 
+from flowengine._dominance import immediate_dominators
 from flowengine._refs import find_references
-from flowengine.checks import immediate_dominators
 from flowengine.loader import check_flow
 from flowengine.plugins import Registry
 

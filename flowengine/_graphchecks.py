@@ -1,0 +1,184 @@
+"""Graph checks: nodes reachable from the start, and template reads in run order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from flowengine._dominance import dominator_intervals
+from flowengine._literal import did_you_mean
+from flowengine._refs import KNOWN_NAMES, Reference, find_references
+from flowengine._yaml import Path, YamlDocument
+from flowengine.spec import FlowSpec, NodeSpec
+
+__all__ = ["ReferenceChecker", "check_reachable", "node_path"]
+
+
+def node_path(node: NodeSpec) -> Path:
+    """Where a node (or branch) is written in the file."""
+    if node.parent is None:
+        return ("nodes", node.id)
+    return ("nodes", node.parent, "parallel", node.id)
+
+
+def check_reachable(spec: FlowSpec, doc: YamlDocument) -> set[str]:
+    if spec.start not in spec.graph:
+        return set(spec.graph)  # FE030/FE031 already; don't bury them under more errors
+    reachable = nx.descendants(spec.graph, spec.start) | {spec.start}
+    for node in spec.all_nodes.values():
+        if node.id in reachable or (node.parent is not None and node.parent not in reachable):
+            continue  # an unreachable block's branches are not reported again
+        doc.report(
+            "FE050",
+            f"node {node.id!r} is not reachable from the start node {spec.start!r}; route "
+            "to it or remove it",
+            node_path(node),
+            node_id=node.id,
+        )
+    return reachable
+
+
+class ReferenceChecker:
+    """Checks `{{ nodes.<id>... }}` references against the order nodes can run in."""
+
+    def __init__(self, spec: FlowSpec, doc: YamlDocument, reachable: set[str]) -> None:
+        self.spec = spec
+        self.doc = doc
+        self.reachable = reachable
+        self.ordered = spec.start in spec.graph
+        self._reach: dict[str, set[str]] = {}
+        self._interval: dict[str, tuple[int, int]] = {}
+        if self.ordered:
+            self._interval = dominator_intervals(spec.graph, spec.start)
+
+    def check(self) -> None:
+        for node in self.spec.all_nodes.values():
+            if node.is_parallel:
+                continue
+            base = (*node_path(node), "with")
+            for ref in find_references(node.inputs, base):
+                self.check_one(node, ref)
+
+    def report(self, code: str, message: str, ref: Reference, node: NodeSpec, **kw: Any) -> None:
+        self.doc.report(code, message, ref.path, at_value=True, node_id=node.id, **kw)
+
+    def check_one(self, node: NodeSpec, ref: Reference) -> None:
+        if ref.syntax_error:
+            self.report("FE064", f"template {ref.expression!r}: {ref.syntax_error}", ref, node)
+        elif ref.scope == "name":
+            self._unknown_name(node, ref)
+        elif ref.scope == "inputs":
+            self._check_input(node, ref)
+        else:
+            self._check_node(node, ref)
+
+    def _unknown_name(self, node: NodeSpec, ref: Reference) -> None:
+        self.report(
+            "FE066",
+            f"{ref.expression!r} in node {node.id!r} uses the unknown name {ref.node!r}"
+            f"{did_you_mean(ref.node, KNOWN_NAMES)} (names: nodes, inputs, vars, run; "
+            f"functions: {', '.join(sorted(KNOWN_NAMES - {'nodes', 'inputs', 'vars', 'run'}))})",
+            ref,
+            node,
+        )
+
+    def _check_input(self, node: NodeSpec, ref: Reference) -> None:
+        declared = self.spec.inputs_schema.get("properties")
+        if ref.guarded or not isinstance(declared, dict) or ref.node in declared:
+            return
+        self.report(
+            "FE065",
+            f"{ref.expression!r} in node {node.id!r} reads inputs.{ref.node}, which `inputs:` "
+            f"does not declare{did_you_mean(ref.node, declared)}",
+            ref,
+            node,
+            warning=True,
+        )
+
+    def _check_node(self, node: NodeSpec, ref: Reference) -> None:
+        if ref.node not in self.spec.all_nodes:
+            self.report(
+                "FE060",
+                f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which does "
+                f"not exist{did_you_mean(ref.node, self.spec.all_nodes)}",
+                ref,
+                node,
+            )
+            return
+        if ref.field == "error" and not self._has_error_route(ref.node):
+            self.report(
+                "FE063",
+                f"{ref.expression!r} in node {node.id!r} reads nodes.{ref.node}.error, but "
+                f"{ref.node!r} has no `error` route, so no node runs after it fails; add "
+                f"`on: {{error: {node.id}}}` to it",
+                ref,
+                node,
+            )
+        if not ref.guarded and self.ordered and node.id in self.reachable:
+            self._check_order(node, ref)
+
+    def _has_error_route(self, node_id: str) -> bool:
+        node = self.spec.all_nodes[node_id]
+        owner = self.spec.all_nodes.get(node.parent or "", node)
+        return "error" in owner.routes
+
+    def _check_order(self, node: NodeSpec, ref: Reference) -> None:
+        target = self.spec.all_nodes[ref.node]
+        if node.parent is not None and target.id == node.parent:
+            self._cannot(node, ref, "it is the parallel block this branch belongs to")
+            return
+        if node.parent is not None and target.parent == node.parent:
+            self._may_not(node, ref, "branches of one parallel block run concurrently")
+            return
+        # A branch has run once its block has: reason about the block.
+        anchor = target.parent if target.parent is not None else target.id
+        if self._dominates(anchor, node.id):
+            return
+        if anchor == node.id:
+            if node.id in self._reachable_from(anchor):
+                self._may_not(node, ref, "it has not run yet on its first visit")
+            else:
+                self._cannot(node, ref, "it is this node, and no loop leads back to it")
+        elif node.id in self._reachable_from(anchor):
+            self._may_not(node, ref, f"some paths to {node.id!r} skip it")
+        else:
+            self._cannot(node, ref, f"no path leads from {ref.node!r} to {node.id!r}")
+
+    def _cannot(self, node: NodeSpec, ref: Reference, why: str) -> None:
+        self.report(
+            "FE061",
+            f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which cannot "
+            f"have run before it ({why})",
+            ref,
+            node,
+        )
+
+    def _may_not(self, node: NodeSpec, ref: Reference, why: str) -> None:
+        self.report(
+            "FE062",
+            f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which may not "
+            f"have run before it ({why}); wrap it as default(..., fallback) if that is expected",
+            ref,
+            node,
+            warning=True,
+        )
+
+    def _dominates(self, a: str, b: str) -> bool:
+        if a == b or a not in self._interval or b not in self._interval:
+            return False
+        (a_in, a_out), (b_in, b_out) = self._interval[a], self._interval[b]
+        return a_in <= b_in and b_out <= a_out
+
+    def _reachable_from(self, source: str) -> set[str]:
+        """Nodes reached from `source` by paths of at least one edge (itself if on a loop)."""
+        if source not in self._reach:
+            seen: set[str] = set()
+            todo = list(self.spec.graph.successors(source))
+            while todo:
+                current = todo.pop()
+                if current not in seen:
+                    seen.add(current)
+                    todo.extend(self.spec.graph.successors(current))
+            self._reach[source] = seen
+        return self._reach[source]

@@ -1,0 +1,134 @@
+"""Schema errors explained at the offending key, and literal values checked against schemas.
+
+Node inputs and connection settings may hold templates (`{{ ... }}`, `${VAR}`) whose values
+are known only at run time; what is already written must still fit the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from flowengine._schema import CompiledSchema
+from flowengine._yaml import Path, YamlDocument
+
+__all__ = ["check_literal", "did_you_mean", "explain", "extra_keys", "json_path_of"]
+
+# Keywords whose verdict depends only on the shape of a container, never on the values
+# inside it, so a template inside the container cannot change them.
+_SHAPE_KEYWORDS = frozenset(
+    {
+        "type",
+        "required",
+        "additionalProperties",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+        "minItems",
+        "maxItems",
+        "dependentRequired",
+    }
+)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """'; did you mean 'x'?' for the closest candidate, or ''."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _has_template(value: Any, marker: str) -> bool:
+    if isinstance(value, str):
+        return marker in value
+    if isinstance(value, dict):
+        return any(_has_template(v, marker) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_template(v, marker) for v in value)
+    return False
+
+
+def _is_literal_error(error: jsonschema.ValidationError, marker: str) -> bool:
+    instance = error.instance
+    if isinstance(instance, str) and marker in instance:
+        return False  # a template: its value is known only when the run renders it
+    return error.validator in _SHAPE_KEYWORDS or not _has_template(instance, marker)
+
+
+def check_literal(
+    doc: YamlDocument,
+    path: Path,
+    value: Mapping[str, Any],
+    schema: CompiledSchema,
+    node_id: str | None,
+    *,
+    marker: str = "{{",
+    what: str = "input",
+    secrets: Collection[str] = (),
+) -> None:
+    if schema.is_valid(value):
+        return
+    code = "FE070" if marker == "{{" else "FE071"
+    owner = f" of node {node_id!r}" if node_id else ""
+    for error in schema.errors(value):
+        if not _is_literal_error(error, marker):
+            continue
+        for where, message, at_value in explain(error):
+            if where and where[0] in secrets:  # never echo a secret setting's value
+                message = f"the value breaks the schema's {error.validator!r} rule"
+            json_path = json_path_of(where)
+            doc.report(
+                code,
+                f"{what} {json_path}{owner} is invalid: {message} ({schema.name})",
+                (*path, *where),
+                at_value=at_value,
+                node_id=node_id,
+                json_path=json_path,
+            )
+
+
+def explain(error: jsonschema.ValidationError) -> list[tuple[Path, str, bool]]:
+    """(path, message, whether to point at the value) for each problem in one error."""
+    path = tuple(error.absolute_path)
+    extra = extra_keys(error)
+    if extra:
+        allowed = error.schema.get("properties", {})
+        return [((*path, k), f"unknown key {k!r}{did_you_mean(k, allowed)}", False) for k in extra]
+    if "propertyNames" in error.relative_schema_path:
+        key = str(error.instance)
+        return [((*path, key), f"invalid name {key!r}: {error.message}", False)]
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        description = error.schema.get("description") if isinstance(error.schema, dict) else None
+        if description:
+            return [(path, f"{error.instance!r} is not valid; expected {description}", True)]
+        return explain(best_match(error.context))
+    return [(path, error.message, error.validator != "required")]
+
+
+def json_path_of(path: Iterable[str | int]) -> str:
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}"
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def extra_keys(error: jsonschema.ValidationError) -> list[str]:
+    """The keys an `additionalProperties: false` error is about (else [])."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return []
+    if error.validator_value is not False or not isinstance(error.schema, dict):
+        return []
+    allowed = error.schema.get("properties", {})
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    return [
+        k for k in error.instance if k not in allowed and not any(p.search(k) for p in patterns)
+    ]
