@@ -5,7 +5,10 @@ actions let headless runs play the user's phone against the embedded sandbox:
 
 * `phone` (args `persona`): the phone scans the QR code being shown and submits the persona's
   documents and selfie through the sandbox's `Phone` helper;
-* `sandbox.advance` (args `seconds` / `minutes`): the embedded sandbox's clock moves forward.
+* `sandbox.advance` (args `seconds` / `minutes`): the embedded sandbox's clock moves forward;
+* `documents` (args `persona`): fills an upload form with the persona's documents, for flows
+  that submit them server side (a field named after a document type, `driver_license_front`,
+  or labelled with it, gets the base64 JPEG or the barcode text).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def register_connectors(register: Any) -> None:
 def register_answer_actions(register: Any) -> None:
     register("phone", phone_action)
     register("sandbox.advance", advance_action)
+    register("documents", documents_action)
 
 
 async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
@@ -77,3 +81,37 @@ def advance_action(interaction: Interaction, args: dict[str, Any], env: Any) -> 
         raise RunError(f"the embedded sandbox's clock ({type(clock).__name__}) cannot be advanced")
     clock.advance(seconds)
     return {}
+
+
+def _document_key(text: str) -> str:
+    """A document type or field name compared loosely: "Passport Front" ~ "passport_front"."""
+    key = "_".join(str(text).lower().replace("-", " ").split())
+    return key.removesuffix("_front") if key.startswith("passport") else key
+
+
+def documents_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
+    """Answer an upload form with a sandbox persona's documents (base64 JPEGs, barcode text)."""
+    import base64
+
+    from connectors.pingone.sandbox.verification.personas import documents_for
+
+    persona = args.get("persona")
+    if interaction.kind != "form" or not isinstance(persona, str) or not persona:
+        raise RunError(
+            "answer action 'documents' needs a form interaction and `persona: <name>`; node "
+            f"{getattr(env, 'node_id', '?')!r} shows a {interaction.kind!r} interaction"
+        )
+    try:
+        docs = {_document_key(t): v for t, v in documents_for(persona)}
+    except KeyError as e:
+        raise RunError(f"answer action 'documents': {e.args[0]}") from e
+    response: dict[str, Any] = {}
+    for field in (interaction.data or {}).get("fields") or []:
+        for key in (_document_key(field.get("name", "")), _document_key(field.get("label", ""))):
+            if key in docs:
+                value = docs[key]
+                response[field["name"]] = (
+                    value if isinstance(value, str) else base64.b64encode(value).decode("ascii")
+                )
+                break
+    return response
