@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import logging
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from connectors.pingone._retry import RETRY_STATUSES, RetryPolicy
 from flowengine import Clock, PingOneError, SystemClock
 
 __all__ = ["ClientCredentialsAuth"]
@@ -42,12 +44,18 @@ class ClientCredentialsAuth(httpx.Auth):
     requires_response_body = True
 
     def __init__(
-        self, token_url: str, client_id: str, client_secret: str, clock: Clock | None = None
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self.clock: Clock = clock or SystemClock()
+        self.retry = retry or RetryPolicy()
         self.token_requests = 0
         self._token: _Token | None = None
         self._lock: asyncio.Lock | None = None
@@ -69,7 +77,12 @@ class ClientCredentialsAuth(httpx.Auth):
             async with self._guard():
                 token = self._valid()
                 if token is None:
-                    token = await self._fetch((yield self._token_request()))
+                    response = yield self._token_request()
+                    for attempt in itertools.count():
+                        if not await self._wait_to_retry(response, attempt):
+                            break
+                        response = yield self._token_request()
+                    token = await self._fetch(response)
         request.headers["Authorization"] = f"Bearer {token.value}"
         response = yield request
         if response.status_code != 401:
@@ -79,7 +92,12 @@ class ClientCredentialsAuth(httpx.Auth):
             # Refresh once, unless another request has already replaced the refused token.
             fresh = self._token if self._token is not None and self._token is not token else None
             if fresh is None:
-                fresh = await self._fetch((yield self._token_request()))
+                response = yield self._token_request()
+                for attempt in itertools.count():
+                    if not await self._wait_to_retry(response, attempt):
+                        break
+                    response = yield self._token_request()
+                fresh = await self._fetch(response)
         request.headers["Authorization"] = f"Bearer {fresh.value}"
         yield request
 
@@ -97,6 +115,15 @@ class ClientCredentialsAuth(httpx.Auth):
         if self._lock is None:
             self._lock = asyncio.Lock()
         return self._lock
+
+    async def _wait_to_retry(self, response: httpx.Response, attempt: int) -> bool:
+        """After a 429 / 5xx from the token endpoint: wait and say True while tries are left."""
+        if response.status_code not in RETRY_STATUSES or attempt >= self.retry.max_retries:
+            return False
+        await response.aread()
+        retry_after = response.headers.get("retry-after")
+        await self.clock.sleep(self.retry.delay(attempt, retry_after, self.clock.now()))
+        return True
 
     def _token_request(self) -> httpx.Request:
         self.token_requests += 1

@@ -151,7 +151,7 @@ class PingOneClient:
         self.clock: Clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
         self.auth = ClientCredentialsAuth(
-            settings.token_url, settings.client_id, settings.client_secret, self.clock
+            settings.token_url, settings.client_id, settings.client_secret, self.clock, self.retry
         )
         if transport is None and settings.embedded:
             transport = _sandbox_transport()

@@ -281,3 +281,20 @@ async def test_one_http_client_per_connection(client: PingOneClient) -> None:
     await client.get("/x")
     await client.get("/y")
     assert client._http is first and not first.is_closed
+
+
+async def test_token_endpoint_retried_after_503(clock: VirtualClock) -> None:
+    answers = [json_response(503, {"code": "X"}, {"Retry-After": "4"})]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/as/token"):
+            if answers:
+                return answers.pop()
+            return json_response(200, {"access_token": "t", "expires_in": 3600})
+        return json_response(200, {})
+
+    start = clock.now()
+    async with PingOneClient(settings(), transport=httpx.MockTransport(handler), clock=clock) as c:
+        assert (await c.get("/x")).status_code == 200
+        assert c.auth.token_requests == 2
+    assert clock.now() - start == 4

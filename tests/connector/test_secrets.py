@@ -98,7 +98,13 @@ def tokens(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> list[str]:
             "environments": {ENV: {"clients": {CLIENT: SECRET}}},
             "faults": [
                 {"action": "expire_tokens", "env": ENV, "method": "GET", "times": 1},
-                {"action": "status", "status": 500, "env": ENV, "method": "POST", "times": 1},
+                {
+                    "action": "status",
+                    "status": 500,
+                    "env": ENV,
+                    "method": "POST",
+                    "path": "*/users",
+                },
             ],
         },
     )
