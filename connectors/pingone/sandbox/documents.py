@@ -72,15 +72,30 @@ def _ensure_open(sandbox: Sandbox, tx: dict[str, Any]) -> dict[str, Any]:
     return policy
 
 
+def _check(tx: dict[str, Any], policy: dict[str, Any], doc_type: Any, value: Any) -> None:
+    """400 INVALID_DATA for a type the transaction does not take or a value no provider reads."""
+    from .verification import DocumentError, check_document
+
+    if not isinstance(doc_type, str) or doc_type not in accepted_types(tx, policy):
+        raise invalid_data("type", "invalid document type for transaction")
+    data = decode_value(doc_type, value)
+    try:
+        check_document(doc_type, data, requirements=tx["requirements"], policy=policy)
+    except DocumentError as exc:
+        raise invalid_data(exc.target, str(exc)) from None
+
+
 def submit_document(
-    sandbox: Sandbox, tx: dict[str, Any], body: dict[str, Any], source: str
+    sandbox: Sandbox,
+    tx: dict[str, Any],
+    body: dict[str, Any],
+    source: str,
+    client: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Validate and store a document for the current attempt (one per type and index)."""
     policy = _ensure_open(sandbox, tx)
     doc_type = body.get("type")
-    if not isinstance(doc_type, str) or doc_type not in accepted_types(policy):
-        raise invalid_data("type", "invalid document type for transaction")
-    decode_value(doc_type, body.get("value"))
+    _check(tx, policy, doc_type, body.get("value"))
     index = body.get("voiceSampleIndex")
     now = sandbox.now()
     for old in live_documents(sandbox, tx):
@@ -95,6 +110,7 @@ def submit_document(
         "voiceSampleIndex": index,
         "status": "COLLECTED",
         "source": source,
+        "client": client,
         "attempt": tx["attempt"],
         "createdAt": now,
         "updatedAt": now,
@@ -175,9 +191,7 @@ async def update_document(sandbox: Sandbox, request: Request) -> Response:
     policy = _ensure_open(sandbox, tx)
     body = await json_body(request)
     doc_type = body.get("type", doc["type"])
-    if doc_type not in accepted_types(policy):
-        raise invalid_data("type", "invalid document type for transaction")
-    decode_value(doc_type, body.get("value"))
+    _check(tx, policy, doc_type, body.get("value"))
     doc.update(type=doc_type, value=body["value"], updatedAt=sandbox.now(), status="COLLECTED")
     sandbox.store.put("doc", doc["id"], doc)
     return json_response(_render_doc(request, tx, doc))

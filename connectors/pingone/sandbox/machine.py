@@ -54,7 +54,7 @@ ID_TYPES = (
     "ID Card Front",
     "ID Card Back",
 )
-TEXT_TYPES = frozenset({"Driver License Code", "Phone", "Email"})
+TEXT_TYPES = frozenset({"Driver License Code", "ID Card Code", "Phone", "Email"})
 TERMINAL = frozenset(
     {"SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST", "NOT_REQUIRED"}
 )
@@ -90,20 +90,11 @@ def verification_types(policy: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def accepted_types(policy: dict[str, Any]) -> list[str]:
-    """The document types a transaction under this policy accepts."""
-    types: list[str] = []
-    if _enabled(policy, "governmentId"):
-        types.extend(ID_TYPES)
-    if _enabled(policy, "facialComparison") or _enabled(policy, "liveness"):
-        types.append("Selfie")
-    if _enabled(policy, "phone"):
-        types.append("Phone")
-    if _enabled(policy, "email"):
-        types.append("Email")
-    if _enabled(policy, "voice"):
-        types.extend(("Voice Sample", "Voice Input"))
-    return types
+def accepted_types(tx: dict[str, Any], policy: dict[str, Any]) -> list[str]:
+    """The document types this transaction accepts (from the verification rules), sorted."""
+    from .verification import accepted_types as accepted
+
+    return sorted(accepted(tx["requirements"], policy))
 
 
 def _kind(doc_type: str) -> set[str]:
@@ -121,7 +112,7 @@ def decode_value(doc_type: str, value: Any, target: str = "value") -> bytes | st
     """A document's payload: text for text types, bytes decoded from base64 otherwise."""
     if not isinstance(value, str) or not value:
         raise invalid_data(target, f"{target} is required: base64 JPEG or text", "REQUIRED_VALUE")
-    if doc_type in TEXT_TYPES:
+    if doc_type in TEXT_TYPES or doc_type.endswith(" Code"):
         return value
     try:
         return base64.b64decode(value, validate=True)
@@ -149,6 +140,7 @@ def _submitted(docs: list[dict[str, Any]]) -> list[Any]:
             data=decode_value(d["type"], d["value"]),
             submitted_at=datetime.fromtimestamp(d["updatedAt"], UTC),
             id=d["id"],
+            source=d.get("client"),
         )
         for d in docs
     ]
@@ -197,7 +189,8 @@ def process(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> dic
                 now=sandbox.clock.utcnow(),
             )
         except ValueError as exc:
-            raise invalid_data("value", f"A document could not be read: {exc}") from None
+            target = getattr(exc, "target", "value")
+            raise invalid_data(target, f"A document could not be read: {exc}") from None
         status, messages = result.status, list(result.provider_messages)
         verified, meta = list(result.verified_data), list(result.metadata)
     record = {

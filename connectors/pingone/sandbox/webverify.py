@@ -55,7 +55,7 @@ def _state(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, 
     body: dict[str, Any] = {
         "id": tx["id"],
         "transactionStatus": status,
-        "acceptedDocuments": accepted_types(policy),
+        "acceptedDocuments": accepted_types(tx, policy),
         "expiresAt": tx["expiresAt"],
     }
     if status["status"] not in TERMINAL and tx.get("final") is None:
@@ -63,6 +63,14 @@ def _state(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, 
     if tx.get("redirect"):
         body["redirect"] = tx["redirect"]
     return body
+
+
+def _client(request: Request) -> dict[str, str]:
+    """The END_USER_CLIENT source of a request: IP address and user agent."""
+    return {
+        "ipAddress": request.client.host if request.client else "127.0.0.1",
+        "userAgent": request.headers.get("user-agent", ""),
+    }
 
 
 async def qr(sandbox: Sandbox, request: Request) -> Response:
@@ -87,10 +95,7 @@ async def begin(sandbox: Sandbox, request: Request) -> Response:
     if tx.get("initiatedAt") is None:
         tx["initiatedAt"] = sandbox.now()
         record_event(tx, tx["initiatedAt"], "VERIFICATION_STARTED")
-    client = {
-        "ipAddress": request.client.host if request.client else "127.0.0.1",
-        "userAgent": request.headers.get("user-agent", ""),
-    }
+    client = _client(request)
     if client not in tx["clients"]:
         tx["clients"].append(client)
     sandbox.store.put("tx", tx["id"], tx)
@@ -104,7 +109,7 @@ async def upload(sandbox: Sandbox, request: Request) -> Response:
     _check_code(tx, body.get("code"))
     if tx.get("initiatedAt") is None:
         raise ApiError(400, "REQUEST_FAILED", "Begin the verification before sending documents.")
-    submit_document(sandbox, tx, body, "END_USER")
+    submit_document(sandbox, tx, body, "END_USER", _client(request))
     policy = policy_of(sandbox, tx)
     if not missing(sandbox, tx, policy):
         process(sandbox, tx, policy)
