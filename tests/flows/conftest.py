@@ -1,0 +1,61 @@
+"""Fixtures for the flow library tests: a fresh embedded sandbox per test and a flow runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import connectors.pingone.sandbox.app as sandbox_app
+from connectors.pingone.sandbox import Sandbox
+from flowengine import Registry, VirtualClock, load_registry
+from flowengine.headless import Answers, drive
+from flowengine.loader import load_flow
+from flowengine.runtime import Engine, Run
+from flowengine.store import MemoryStore
+
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
+
+RunFlow = Callable[..., Coroutine[Any, Any, Run]]
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return load_registry()
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A fresh sandbox as the process's embedded one (the target of region `sandbox`)."""
+    fresh = Sandbox()
+    monkeypatch.setattr(sandbox_app, "_default", fresh)
+    try:
+        yield fresh
+    finally:
+        fresh.close()
+
+
+def answers_of(flow: str, name: str, **changes: Any) -> Answers:
+    """The answers file `flows/<flow>/<name>.yaml`, with some node answers replaced."""
+    answers = Answers.load(FLOWS / flow / f"{name}.yaml")
+    answers.responses.update(changes)
+    return answers
+
+
+@pytest.fixture
+def run_flow(registry: Registry, sandbox: Sandbox) -> RunFlow:
+    """Run `flows/<flow>.yaml` headlessly to its end with an answers file or Answers."""
+
+    async def run(
+        flow: str, answers: str | Answers | None = None, inputs: Mapping[str, Any] | None = None
+    ) -> Run:
+        spec = load_flow(FLOWS / f"{flow}.yaml", registry)
+        if isinstance(answers, str):
+            answers = answers_of(flow, answers)
+        async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+            started = await engine.start(spec, dict(inputs or {}))
+            return await drive(engine, started, spec, answers=answers, registry=registry)
+
+    return run
