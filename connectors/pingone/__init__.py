@@ -61,8 +61,8 @@ async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any)
     phone = Phone(default_sandbox()) if urlsplit(url).hostname == SANDBOX_HOSTNAME else Phone()
     try:
         await phone.persona(url, persona)
-    except ValueError as e:
-        raise RunError(f"answer action 'phone': {e}") from e
+    except (KeyError, ValueError) as e:  # an unknown persona, a URL that is no verification link
+        raise RunError(f"answer action 'phone': {e.args[0] if e.args else e}") from e
     return {}
 
 

@@ -40,6 +40,8 @@ async def test_phone_needs_a_qr_interaction_and_a_persona() -> None:
     qr = Interaction("qr", {"url": "http://sandbox.pingone.local/verify/index.html?txnid=t"})
     with pytest.raises(RunError, match="persona: <name>"):
         await phone_action(qr, {}, env)
+    with pytest.raises(RunError, match="unknown persona 'nobody'; choose one of success"):
+        await phone_action(qr, {"persona": "nobody"}, env)
 
 
 async def test_sandbox_region_reaches_the_embedded_sandbox() -> None:
