@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 
@@ -298,3 +299,11 @@ async def test_token_endpoint_retried_after_503(clock: VirtualClock) -> None:
         assert (await c.get("/x")).status_code == 200
         assert c.auth.token_requests == 2
     assert clock.now() - start == 4
+
+
+async def test_concurrent_first_calls_share_one_token(
+    client: PingOneClient, pingone: ScriptedPingOne
+) -> None:
+    await asyncio.gather(*(client.get(f"/x/{i}") for i in range(10)))
+    assert pingone.tokens_issued == 1
+    assert set(pingone.auths) == {"Bearer token-1"}
