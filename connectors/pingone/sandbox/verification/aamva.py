@@ -61,8 +61,11 @@ class AamvaRecord:
         e = self.elements
         data: dict[str, str] = {}
         for code, key in ELEMENTS.items():
-            if code in e and e[code]:
+            if e.get(code):
                 data[key] = e[code].strip()
+        zip_code = data.get("addressZip", "")
+        if len(zip_code) == 9 and zip_code.endswith("0000"):
+            data["addressZip"] = zip_code[:5]  # AAMVA pads 5-digit ZIP codes with zeros
         for code, key in (("DBB", "birthDate"), ("DBA", "expirationDate"), ("DBD", "issueDate")):
             if code in e:
                 data[key] = self.date(code).isoformat()

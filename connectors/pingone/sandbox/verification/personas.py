@@ -54,7 +54,7 @@ _MARIA = Holder(
     given="MARIA", family="GARCIA", birth=date(1990, 7, 14), expiry=date(2034, 6, 30),
     issue=date(2024, 6, 30), number="X9876543", sex="F", eyes="GRN", height_in=64,
     street="742 EVERGREEN TERRACE", city="PORTLAND", state="OR", zip="97201",
-    face_seed="maria-garcia", nationality="USA",
+    face_seed="garcia-maria", nationality="USA",
 )  # fmt: skip
 
 PERSONAS: dict[str, Persona] = {

@@ -37,15 +37,10 @@ def _small(img: Image.Image) -> Image.Image:
     return small.filter(ImageFilter.MedianFilter(3))
 
 
-def _border_pixels(small: Image.Image) -> list[RGB]:
+def _median_border(small: Image.Image) -> RGB:
     w, h = small.size
     strips = ((0, 0, w, 1), (0, h - 1, w, h), (0, 1, 1, h - 1), (w - 1, 1, w, h - 1))
-    return [p for box in strips for p in _pixels(small.crop(box))]
-
-
-def border_colour(img: Image.Image) -> RGB:
-    """The median colour of the image border: the backdrop of a portrait or selfie."""
-    border = _border_pixels(_small(img))
+    border = [p for box in strips for p in _pixels(small.crop(box))]
     mid = len(border) // 2
     # The median, not the mean: shoulders or hair touching the border must not shift it.
     return (
@@ -53,6 +48,17 @@ def border_colour(img: Image.Image) -> RGB:
         sorted(p[1] for p in border)[mid],
         sorted(p[2] for p in border)[mid],
     )
+
+
+def border_colour(img: Image.Image) -> RGB:
+    """The median colour of the image border: the backdrop of a portrait or selfie."""
+    return _median_border(_small(img))
+
+
+def _l1(a: Image.Image, b: Image.Image) -> bytes:
+    """Per pixel |dR| + |dG| + |dB| between two RGB images, clipped at 255 (computed in C)."""
+    r, g, b_ = ImageChops.difference(a, b).split()
+    return ImageChops.add(ImageChops.add(r, g), b_).tobytes()
 
 
 def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
@@ -64,26 +70,32 @@ def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
     """
     small = _small(img)
     sw, sh = small.size
-    px = _pixels(small)
-    br, bgc, bb = border_colour(img)
+    bg = _median_border(small)
     far = tolerance * 3
-    near = [abs(r - br) + abs(g - bgc) + abs(b - bb) < far for r, g, b in px]
+    to_bg = _l1(small, Image.new("RGB", small.size, bg))
+    # Colour steps to the right and downward neighbours (wrapped edges are never used).
+    right = _l1(small, ImageChops.offset(small, -1, 0))
+    down = _l1(small, ImageChops.offset(small, 0, -1))
     seen = bytearray(sw * sh)
     edge = [*range(sw), *range((sh - 1) * sw, sh * sw), *range(sw, (sh - 1) * sw, sw)]
     edge += range(2 * sw - 1, (sh - 1) * sw, sw)
-    queue = deque(i for i in edge if near[i])
+    queue = deque(i for i in edge if to_bg[i] < far)
     for i in queue:
         seen[i] = 1
+    n = sw * sh
     while queue:
         i = queue.popleft()
-        r, g, b = px[i]
         x = i % sw
-        for j in (i - 1 if x else -1, i + 1 if x < sw - 1 else -1, i - sw, i + sw):
-            if 0 <= j < sw * sh and not seen[j] and near[j]:
-                q = px[j]
-                if abs(q[0] - r) + abs(q[1] - g) + abs(q[2] - b) < tolerance:
-                    seen[j] = 1
-                    queue.append(j)
+        steps = (
+            (i - 1, x > 0 and right[i - 1] < tolerance),
+            (i + 1, x < sw - 1 and right[i] < tolerance),
+            (i - sw, i >= sw and down[i - sw] < tolerance),
+            (i + sw, i + sw < n and down[i] < tolerance),
+        )
+        for j, ok in steps:
+            if ok and not seen[j] and to_bg[j] < far:
+                seen[j] = 1
+                queue.append(j)
     return Image.frombytes("L", (sw, sh), bytes(0 if s else 255 for s in seen))
 
 
