@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from runtime_support import make_registry  # noqa: E402
+from runtime_support import make_registry
 
-from flowengine.runtime import Engine  # noqa: E402
-from flowengine.store import SQLiteStore  # noqa: E402
+from flowengine.runtime import Engine
+from flowengine.store import SQLiteStore
 
 
 async def main(db_path: str, run_id: str, response: str) -> None:
