@@ -66,3 +66,16 @@ def test_serve_rejects_a_bad_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(sandbox_group, ["serve", "--config", str(config)])
     assert result.exit_code == 2
     assert "token_lifetime must be a positive number" in result.output
+
+
+def test_make_documents_writes_a_personas_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        sandbox_group, ["make-documents", "--persona", "passport", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    written = [Path(line) for line in result.output.splitlines()]
+    assert written and all(path.exists() for path in written)
+    assert any(path.read_bytes()[:2] == b"\xff\xd8" for path in written)
+    unknown = CliRunner().invoke(sandbox_group, ["make-documents", "--persona", "nobody",
+                                                 "--out", str(tmp_path)])  # fmt: skip
+    assert unknown.exit_code == 2 and "known:" in unknown.output

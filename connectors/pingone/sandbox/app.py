@@ -20,7 +20,7 @@ from flowengine.clock import Clock, SystemClock
 from . import admin, documents, policies, transactions, users, webverify
 from .auth import Auth, token_endpoint
 from .config import SandboxConfig, load_config
-from .errors import ApiError, not_found, request_limited
+from .errors import ApiError, error_response, not_found, request_limited
 from .faults import Faults
 from .http import ConnectionDropped, api_endpoint, dropped_response
 from .state import Store
@@ -103,7 +103,8 @@ class Sandbox:
         self.store = Store(data_path)
         self.faults = Faults(self.config.faults)
         self.auth = Auth(self)
-        self.app = Starlette(routes=self._routes())
+        handlers = {404: _unknown_route, 405: _unknown_route}
+        self.app = Starlette(routes=self._routes(), exception_handlers=handlers)
 
     def __repr__(self) -> str:
         return f"<Sandbox environments={len(list(self.store.values('env')))}>"
@@ -169,6 +170,16 @@ class Sandbox:
             for path, handler, methods in admin.ROUTES:
                 found.append(route(path, handler, methods, auth=False))
         return found
+
+
+async def _unknown_route(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in PingOne's envelope too."""
+    status = getattr(exc, "status_code", 404)
+    if status == 405:
+        error = ApiError(405, "INVALID_REQUEST", f"{request.method} is not allowed on this path")
+    else:
+        error = not_found(f"No such resource: {request.method} {request.url.path}")
+    return error_response(error)
 
 
 def _status_fault(status: int, retry_after: int) -> ApiError:
