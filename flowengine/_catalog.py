@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -50,9 +51,8 @@ def _one(registry: Registry, connector: str, capability: str) -> LoadedCapabilit
 
 def _check_connector(registry: Registry, name: str) -> None:
     if name not in registry.connectors:
-        from flowengine.loader import did_you_mean
-
-        hint = did_you_mean(name, registry.connectors)
+        close = difflib.get_close_matches(name, list(registry.connectors), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise LookupError(f"no connector named {name!r}{hint}")
 
 

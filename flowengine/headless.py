@@ -72,13 +72,18 @@ class Answers:
     def next_for(self, node_id: str, visit: int | None = None) -> Any:
         """The next unused response for `node_id`, or MISSING.
 
-        Answers are consumed in order each time the node asks (a form shown again with
-        errors asks again within one visit), so `visit` is informative only.
+        A list is consumed in order, one item each time the node asks (a form shown again
+        with errors asks again within one visit). A single response answers once per
+        visit, so an invalid one cannot make a form ask forever.
         """
         if node_id not in self.responses:
             return MISSING
         value = self.responses[node_id]
         if not isinstance(value, list):
+            key = f"{node_id}@{visit}"
+            if self._used.get(key):
+                return MISSING
+            self._used[key] = 1
             return value
         used = self._used.get(node_id, 0)
         if used >= len(value):
@@ -190,7 +195,8 @@ async def _unanswered(interaction: Interaction, clock: Clock, wait: Wait | None)
 
 
 def _visits(run: Any, node_id: str) -> int:
-    return int((run.nodes.get(node_id) or {}).get("visits", 1))
+    visit = (run.waiting or {}).get("visit") or (run.nodes.get(node_id) or {}).get("visits", 1)
+    return int(visit)
 
 
 def golden_trace(run: Any) -> str:

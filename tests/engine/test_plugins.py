@@ -1,0 +1,240 @@
+"""Plugins: a third-party package found through its entry point, and load-time errors.
+
+`tests/plugin_pkg` is a real package with its own pyproject.toml. It is built and
+installed offline (`pip install --no-build-isolation --no-deps --target DIR`) and found
+through the `flowengine` entry-point group once DIR is on sys.path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowengine import (
+    Connector,
+    PluginError,
+    VirtualClock,
+    get_plugin_manager,
+    hookimpl,
+    load_registry,
+)
+from flowengine.headless import Answers, drive
+from flowengine.loader import load_flow
+from flowengine.runtime import Engine
+from flowengine.store import MemoryStore
+
+PLUGIN_PKG = Path(__file__).resolve().parents[1] / "plugin_pkg"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The greeter package built and installed into a fresh target directory."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-build-isolation",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(target),
+            str(PLUGIN_PKG),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+@pytest.fixture
+def on_path(installed: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.syspath_prepend(str(installed))
+    monkeypatch.delenv("FLOWENGINE_LOAD_PLUGINS", raising=False)
+    importlib.invalidate_caches()
+    try:
+        yield installed
+    finally:
+        sys.modules.pop("flowengine_greeter", None)
+
+
+def test_package_installed_with_its_entry_point(installed: Path) -> None:
+    [dist] = installed.glob("flowengine_greeter-*.dist-info")
+    assert "[flowengine]\ngreeter = flowengine_greeter" in (dist / "entry_points.txt").read_text()
+    assert (installed / "flowengine_greeter/schemas/greeter/greet.input.json").is_file()
+
+
+def test_entry_point_plugin_is_loaded(on_path: Path) -> None:
+    pm = get_plugin_manager()
+    assert pm.get_plugin("greeter") is not None
+    registry = load_registry(pm)
+    loaded = registry.capability("greeter", "greet")
+    assert loaded.plugin == "greeter" and loaded.capability.is_async
+    assert loaded.input.schema["required"] == ["name"]  # read from the package's schema file
+    assert "greeter.name" in registry.answer_actions
+    assert {"functions", "variables", "ui"} <= set(registry.connectors)
+
+
+async def test_flow_runs_with_the_plugin(on_path: Path) -> None:
+    registry = load_registry()
+    flow = load_flow(PLUGIN_PKG / "greet.yaml", registry)
+    async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+        run = await drive(
+            engine,
+            await engine.start(flow),
+            flow,
+            registry=registry,
+            answers=Answers({"ask": {"do": "greeter.name", "name": "Ada"}}),
+        )
+        nobody = await drive(
+            engine,
+            await engine.start(flow),
+            flow,
+            registry=registry,
+            answers=Answers({"ask": {"name": " "}}),
+        )
+    assert run.status == "completed", run.error
+    assert run.result == {"result": "Bonjour, Ada!"}
+    assert run.path == ["ask", "greet", "done"]
+    assert nobody.status == "waiting"  # a blank required name: the form asks again
+
+
+def test_cli_runs_the_plugin_flow(on_path: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from flowengine.cli import main
+
+    answers = tmp_path / "a.yaml"
+    answers.write_text("ask: {name: Grace}\n")
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    result = CliRunner().invoke(
+        main, ["run", str(PLUGIN_PKG / "greet.yaml"), "--answers", str(answers), "--store", store]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Bonjour, Grace!" in result.output
+    listed = CliRunner().invoke(main, ["connectors", "greeter", "greet", "--json"])
+    assert '"plugin": "greeter"' in listed.output
+
+
+def test_load_plugins_env_disables_installed(
+    on_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWENGINE_LOAD_PLUGINS", "")
+    registry = load_registry()
+    assert "greeter" not in registry.connectors
+    assert {"functions", "variables", "ui"} <= set(registry.connectors)  # built-ins stay
+    monkeypatch.setenv("FLOWENGINE_LOAD_PLUGINS", "greeter")
+    assert "greeter" in load_registry().connectors
+
+
+# Load-time errors name the plugin ------------------------------------------------------
+
+
+def registry_with(plugin: Any, name: str) -> Any:
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(plugin, name=name)
+    try:
+        return load_registry(pm)
+    finally:
+        pm.unregister(name=name)
+
+
+class _Registers:
+    """A test plugin that registers the connectors it is given."""
+
+    def __init__(self, *connectors: Connector) -> None:
+        self.connectors = connectors
+
+    @hookimpl
+    def register_connectors(self, register: Any) -> None:
+        for c in self.connectors:
+            register(c)
+
+
+def _noop(inputs: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {}
+
+
+def _connector(name: str, **schemas: Any) -> Connector:
+    c = Connector(name=name)
+    c.capability("noop", **schemas)(_noop)
+    return c
+
+
+OBJ = {"type": "object"}
+
+
+def test_duplicate_connector_name() -> None:
+    with pytest.raises(PluginError) as e:
+        registry_with(
+            _Registers(_connector("functions", input_schema=OBJ, output_schema=OBJ)), "copycat"
+        )
+    assert e.value.plugin == "copycat"
+    assert "connector 'functions' is registered twice" in str(e.value)
+
+
+def test_duplicate_capability_name() -> None:
+    c = _connector("twice", input_schema=OBJ, output_schema=OBJ)
+    with pytest.raises(PluginError, match="defines capability 'noop' twice"):
+        c.capability("noop", input_schema=OBJ, output_schema=OBJ)(_noop)
+
+
+def test_missing_schema_file(tmp_path: Path) -> None:
+    c = _connector("lost", output_schema=OBJ)
+    c.schema_dir = tmp_path
+    with pytest.raises(PluginError) as e:
+        registry_with(_Registers(c), "lost-plugin")
+    assert e.value.plugin == "lost-plugin"
+    assert "lost.noop input schema is missing" in str(e.value)
+    assert str(tmp_path / "lost" / "noop.input.json") in str(e.value)
+
+
+def test_schema_file_not_json(tmp_path: Path) -> None:
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "noop.input.json").write_text("{not json")
+    c = _connector("broken", output_schema=OBJ)
+    c.schema_dir = tmp_path
+    with pytest.raises(PluginError, match="is not JSON") as e:
+        registry_with(_Registers(c), "broken-plugin")
+    assert e.value.plugin == "broken-plugin"
+
+
+def test_invalid_schema() -> None:
+    c = _connector("odd", input_schema={"type": "objekt"}, output_schema=OBJ)
+    with pytest.raises(PluginError) as e:
+        registry_with(_Registers(c), "odd-plugin")
+    assert e.value.plugin == "odd-plugin"
+    assert "odd.noop input schema is not a valid JSON Schema" in str(e.value)
+
+
+def test_register_wrong_type() -> None:
+    class Wrong:
+        @hookimpl
+        def register_connectors(self, register: Any) -> None:
+            register({"name": "dict"})
+
+    with pytest.raises(PluginError, match=r"takes a flowengine\.Connector, not dict"):
+        registry_with(Wrong(), "wrong")
+
+
+def test_unknown_hook_fails_at_load() -> None:
+    import pluggy
+
+    class Typo:
+        @hookimpl
+        def register_conectors(self, register: Any) -> None:
+            """A misspelt hook: pluggy's check_pending() must catch it."""
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(Typo(), name="typo")
+    with pytest.raises(pluggy.PluginValidationError, match="register_conectors"):
+        pm.check_pending()
