@@ -1,4 +1,4 @@
-"""Fixtures for the sandbox verification domain: a strict policy, a fixed time, persona documents."""
+"""Fixtures for the verification domain: a strict policy, a fixed time, persona documents."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 @pytest.fixture
 def policy() -> dict[str, Any]:
-    """Government ID, facial comparison and liveness all REQUIRED at MEDIUM (the sandbox default)."""
+    """Government ID, facial comparison and liveness all REQUIRED at MEDIUM."""
     return {
         "governmentId": {"verify": "REQUIRED"},
         "facialComparison": {"verify": "REQUIRED", "threshold": "MEDIUM"},

@@ -53,7 +53,11 @@ def test_passport_government_id(docs, policy, now):
     ev = evaluate(docs("passport"), requirements={}, policy=policy, now=now)
     gov = _by_type(ev)["GOVERNMENT_ID"]
     assert gov["idType"] == "PassportPicturePage"
-    assert (gov["firstName"], gov["lastName"], gov["birthDate"]) == ("MARIA", "GARCIA", "1990-07-14")
+    assert (gov["firstName"], gov["lastName"], gov["birthDate"]) == (
+        "MARIA",
+        "GARCIA",
+        "1990-07-14",
+    )
     assert gov["nationality"] == "USA"
     assert "BACK_IMAGE" not in _by_type(ev)
 
@@ -61,7 +65,14 @@ def test_passport_government_id(docs, policy, now):
 def test_images_are_base64_jpegs_and_crops_have_region_sizes(docs, policy, now):
     data = _by_type(evaluate(docs("success"), requirements={}, policy=policy, now=now))
     sizes = {}
-    for kind in ("FRONT_IMAGE", "BACK_IMAGE", "SELFIE", "CROPPED_PORTRAIT", "CROPPED_DOCUMENT", "CROPPED_SIGNATURE"):
+    for kind in (
+        "FRONT_IMAGE",
+        "BACK_IMAGE",
+        "SELFIE",
+        "CROPPED_PORTRAIT",
+        "CROPPED_DOCUMENT",
+        "CROPPED_SIGNATURE",
+    ):
         raw = base64.b64decode(data[kind]["IMAGE"])
         assert raw[:2] == b"\xff\xd8" and raw[-2:] == b"\xff\xd9", kind
         sizes[kind] = Image.open(io.BytesIO(raw)).size

@@ -19,7 +19,8 @@ def test_exact_record_is_high_everywhere():
         {"given_name": "John", "family_name": "Doe", "birth_date": "1985-04-01",
          "address": "123 Main St, Springfield, IL 62701"},
         {"given_name": {"value": "JOHN"}, "family_name": {"value": "DOE"},
-         "birth_date": {"value": "04/01/1985"}, "address": {"value": "123 MAIN STREET SPRINGFIELD IL 62701"}},
+         "birth_date": {"value": "04/01/1985"},
+         "address": {"value": "123 MAIN STREET SPRINGFIELD IL 62701"}},
     )  # fmt: skip
     for result in out["detailedResults"].values():
         assert result["rawScore"] == 1.0
@@ -45,8 +46,22 @@ def test_exact_record_is_high_everywhere():
         ("birth_date", "1979-11-23", "1985-04-01", "LOW", 0.0, 0.0),
         ("birth_date", "not a date", "1985-04-01", "LOW", 0.0, 0.0),
         ("address", "123 Main Street", "123 MAIN ST, SPRINGFIELD, IL 62701", "HIGH", 1.0, 1.0),
-        ("address", "125 Main St, Springfield IL", "123 MAIN ST, SPRINGFIELD, IL 62701", "MEDIUM", 0.75, 0.9),
-        ("address", "9 Elm Road, Boston MA", "123 MAIN ST, SPRINGFIELD, IL 62701", "LOW", 0.0, 0.75),
+        (
+            "address",
+            "125 Main St, Springfield IL",
+            "123 MAIN ST, SPRINGFIELD, IL 62701",
+            "MEDIUM",
+            0.75,
+            0.9,
+        ),
+        (
+            "address",
+            "9 Elm Road, Boston MA",
+            "123 MAIN ST, SPRINGFIELD, IL 62701",
+            "LOW",
+            0.0,
+            0.75,
+        ),
     ],
 )
 def test_field_scores_and_confidences(field, probe, gallery, confidence, low, high):
@@ -96,9 +111,18 @@ def test_overall_is_weighted_and_thresholded():
         ({"probe": {"given_name": "x"}}, "gallery"),
         ({"probe": {"nickname": "x"}, "gallery": {}}, "probe.nickname"),
         ({"probe": {"given_name": "x"}, "gallery": {"given_name": "x"}}, "gallery.given_name"),
-        ({"probe": {"given_name": "x"}, "gallery": {"given_name": {"options": []}}}, "gallery.given_name"),
-        ({"probe": {"given_name": "x"}, "gallery": {"given_name": {"expression": "("}}}, "gallery.given_name"),
-        ({"probe": {"given_name": 3}, "gallery": {"given_name": {"value": "x"}}}, "probe.given_name"),
+        (
+            {"probe": {"given_name": "x"}, "gallery": {"given_name": {"options": []}}},
+            "gallery.given_name",
+        ),
+        (
+            {"probe": {"given_name": "x"}, "gallery": {"given_name": {"expression": "("}}},
+            "gallery.given_name",
+        ),
+        (
+            {"probe": {"given_name": 3}, "gallery": {"given_name": {"value": "x"}}},
+            "probe.given_name",
+        ),
         ({"probe": {"given_name": "x"}, "gallery": {"family_name": {"value": "x"}}}, "probe"),
     ],
 )

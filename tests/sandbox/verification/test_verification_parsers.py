@@ -1,4 +1,4 @@
-"""AAMVA PDF417 text, passport TD3 MRZ and JPEG marker parsing: valid, bad check digits, malformed."""
+"""AAMVA PDF417 text, passport TD3 MRZ and JPEG markers: valid, bad check digits, malformed."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from connectors.pingone.sandbox.verification.mrz import build_td3, check_digit, 
 
 # The ICAO 9303 specimen passport (Anna Maria Eriksson of Utopia).
 SPECIMEN = (
-    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
-    "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 )
 TODAY = date(2026, 1, 1)
 ELEMENTS = {
@@ -71,7 +70,13 @@ def test_mrz_each_bad_check_digit_is_named(column, field):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "P<UTO\nL898", SPECIMEN.lower(), SPECIMEN + "\nEXTRA<LINE", SPECIMEN.replace("P<", "I<", 1)],
+    [
+        "",
+        "P<UTO\nL898",
+        SPECIMEN.lower(),
+        SPECIMEN + "\nEXTRA<LINE",
+        SPECIMEN.replace("P<", "I<", 1),
+    ],
 )
 def test_mrz_malformed(text):
     with pytest.raises(DocumentError, match="Passport MRZ"):

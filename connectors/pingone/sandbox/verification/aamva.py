@@ -54,7 +54,9 @@ class AamvaRecord:
             return date(int(raw[4:]), int(raw[:2]), int(raw[2:4]))
         except ValueError as exc:
             order = "CCYYMMDD" if canadian else "MMDDCCYY"
-            raise DocumentError(f"Driver License Code: {element} {raw!r} is not a date ({order})") from exc
+            raise DocumentError(
+                f"Driver License Code: {element} {raw!r} is not a date ({order})"
+            ) from exc
 
     def government_id(self, id_type: str) -> dict[str, str]:
         """The GOVERNMENT_ID verifiedData `data` for this card."""
@@ -102,7 +104,9 @@ def parse_aamva(text: str) -> AamvaRecord:
     if not (elements.get("DAC") or elements.get("DCT")):
         missing.append("DAC")
     if missing:
-        raise DocumentError(f"Driver License Code: required element(s) missing: {', '.join(missing)}")
+        raise DocumentError(
+            f"Driver License Code: required element(s) missing: {', '.join(missing)}"
+        )
     record = AamvaRecord(subfile=subfile, iin=iin, elements=elements)
     for code in ("DBB", "DBA", "DBD"):
         if code in elements:

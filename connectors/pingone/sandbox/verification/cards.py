@@ -1,4 +1,4 @@
-"""Synthetic identity documents drawn with Pillow; the machine-readable text rides in the JPEG comment."""
+"""Synthetic ID documents drawn with Pillow (machine-readable text goes in the JPEG comment)."""
 
 from __future__ import annotations
 
@@ -33,10 +33,14 @@ class Regions:
         return (round(x0 * size[0]), round(y0 * size[1]), round(x1 * size[0]), round(y1 * size[1]))
 
 
-CARD_REGIONS = Regions(portrait=(28 / 640, 78 / 400, 204 / 640, 298 / 400),
-                       signature=(228 / 640, 322 / 400, 470 / 640, 380 / 400))
-PASSPORT_REGIONS = Regions(portrait=(28 / 640, 70 / 450, 204 / 640, 290 / 450),
-                           signature=(228 / 640, 292 / 450, 470 / 640, 334 / 450))
+CARD_REGIONS = Regions(
+    portrait=(28 / 640, 78 / 400, 204 / 640, 298 / 400),
+    signature=(228 / 640, 322 / 400, 470 / 640, 380 / 400),
+)
+PASSPORT_REGIONS = Regions(
+    portrait=(28 / 640, 70 / 450, 204 / 640, 290 / 450),
+    signature=(228 / 640, 292 / 450, 470 / 640, 334 / 450),
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def _portrait(holder: Holder, box: tuple[int, int, int, int]) -> Image.Image:
     size = (box[2] - box[0], box[3] - box[1])
-    return draw_face(FaceParams.from_seed(holder.face_seed or holder.number), size, PORTRAIT_BACKDROP)
+    return draw_face(
+        FaceParams.from_seed(holder.face_seed or holder.number), size, PORTRAIT_BACKDROP
+    )
 
 
 def _signature(d: ImageDraw.ImageDraw, holder: Holder, box: tuple[int, int, int, int]) -> None:
@@ -76,7 +82,10 @@ def _signature(d: ImageDraw.ImageDraw, holder: Holder, box: tuple[int, int, int,
     r = random.Random(holder.given + holder.family)
     x0, y0, x1, y1 = box
     mid = (y0 + y1) / 2
-    points = [(x0 + 8 + i * (x1 - x0 - 16) / 24, mid + r.uniform(-0.4, 0.4) * (y1 - y0)) for i in range(25)]
+    points = [
+        (x0 + 8 + i * (x1 - x0 - 16) / 24, mid + r.uniform(-0.4, 0.4) * (y1 - y0))
+        for i in range(25)
+    ]
     d.line(points, fill=(20, 30, 90), width=2, joint="curve")
 
 
@@ -99,7 +108,9 @@ def _card_front(img: Image.Image, d: ImageDraw.ImageDraw, h: Holder, kind: str) 
     box = CARD_REGIONS.box("portrait", CARD_SIZE)
     portrait = _portrait(h, box)
     img.paste(portrait, box[:2])
-    ghost = ImageEnhance.Contrast(portrait.convert("L").convert("RGB")).enhance(0.35).resize((72, 90))
+    ghost = (
+        ImageEnhance.Contrast(portrait.convert("L").convert("RGB")).enhance(0.35).resize((72, 90))
+    )
     img.paste(ghost, (540, 262))
     ft, fs = _font(20), _font(16)
     lines = [
@@ -110,7 +121,11 @@ def _card_front(img: Image.Image, d: ImageDraw.ImageDraw, h: Holder, kind: str) 
         (f"8 {h.street}", fs, (0, 0, 0)),
         (f"  {h.city}, {h.state} {h.zip}", fs, (0, 0, 0)),
         (f"DOB {h.birth:%m/%d/%Y}   ISS {h.issue:%m/%d/%Y}", fs, (0, 0, 0)),
-        (f"SEX {h.sex}  EYES {h.eyes}  HGT {h.height_in // 12}'-{h.height_in % 12:02d}\"", fs, (0, 0, 0)),
+        (
+            f"SEX {h.sex}  EYES {h.eyes}  HGT {h.height_in // 12}'-{h.height_in % 12:02d}\"",
+            fs,
+            (0, 0, 0),
+        ),
     ]
     y = 72
     for text, font, colour in lines:
@@ -132,7 +147,9 @@ def _card_back(img: Image.Image, d: ImageDraw.ImageDraw, h: Holder, barcode: str
         while x < x1:
             width = module * r.randint(1, 4)
             if r.random() < 0.5:
-                d.rectangle((x, ty, min(x1, x + width - 1), ty + (y1 - y0) // rows - 1), fill=(0, 0, 0))
+                d.rectangle(
+                    (x, ty, min(x1, x + width - 1), ty + (y1 - y0) // rows - 1), fill=(0, 0, 0)
+                )
             x += width
     d.text((40, 320), f"{h.family}, {h.given}  {h.number}", font=_font(16), fill=(0, 0, 0))
     d.text((40, 350), "Organ donor: N    Restrictions: NONE", font=_font(14), fill=(60, 60, 60))

@@ -65,7 +65,9 @@ class _Run:
     statuses: dict[str, str] = field(default_factory=dict)
     failed_required: bool = False
 
-    def record(self, check: str, section: str, ok: bool, item: dict[str, Any], why: str = "") -> None:
+    def record(
+        self, check: str, section: str, ok: bool, item: dict[str, Any], why: str = ""
+    ) -> None:
         """Note one check's result; a failed REQUIRED check fails the transaction."""
         status = "SUCCESS" if ok else "FAIL"
         self.metadata.append({"type": check, "status": status, **item})
@@ -105,7 +107,9 @@ def evaluate(
     """Decide a transaction from its documents, requirements and Verify policy (deterministic)."""
     run = _Run(policy)
     docs = latest(documents)
-    reading = read_id(docs, today=now.date()) if _mode(policy, "governmentId") != "DISABLED" else None
+    reading = (
+        read_id(docs, today=now.date()) if _mode(policy, "governmentId") != "DISABLED" else None
+    )
     selfie = _selfie(docs, run)
     verified = _verified_data(documents, docs, reading)
     if (policy.get("transaction") or {}).get("dataCollectionOnly"):
@@ -165,7 +169,10 @@ def _document_authentication(run: _Run, reading: IdReading, now: datetime) -> No
     fail_expired = (run.policy.get("governmentId") or {}).get("failExpiredId", True) is not False
     if expired and fail_expired:
         why = "; ".join(p for p in (why, f"government ID expired on {expiry}") if p)
-    item = {"provider": "MITEK", "data": {"mitekVerifications": checks, "documentType": reading.kind}}
+    item = {
+        "provider": "MITEK",
+        "data": {"mitekVerifications": checks, "documentType": reading.kind},
+    }
     run.record("DOCUMENT_AUTHENTICATION", "governmentId", not why, item, why)
 
 
@@ -177,11 +184,15 @@ def _biographic_match(run: _Run, reading: IdReading, requirements: dict[str, Any
         if not isinstance(spec, dict) or not gallery:
             continue
         # Here the ID is the trusted side: the user's entries are the options to try against it.
-        options = [spec["value"]] if isinstance(spec.get("value"), str) else spec.get("options") or []
+        options = (
+            [spec["value"]] if isinstance(spec.get("value"), str) else spec.get("options") or []
+        )
         match = best_match(name, gallery, {"options": [str(o) for o in options]}, target=name)
         rule = rules.get(name) or {}
         threshold = str(rule.get("threshold", "MEDIUM")).upper()
-        results.append({"identifier": name, "match": match.confidence, "score": round(match.score, 4)})
+        results.append(
+            {"identifier": name, "match": match.confidence, "score": round(match.score, 4)}
+        )
         below = CONFIDENCE_RANK[match.confidence] < CONFIDENCE_RANK.get(threshold, 1)
         if below and rule.get("fieldRequired", True):
             failures.append(f"{name} matched {match.confidence}, policy requires {threshold}")
@@ -223,11 +234,15 @@ def _liveness(run: _Run, selfie: Image.Image, portrait: Image.Image | None) -> N
     minimum = LIVENESS_THRESHOLDS.get(threshold, LIVENESS_THRESHOLDS["MEDIUM"])
     data = {"probability": probability, "threshold": threshold, "reasons": reasons}
     why = f"liveness failed (probability {probability} < {minimum}): " + "; ".join(reasons)
-    run.record("LIVENESS", "liveness", probability >= minimum, {"provider": "IDRND", "data": data}, why)
+    run.record(
+        "LIVENESS", "liveness", probability >= minimum, {"provider": "IDRND", "data": data}, why
+    )
 
 
 def _verified_data(
-    documents: list[SubmittedDocument], docs: dict[str, SubmittedDocument], reading: IdReading | None
+    documents: list[SubmittedDocument],
+    docs: dict[str, SubmittedDocument],
+    reading: IdReading | None,
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if reading is not None:
@@ -238,7 +253,9 @@ def _verified_data(
         if reading.back:
             items.append({"type": "BACK_IMAGE", "data": {"IMAGE": b64(reading.back)}})
         if reading.barcode:
-            items.append({"type": "BARCODE", "data": {"BARCODE": reading.barcode, "FORMAT": "PDF417"}})
+            items.append(
+                {"type": "BARCODE", "data": {"BARCODE": reading.barcode, "FORMAT": "PDF417"}}
+            )
         for kind, raw in reading.crops.items():
             items.append({"type": kind, "data": {"IMAGE": b64(raw)}})
     if SELFIE in docs:

@@ -1,4 +1,4 @@
-"""Submitted documents: their readable type names, submission checks, and reading an ID like a provider."""
+"""Submitted documents: readable type names, submission checks, reading an ID like a provider."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def check_document(
     requirements: dict[str, Any] | None = None,
     policy: dict[str, Any] | None = None,
 ) -> None:
-    """Reject, at submission, what no provider could take: a wrong type, or an image that is no JPEG.
+    """Reject at submission what no provider could take: a wrong type, or an image that is no JPEG.
 
     Raises DocumentError with `.target` "type" or "value" (the HTTP layer's 400 INVALID_DATA).
     Content problems (a bad check digit, an expired card) are not errors here: they are decisions.
@@ -137,7 +137,9 @@ def read_id(docs: dict[str, SubmittedDocument], *, today: date) -> IdReading | N
     return None
 
 
-def _image(reading: IdReading, doc: SubmittedDocument) -> tuple[bytes, Image.Image, list[str]] | None:
+def _image(
+    reading: IdReading, doc: SubmittedDocument
+) -> tuple[bytes, Image.Image, list[str]] | None:
     """Raw bytes, decoded image and JPEG comments of an image document, or None (error noted)."""
     try:
         raw = as_bytes(doc.data, what=doc.type)
@@ -182,7 +184,9 @@ def _read_passport(doc: SubmittedDocument, *, today: date) -> IdReading:
     return reading
 
 
-def _read_card(docs: dict[str, SubmittedDocument], types: tuple[str, ...], *, kind: str) -> IdReading:
+def _read_card(
+    docs: dict[str, SubmittedDocument], types: tuple[str, ...], *, kind: str
+) -> IdReading:
     front_t, back_t, code_t = types
     reading = IdReading(kind=kind)
     back_comments: list[str] = []
@@ -194,11 +198,15 @@ def _read_card(docs: dict[str, SubmittedDocument], types: tuple[str, ...], *, ki
     if reading.front and not reading.errors:
         reading.checks.append({"name": "Document Structure", "judgement": "Authentic"})
     # The barcode as the phone decoded it, else as the provider decodes it from the back image.
-    text = text_of(docs[code_t].data) if code_t in docs else next(
-        (c for c in back_comments if c.startswith("@")), None
+    text = (
+        text_of(docs[code_t].data)
+        if code_t in docs
+        else next((c for c in back_comments if c.startswith("@")), None)
     )
     if text is None:
-        reading.errors.append(f"{kind} barcode could not be read: no {code_t} and no PDF417 on the back")
+        reading.errors.append(
+            f"{kind} barcode could not be read: no {code_t} and no PDF417 on the back"
+        )
         reading.checks.append({"name": "Barcode Analysis", "judgement": "Unable to verify"})
         return reading
     try:

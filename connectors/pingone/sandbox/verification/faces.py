@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 __all__ = ["FaceParams", "draw_face", "draw_selfie"]
 
+
 @dataclass(frozen=True)
 class FaceParams:
     """The features of one synthetic face, all derived from a seed."""
@@ -97,7 +98,7 @@ def _draw_features(d: ImageDraw.ImageDraw, p: FaceParams, w: int, h: int, cx: fl
 
 
 def draw_selfie(seed: str, *, variant: int = 1, size: tuple[int, int] = (480, 480)) -> Image.Image:
-    """A camera-like selfie of the seed's face: shifted, scaled, lit from one side, with sensor noise."""
+    """A camera-like selfie of the seed's face: shifted, scaled, lit from one side, with grain."""
     r = random.Random(f"{seed}/selfie/{variant}")
     params = FaceParams.from_seed(seed)
     wall = _wall_colour(r, avoid=(params.skin, params.hair))

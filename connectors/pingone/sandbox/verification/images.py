@@ -22,7 +22,8 @@ def _ratio(aspect_ratio: str) -> float:
     m = _RATIO.match(aspect_ratio)
     if not m or not all(1 <= int(g) <= 1000 for g in m.groups()):
         raise DocumentError(
-            f"aspect ratio {aspect_ratio!r} must be 'W:H' with integers 1..1000", target="aspectRatio"
+            f"aspect ratio {aspect_ratio!r} must be 'W:H' with integers 1..1000",
+            target="aspectRatio",
         )
     return int(m.group(1)) / int(m.group(2))
 
@@ -47,12 +48,14 @@ def _fit(img: Image.Image, ratio: float, fill: tuple[int, int, int]) -> Image.Im
 def replace_background(
     image: bytes, *, rgb: tuple[int, int, int], aspect_ratio: str | None
 ) -> tuple[bytes, str]:
-    """Replace the selfie's backdrop with `rgb` and fit it to `aspect_ratio`; (JPEG bytes, "JPEG")."""
+    """Replace the selfie's backdrop with `rgb`, fit it to `aspect_ratio`; (JPEG bytes, "JPEG")."""
     if len(rgb) != 3 or not all(isinstance(c, int) and 0 <= c <= 255 for c in rgb):
-        raise DocumentError(f"background colour {rgb!r} must be three integers 0..255", target="backgroundColor")
+        raise DocumentError(
+            f"background colour {rgb!r} must be three integers 0..255", target="backgroundColor"
+        )
     ratio = _ratio(aspect_ratio) if aspect_ratio else None
     img = decode_jpeg(image, what="Selfie")
-    mask = foreground_mask(img).resize(img.size, Image.BILINEAR)
+    mask = foreground_mask(img).resize(img.size, Image.Resampling.BILINEAR)
     # Harden then soften the upscaled mask edge: no halo of the old wall, no jagged outline.
     mask = mask.point(lambda v: 255 if v > 127 else 0).filter(ImageFilter.GaussianBlur(1.2))
     out = Image.composite(img, Image.new("RGB", img.size, rgb), mask)
@@ -62,15 +65,19 @@ def replace_background(
 
 
 def background_request(body: dict[str, Any]) -> tuple[tuple[int, int, int], str | None]:
-    """(rgb, "W:H" or None) from the API body `{backgroundColor{red,green,blue}, aspectRatio{...}}`."""
+    """(rgb, "W:H" or None) from the API body `{backgroundColor{red,green,blue}, aspectRatio}`."""
     colour = body.get("backgroundColor")
     if not isinstance(colour, dict):
-        raise DocumentError("backgroundColor is required: {red, green, blue}", target="backgroundColor")
+        raise DocumentError(
+            "backgroundColor is required: {red, green, blue}", target="backgroundColor"
+        )
     rgb: list[int] = []
     for key in ("red", "green", "blue"):
         value = colour.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
-            raise DocumentError(f"backgroundColor.{key} must be an integer 0..255", target=f"backgroundColor.{key}")
+            raise DocumentError(
+                f"backgroundColor.{key} must be an integer 0..255", target=f"backgroundColor.{key}"
+            )
         rgb.append(value)
     aspect = body.get("aspectRatio")
     if aspect is None:
@@ -81,7 +88,9 @@ def background_request(body: dict[str, Any]) -> tuple[tuple[int, int, int], str 
     for key in ("aspectWidth", "aspectHeight"):
         value = aspect.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
-            raise DocumentError(f"aspectRatio.{key} must be an integer 1..1000", target=f"aspectRatio.{key}")
+            raise DocumentError(
+                f"aspectRatio.{key} must be an integer 1..1000", target=f"aspectRatio.{key}"
+            )
         sides.append(value)
     return (rgb[0], rgb[1], rgb[2]), f"{sides[0]}:{sides[1]}"
 

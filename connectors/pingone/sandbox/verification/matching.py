@@ -170,7 +170,7 @@ def compare_field(field: str, probe: str, gallery: str) -> FieldMatch:
 
 
 def best_match(field: str, probe: str, spec: dict[str, Any], *, target: str) -> FieldMatch:
-    """Compare against a gallery spec: `{"value": s}`, `{"options": [s, ...]}` or `{"expression": re}`."""
+    """Compare with a gallery spec: `{"value": s}`, `{"options": [s, ...]}` or `{"expression": re}`."""
     if isinstance(spec.get("value"), str):
         return compare_field(field, probe, spec["value"])
     options = spec.get("options")
@@ -190,7 +190,9 @@ def _expression_match(field: str, probe: str, expression: str, *, target: str) -
     try:
         pattern = re.compile(expression, re.IGNORECASE)
     except re.error as exc:
-        raise MatchInputError(f"{target}.expression is not a regular expression: {exc}", target=target) from exc
+        raise MatchInputError(
+            f"{target}.expression is not a regular expression: {exc}", target=target
+        ) from exc
     hit = pattern.fullmatch(probe.strip()) is not None
     return FieldMatch(field, probe, expression, 1.0 if hit else 0.0, "HIGH" if hit else "LOW")
 
@@ -208,7 +210,10 @@ def identity_record_matching(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(probe, dict):
         raise MatchInputError("probe is required: an object of field -> string", target="probe")
     if not isinstance(gallery, dict):
-        raise MatchInputError("gallery is required: an object of field -> {value|options|expression}", target="gallery")
+        raise MatchInputError(
+            "gallery is required: an object of field -> {value|options|expression}",
+            target="gallery",
+        )
     for where, obj in (("probe", probe), ("gallery", gallery)):
         for key in obj:
             if key not in WEIGHTS:
@@ -222,8 +227,12 @@ def identity_record_matching(body: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(probe[field], str):
                 raise MatchInputError(f"probe.{field} must be a string", target=f"probe.{field}")
             if not isinstance(gallery[field], dict):
-                raise MatchInputError(f"gallery.{field} must be an object", target=f"gallery.{field}")
-            matches.append(best_match(field, probe[field], gallery[field], target=f"gallery.{field}"))
+                raise MatchInputError(
+                    f"gallery.{field} must be an object", target=f"gallery.{field}"
+                )
+            matches.append(
+                best_match(field, probe[field], gallery[field], target=f"gallery.{field}")
+            )
     if not matches:
         raise MatchInputError("probe and gallery have no field in common", target="probe")
     score, confidence = overall(matches)

@@ -1,4 +1,4 @@
-"""Test personas: who they claim to be, the documents they carry, and which decision rule they hit."""
+"""Test personas: who they claim to be, the documents they carry, the decision rule they hit."""
 
 from __future__ import annotations
 
@@ -61,37 +61,63 @@ PERSONAS: dict[str, Persona] = {
     p.name: p
     for p in (
         Persona("success", "Driver licence, matching selfie, matching data", _JOHN),
-        Persona("passport", "Passport with a valid MRZ, matching selfie", _MARIA, document="PASSPORT"),
         Persona(
-            "id_card", "State ID card (front and back), matching selfie",
-            replace(_JOHN, number="I7654321", face_seed="ida-card"), document="ID",
-        ),  # fmt: skip
+            "passport", "Passport with a valid MRZ, matching selfie", _MARIA, document="PASSPORT"
+        ),
         Persona(
-            "expired_id", "Driver licence that expired on 2024-03-31",
+            "id_card",
+            "State ID card (front and back), matching selfie",
+            replace(_JOHN, number="I7654321", face_seed="ida-card"),
+            document="ID",
+        ),
+        Persona(
+            "expired_id",
+            "Driver licence that expired on 2024-03-31",
             replace(_JOHN, expiry=date(2024, 3, 31), issue=date(2016, 3, 31)),
-            expected="FAIL", rule="document expired",
-        ),  # fmt: skip
+            expected="FAIL",
+            rule="document expired",
+        ),
         Persona(
-            "bad_mrz", "Passport whose document-number check digit is wrong", _MARIA,
-            document="PASSPORT", corrupt_mrz=True, expected="FAIL", rule="MRZ check digit",
-        ),  # fmt: skip
+            "bad_mrz",
+            "Passport whose document-number check digit is wrong",
+            _MARIA,
+            document="PASSPORT",
+            corrupt_mrz=True,
+            expected="FAIL",
+            rule="MRZ check digit",
+        ),
         Persona(
-            "selfie_mismatch", "Driver licence of one person, selfie of another", _JOHN,
-            selfie="other", expected="FAIL", rule="facial comparison",
-        ),  # fmt: skip
+            "selfie_mismatch",
+            "Driver licence of one person, selfie of another",
+            _JOHN,
+            selfie="other",
+            expected="FAIL",
+            rule="facial comparison",
+        ),
         Persona(
-            "liveness_replay", "Selfie that is a re-upload of the ID portrait", _JOHN,
-            selfie="replay", expected="FAIL", rule="liveness",
-        ),  # fmt: skip
+            "liveness_replay",
+            "Selfie that is a re-upload of the ID portrait",
+            _JOHN,
+            selfie="replay",
+            expected="FAIL",
+            rule="liveness",
+        ),
         Persona(
-            "name_mismatch", "Enters a different name than the licence shows", _JOHN,
+            "name_mismatch",
+            "Enters a different name than the licence shows",
+            _JOHN,
             claimed={"given_name": "ROBERT", "family_name": "SMITH"},
-            expected="FAIL", rule="biographic match",
-        ),  # fmt: skip
+            expected="FAIL",
+            rule="biographic match",
+        ),
         Persona(
-            "birthdate_mismatch", "Enters another birth date than the licence shows", _JOHN,
-            claimed={"birth_date": "1979-11-23"}, expected="FAIL", rule="biographic match",
-        ),  # fmt: skip
+            "birthdate_mismatch",
+            "Enters another birth date than the licence shows",
+            _JOHN,
+            claimed={"birth_date": "1979-11-23"},
+            expected="FAIL",
+            rule="biographic match",
+        ),
     )
 }
 
@@ -141,7 +167,9 @@ def _selfie(p: Persona, front: Image.Image) -> bytes:
         return to_jpeg(draw_selfie(seed + "/someone-else"))
     if p.selfie == "replay":  # the ID portrait cut out and blown up: a photo of a photo
         portrait = front.crop(CARD_REGIONS.box("portrait", front.size))
-        return to_jpeg(portrait.resize((portrait.width * 3, portrait.height * 3), Image.BICUBIC))
+        return to_jpeg(
+            portrait.resize((portrait.width * 3, portrait.height * 3), Image.Resampling.BICUBIC)
+        )
     return to_jpeg(draw_selfie(seed))
 
 
@@ -191,7 +219,10 @@ def make_documents(persona: str, out_dir: Path) -> list[Path]:
         "expected": p.expected,
         "rule": p.rule,
         "requirements": requirements_for(persona),
-        "documents": [{"type": t, "file": path.name} for (t, _), path in zip(documents_for(persona), paths, strict=True)],
+        "documents": [
+            {"type": t, "file": path.name}
+            for (t, _), path in zip(documents_for(persona), paths, strict=True)
+        ],
     }
     meta = out_dir / "persona.json"
     meta.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

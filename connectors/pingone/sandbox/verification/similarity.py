@@ -33,7 +33,9 @@ def _pixels(img: Image.Image) -> list[RGB]:
 def _small(img: Image.Image) -> Image.Image:
     """The image at MASK_SIZE width, lightly denoised: what the backdrop search works on."""
     w, h = img.size
-    small = img.convert("RGB").resize((MASK_SIZE, max(3, round(MASK_SIZE * h / w))), Image.BILINEAR)
+    small = img.convert("RGB").resize(
+        (MASK_SIZE, max(3, round(MASK_SIZE * h / w))), Image.Resampling.BILINEAR
+    )
     return small.filter(ImageFilter.MedianFilter(3))
 
 
@@ -134,9 +136,13 @@ def face_region(img: Image.Image) -> FaceRegion:
     box = _fine_box(img, mask, border_colour(img))
     sx, sy = mask.width / img.width, mask.height / img.height
     mask_box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
-    patch_mask = mask.resize((SIG_W, SIG_H), Image.BILINEAR, box=mask_box)
+    patch_mask = mask.resize((SIG_W, SIG_H), Image.Resampling.BILINEAR, box=mask_box)
     patch_mask = patch_mask.point(lambda v: 1 if v > 200 else 0)
-    patch = img.crop(box).resize((SIG_W, SIG_H), Image.BOX).filter(ImageFilter.GaussianBlur(0.5))
+    patch = (
+        img.crop(box)
+        .resize((SIG_W, SIG_H), Image.Resampling.BOX)
+        .filter(ImageFilter.GaussianBlur(0.5))
+    )
     r, g, b = (tuple(band.tobytes()) for band in patch.split())
     return FaceRegion(box=box, mask=patch_mask.tobytes(), bands=(r, g, b))
 
@@ -174,7 +180,7 @@ def grain(img: Image.Image) -> float:
     """
     gray = img.convert("L")
     if max(gray.size) > 480:  # measure at a fixed scale so the figure does not depend on size
-        gray = gray.resize((480, round(480 * gray.height / gray.width)), Image.BOX)
+        gray = gray.resize((480, round(480 * gray.height / gray.width)), Image.Resampling.BOX)
     # The central half is enough, and keeps the median filter cheap.
     w, h = gray.size
     gray = gray.crop((w // 4, h // 4, w - w // 4, h - h // 4))
@@ -189,7 +195,7 @@ def replay_distance(selfie: Image.Image, portrait: Image.Image) -> float:
     A selfie that is the ID portrait itself (a photo of the printed photo, a re-upload) lands
     near 0; a real capture differs in backdrop, framing and light.
     """
-    a = selfie.convert("L").resize((64, 80), Image.BOX)
-    b = portrait.convert("L").resize((64, 80), Image.BOX)
+    a = selfie.convert("L").resize((64, 80), Image.Resampling.BOX)
+    b = portrait.convert("L").resize((64, 80), Image.Resampling.BOX)
     hist = ImageChops.difference(a, b).histogram()
     return sum(i * n for i, n in enumerate(hist)) / max(1, sum(hist))
