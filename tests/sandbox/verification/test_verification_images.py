@@ -85,7 +85,7 @@ def test_background_request_body():
         ({"backgroundColor": {"red": 256, "green": 0, "blue": 0}}, "backgroundColor.red"),
         ({"backgroundColor": {"red": 0, "green": "0", "blue": 0}}, "backgroundColor.green"),
         (
-            {"backgroundColor": {"red": 0, "green": 0, "blue": 0}, "aspectRatio": {"aspectWidth": 0}},
+            {"backgroundColor": {"red": 0, "green": 0, "blue": 0}, "aspectRatio": {}},
             "aspectRatio.aspectWidth",
         ),
     ],

@@ -214,7 +214,8 @@ def _facial_comparison(run: _Run, selfie: Image.Image, reference: Image.Image) -
         "provider": "AMAZON",
         "data": {"similarity": similarity, "threshold": threshold, "minimumSimilarity": minimum},
     }
-    why = f"selfie does not match the ID portrait (similarity {similarity} < {minimum} for {threshold})"
+    why = f"selfie does not match the ID portrait (similarity {similarity} < {minimum}"
+    why += f" for {threshold})"
     run.record("FACIAL_COMPARISON", "facialComparison", similarity >= minimum, item, why)
 
 

@@ -170,7 +170,7 @@ def compare_field(field: str, probe: str, gallery: str) -> FieldMatch:
 
 
 def best_match(field: str, probe: str, spec: dict[str, Any], *, target: str) -> FieldMatch:
-    """Compare with a gallery spec: `{"value": s}`, `{"options": [s, ...]}` or `{"expression": re}`."""
+    """Compare with a gallery spec: `{"value": s}`, `{"options": [...]}` or `{"expression": re}`."""
     if isinstance(spec.get("value"), str):
         return compare_field(field, probe, spec["value"])
     options = spec.get("options")
