@@ -97,6 +97,12 @@ _MAP = "tag:yaml.org,2002:map"
 class _Resolver(yaml.resolver.Resolver):
     yaml_implicit_resolvers = _IMPLICIT
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None  # path resolvers are not used: skip their bookkeeping per node
+
+    def ascend_resolver(self) -> None:
+        return None
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         # PyYAML's resolve() without path resolvers (unused here): libyaml calls it once
         # per node, so it is a good part of the time spent reading a large flow.
