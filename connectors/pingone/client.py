@@ -227,12 +227,12 @@ class PingOneClient:
         content_type: str | None,
     ) -> httpx.Request:
         url = path if path.startswith("http") else self.settings.api_base + path
-        request = self._http.build_request(
-            method,
-            url,
-            json=body,
-            params={k: v for k, v in (params or {}).items() if v is not None},
-        )
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        # Only what is given: httpx parses the URL again for params, even empty ones (~100 µs).
+        extra: dict[str, Any] = {"params": query} if query else {}
+        if body is not None:
+            extra["json"] = body
+        request = self._http.build_request(method, url, **extra)
         if content_type and body is not None:
             request.headers["Content-Type"] = content_type
         return request
