@@ -71,6 +71,7 @@ def test_config_file(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.clients(ENV) == {"app": "pw"} and config.clients("other") is None
     assert config.token_lifetime == 120 and config.admin is True
+    assert "pw" not in repr(config) and "app" in repr(config)
     bad = tmp_path / "bad.json"
     bad.write_text('{"environment": {}}')
     with pytest.raises(ValueError, match=r"bad.json: unknown key\(s\) \['environment'\]"):

@@ -26,6 +26,19 @@ class SandboxConfig:
     admin: bool = False
     processing_seconds: float = 0.0  # how long a submitted verification stays IN_PROGRESS
 
+    def __repr__(self) -> str:
+        # Client secrets stay out of reprs (and so out of logs and tracebacks).
+        envs = (
+            None
+            if self.environments is None
+            else {env: sorted(clients) for env, clients in self.environments.items()}
+        )
+        return (
+            f"SandboxConfig(environments={envs}, token_lifetime={self.token_lifetime}, "
+            f"faults={len(self.faults)}, admin={self.admin}, "
+            f"processing_seconds={self.processing_seconds})"
+        )
+
     def clients(self, env_id: str) -> dict[str, str] | None:
         """The clients of an environment, or None when the environment is not served."""
         if self.environments is None:
