@@ -84,7 +84,7 @@ async def _plain_client(sandbox: Sandbox) -> httpx.AsyncClient:
 
 async def main(calls: int) -> None:
     sandbox = Sandbox()
-    client_module._sandbox_transport = sandbox.transport  # type: ignore[assignment]
+    client_module._sandbox_transport = sandbox.transport
     registry = load_registry()
     async with Engine(registry, environ={}) as engine:
         user = await _run(engine, registry, "pingone", "createUser", username="bench-user")
