@@ -153,6 +153,8 @@ async def delete_user(sandbox: Sandbox, request: Request) -> Response:
     sandbox.store.delete("user", user["id"])
     for tx in sandbox.store.values("tx"):
         if tx["userId"] == user["id"]:
+            for doc_id in tx["documents"]:
+                sandbox.store.delete("doc", doc_id)
             sandbox.store.delete("tx", tx["id"])
     return Response(status_code=204)
 
