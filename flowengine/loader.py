@@ -114,7 +114,7 @@ def _check_schema(doc: YamlDocument) -> None:
 
 def _report_schema_error(doc: YamlDocument, error: jsonschema.ValidationError) -> None:
     for path, message, at_value in explain(error):
-        node_id = str(path[1]) if len(path) > 1 and path[0] == "nodes" else None
+        node_id = _node_of(path)
         json_path = json_path_of(path)
         doc.report(
             "FE010",
@@ -124,6 +124,13 @@ def _report_schema_error(doc: YamlDocument, error: jsonschema.ValidationError) -
             node_id=node_id,
             json_path=json_path,
         )
+
+
+def _node_of(path: tuple[str | int, ...]) -> str | None:
+    """The node (or branch) a file path lies in."""
+    if len(path) > 3 and path[0] == "nodes" and path[2] == "parallel":
+        return str(path[3])
+    return str(path[1]) if len(path) > 1 and path[0] == "nodes" else None
 
 
 # -- building the FlowSpec ---------------------------------------------------------------

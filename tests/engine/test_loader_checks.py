@@ -159,3 +159,39 @@ nodes:
     with: {message: "{{ nodes.a.error.message }}"}
 """
     assert codes(text, registry) == ["FE042@a", "FE063@b"]
+
+
+def test_flow_schema_is_valid_and_accepts_the_design_example() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    import jsonschema
+
+    from flowengine._yaml import load_yaml
+
+    root = Path(__file__).parent.parent.parent
+    schema = json.loads((root / "schemas" / "flow.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    design = Path("/work/shared/DESIGN.md")
+    if not design.exists():
+        pytest.skip("DESIGN.md is not beside the checkout")
+    example = re.search(r"```yaml\n(flow: .*?)```", design.read_text("utf-8"), re.S)
+    assert example is not None
+    doc = load_yaml(example.group(1).replace("{...}", "{}"), "DESIGN.md")
+    assert doc.diagnostics == []
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
+    assert [e.message for e in errors] == []
+
+
+def test_branch_schema_errors_name_the_branch(registry: Registry) -> None:
+    text = """
+flow: t
+start: p
+nodes:
+  p:
+    parallel:
+      one: {use: ui.message, on: {success: p}}
+"""
+    [d] = [d for d in check_flow("f.yaml", registry, text=text)[1] if d.code == "FE010"]
+    assert d.node_id == "one" and d.json_path == "$.nodes.p.parallel.one.on"
