@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from p1_engine import output_of, run_capability
 
 import connectors.pingone.client as client_module
+from connectors.pingone.client import PingOneClient
 from connectors.pingone.sandbox import Sandbox
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine.runtime import Engine
@@ -196,3 +198,34 @@ async def test_wrong_secret_fails_with_authentication_error(
     assert run.status == "failed"
     assert (run.error or {})["code"] == "AUTHENTICATION_FAILED"
     assert "not-the-secret" not in str(run.to_dict())
+
+
+async def test_one_client_and_one_token_per_connection(
+    registry: Registry, clock: VirtualClock, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[PingOneClient] = []
+    real_open = client_module.PingOneClient
+
+    def counting_open(settings: Any) -> PingOneClient:
+        opened.append(real_open(settings))
+        return opened[-1]
+
+    monkeypatch.setattr(registry.connectors["pingone"], "open", counting_open)
+    async with Engine(registry, clock=clock, environ={}) as engine:
+        for name in ("a", "b", "c"):
+            await output_of(engine, registry, "pingone", "createUser", username=f"reuse-{name}")
+            await output_of(engine, registry, "pingone", "findUser", username=f"reuse-{name}")
+        assert len(opened) == 1 and opened[0].auth.token_requests == 1
+        assert not opened[0]._http.is_closed
+    assert opened[0]._http.is_closed  # Engine.aclose() closed the connection's client
+
+
+ENGINE_TESTS = ("test_engine_sandbox.py", "test_verification.py")
+
+
+def test_every_capability_runs_through_the_engine_somewhere(registry: Registry) -> None:
+    here = Path(__file__).parent
+    text = "".join((here / name).read_text(encoding="utf-8") for name in ENGINE_TESTS)
+    ours = [k for k in registry.capabilities if k[0] in ("pingone", "pingone_verify")]
+    missing = [f"{c}.{n}" for c, n in ours if f'"{n}"' not in text]
+    assert not missing, f"no engine test runs {missing}"
