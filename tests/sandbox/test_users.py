@@ -97,3 +97,17 @@ async def test_verify_status_deprecated_endpoints(client: httpx.AsyncClient) -> 
     assert (await client.get(f"{API}/users/{user_id}")).json()["verifyStatus"] == "ENABLED"
     bad = await client.put(f"{API}/users/{user_id}/verifyStatus", json={"verifyStatus": "ON"})
     assert_envelope(bad, 400, "INVALID_DATA", "verifyStatus")
+
+
+async def test_paging_follows_next_links(client: httpx.AsyncClient) -> None:
+    for index in range(5):
+        await make_user(client, f"user{index}")
+    seen, url = [], f"{API}/users?limit=2"
+    while url:
+        page = (await client.get(url)).json()
+        assert page["size"] <= 2
+        seen += [u["username"] for u in page["_embedded"]["users"]]
+        url = page["_links"].get("next", {}).get("href")
+    assert seen == [f"user{index}" for index in range(5)]
+    bad = await client.get(f"{API}/users", params={"cursor": "abc"})
+    assert_envelope(bad, 400, "INVALID_DATA", "cursor")

@@ -114,9 +114,21 @@ async def list_users(sandbox: Sandbox, request: Request) -> Response:
     if text:
         predicate = compile_filter(text, _FILTERABLE, {"eq", "ne", "co", "sw", "ew", "pr"})
         found = [u for u in found if predicate(u)]
-    limit = _limit(request)
-    items = [_render(request, u) for u in found[:limit]]
-    return json_response(collection(str(request.url), "users", items))
+    limit, cursor = _limit(request), _cursor(request)
+    items = [_render(request, u) for u in found[cursor : cursor + limit]]
+    body = collection(str(request.url), "users", items)
+    if cursor + limit < len(found):
+        # HAL paging as PingOne does it: follow `_links.next.href` until it is absent.
+        following = request.url.include_query_params(cursor=cursor + limit, limit=limit)
+        body["_links"]["next"] = {"href": str(following)}
+    return json_response(body)
+
+
+def _cursor(request: Request) -> int:
+    raw = request.query_params.get("cursor", "0")
+    if not raw.isdigit():
+        raise invalid_data("cursor", f"cursor must come from a `next` link, got {raw!r}")
+    return int(raw)
 
 
 def _limit(request: Request) -> int:
