@@ -79,3 +79,27 @@ def test_config_file(tmp_path: Path) -> None:
     bad.write_text('{"environments": {"e": {}}}')
     with pytest.raises(ValueError, match=r"environments\.e\.clients"):
         load_config(bad)
+
+
+async def test_sqlite_keeps_decisions_and_verified_data(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    from connectors.pingone.sandbox import Phone
+
+    data = tmp_path / "sandbox.db"
+    first = Sandbox(clock=clock, data_path=data)
+    async with httpx.AsyncClient(transport=first.transport(), base_url=first.base_url) as c:
+        c.headers["Authorization"] = f"Bearer {await token_for(c)}"
+        user_id = await make_user(c)
+        tx = await make_tx(c, user_id)
+        await Phone(first).persona(tx["webVerificationUrl"], "success")
+    first.close()
+    second = Sandbox(clock=clock, data_path=data)
+    async with httpx.AsyncClient(transport=second.transport(), base_url=second.base_url) as c:
+        c.headers["Authorization"] = f"Bearer {await token_for(c)}"
+        url = f"{API}/users/{user_id}/verifyTransactions/{tx['id']}"
+        assert (await c.get(url)).json()["transactionStatus"]["status"] == "SUCCESS"
+        gov = (await c.get(f"{url}/verifiedData", params={"type": "GOVERNMENT_ID"})).json()
+        assert gov["_embedded"]["verifiedData"][0]["data"]["lastName"] == "DOE"
+        assert (await c.get(f"{url}/documents")).json()["size"] > 0
+    second.close()
