@@ -36,6 +36,7 @@ class Terminal:
         self.quiet = quiet
         self.interactive = interactive
         self.tty = sys.stdout.isatty()
+        self._last_qr: str | None = None
 
     def echo(self, text: str = "", **style: Any) -> None:
         if not self.quiet:
@@ -72,7 +73,13 @@ class Terminal:
                 need = "required" if f.get("required") else "optional"
                 self.echo(f"  - {f['name']}: {f['label']} ({f['type']}, {need})")
         if interaction.kind == "qr":
-            self.echo(_qr_text(str(data.get("url", "")), tty=self.tty))
+            url = str(data.get("url", ""))
+            # A polling screen comes back every interval: draw each code once.
+            if url != self._last_qr:
+                self.echo(_qr_text(url, tty=self.tty))
+                self._last_qr = url
+            else:
+                self.echo("  (the same QR code as above)")
             self.echo(f"  {data.get('fallback_text') or data.get('url')}")
         for name, problem in (data.get("errors") or {}).items():
             self.echo(f"  ! {name}: {problem}", fg="yellow")

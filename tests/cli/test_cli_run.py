@@ -202,3 +202,48 @@ def test_graph_highlights_a_run(runner: CliRunner, examples: Path) -> None:
         main, ["graph", str(examples / "form.yaml"), "--run", run_id, "--format", "dot"]
     ).output
     assert '"sign_up" -> "cancelled" [label="cancel", color="#28a745", penwidth=3];' in dot
+
+
+QR_TWICE = """\
+flow: qr-twice
+variables: {n: 0}
+start: show
+nodes:
+  show:
+    use: ui.qr
+    with: {url: "https://verify.example/t/7", poll_interval: 0.01}
+    on: {success: bump}
+  bump:
+    use: variables.increment
+    with: {name: n}
+    on: {success: again}
+  again:
+    use: functions.compare
+    with: {left: "{{ vars.n }}", operator: less, right: 2}
+    on: {"true": show, "false": done}
+  done:
+    use: ui.success
+    with: {result: "{{ vars.n }}"}
+"""
+
+
+def test_qr_shown_again_is_not_redrawn(runner: CliRunner, tmp_path: Path) -> None:
+    flow = tmp_path / "qr2.yaml"
+    flow.write_text(QR_TWICE)
+    result = runner.invoke(main, ["run", str(flow)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("(the same QR code as above)") == 1
+    assert result.output.count("waiting 0.01 s before continuing") == 2
+    assert "show (visit 2) -> success" in result.output
+
+
+def test_sandbox_group_is_available(runner: CliRunner) -> None:
+    from flowengine.cli import _sandbox_group
+
+    if _sandbox_group() is None:
+        import pytest
+
+        pytest.skip("the PingOne sandbox is not installed")
+    result = runner.invoke(main, ["sandbox", "--help"])
+    assert result.exit_code == 0 and "serve" in result.output
+    assert "sandbox" in runner.invoke(main, ["--help"]).output
