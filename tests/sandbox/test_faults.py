@@ -108,6 +108,8 @@ async def test_config_rules_and_admin_endpoint(clock: VirtualClock) -> None:
         assert_envelope(bad, 400, "INVALID_DATA", "fault")
         assert (await c.delete("/admin/faults")).status_code == 204
         assert (await c.get(f"{API}/users")).status_code == 200
+        outbox = await c.get("/admin/notifications")
+        assert outbox.status_code == 200 and outbox.json() == {"notifications": []}
         moved = await c.post("/admin/clock", json={"seconds": 3600})
         assert moved.json()["now"].startswith("2026-01-01T01:00")
 

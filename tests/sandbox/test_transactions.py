@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
+from connectors.pingone.sandbox import Sandbox
 from flowengine.clock import VirtualClock
 
 
@@ -196,3 +197,20 @@ async def test_app_events_record_the_lifecycle(client: httpx.AsyncClient) -> Non
         "VERIFICATION_STARTED",
     ]
     assert (await client.get(url)).json()["transactionStatus"]["status"] == "INITIATED"
+
+
+async def test_send_notification_lands_in_the_outbox(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    user_id = await make_user(client)
+    tx = await make_tx(
+        client, user_id, sendNotification={"email": "a@example.com", "phone": "+15555550100"}
+    )
+    sent = sandbox.notifications()
+    assert [(n["channel"], n["to"]) for n in sent] == [
+        ("EMAIL", "a@example.com"),
+        ("PHONE", "+15555550100"),
+    ]
+    assert all(n["link"] == tx["webVerificationUrl"] for n in sent)
+    assert tx["webVerificationCode"] in sent[0]["message"]
+    assert sandbox.notifications("another-env") == []

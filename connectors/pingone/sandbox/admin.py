@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from .errors import invalid_data
 from .http import json_body, json_response
+from .outbox import notifications
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -44,9 +45,15 @@ async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
     return json_response({"now": sandbox.clock.utcnow().isoformat()})
 
 
+async def list_notifications(sandbox: Sandbox, request: Request) -> Response:
+    env_id = request.query_params.get("environment")
+    return json_response({"notifications": notifications(sandbox, env_id)})
+
+
 ROUTES = [
     ("/admin/faults", list_faults, ["GET"]),
     ("/admin/faults", add_fault, ["POST"]),
     ("/admin/faults", clear_faults, ["DELETE"]),
     ("/admin/clock", advance_clock, ["POST"]),
+    ("/admin/notifications", list_notifications, ["GET"]),
 ]

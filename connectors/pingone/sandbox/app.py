@@ -117,6 +117,12 @@ class Sandbox:
         """The sandbox's current time (epoch seconds) from its clock."""
         return self.clock.now()
 
+    def notifications(self, env_id: str | None = None) -> list[dict[str, Any]]:
+        """The emails / SMS the sandbox would have sent for `sendNotification`, oldest first."""
+        from .outbox import notifications
+
+        return notifications(self, env_id)
+
     def close(self) -> None:
         """Release the SQLite file, if any."""
         self.store.close()

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from .errors import ApiError, invalid_data, not_found
 from .http import base_url, collection, env_url, json_body, json_response, query
 from .machine import decode_value, timestamps, transaction_status
+from .outbox import record_notifications
 from .policies import get_policy, timeout_seconds
 from .state import iso, new_id
 from .users import get_user
@@ -224,7 +225,9 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
         "manual": None,
     }
     sandbox.store.put("tx", tx["id"], tx)
-    return json_response(render_transaction(sandbox, request, tx), 201)
+    body = render_transaction(sandbox, request, tx)
+    record_notifications(sandbox, tx, body["webVerificationUrl"])
+    return json_response(body, 201)
 
 
 async def list_transactions(sandbox: Sandbox, request: Request) -> Response:

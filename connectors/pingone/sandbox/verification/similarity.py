@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageFilter
@@ -57,10 +56,13 @@ def border_colour(img: Image.Image) -> RGB:
     return _median_border(_small(img))
 
 
-def _l1(a: Image.Image, b: Image.Image) -> bytes:
-    """Per pixel |dR| + |dG| + |dB| between two RGB images, clipped at 255 (computed in C)."""
+def _l1_below(a: Image.Image, b: Image.Image, limit: int) -> Image.Image:
+    """An "L" image: 255 where |dR| + |dG| + |dB| between two RGB images is below `limit`.
+
+    Computed in C (the sum is clipped at 255, which is above every limit used here).
+    """
     r, g, b_ = ImageChops.difference(a, b).split()
-    return ImageChops.add(ImageChops.add(r, g), b_).tobytes()
+    return ImageChops.add(ImageChops.add(r, g), b_).point(lambda v: 255 if v < limit else 0)
 
 
 def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
@@ -72,33 +74,36 @@ def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
     """
     small = _small(img)
     sw, sh = small.size
-    bg = _median_border(small)
-    far = tolerance * 3
-    to_bg = _l1(small, Image.new("RGB", small.size, bg))
-    # Colour steps to the right and downward neighbours (wrapped edges are never used).
-    right = _l1(small, ImageChops.offset(small, -1, 0))
-    down = _l1(small, ImageChops.offset(small, 0, -1))
-    seen = bytearray(sw * sh)
-    edge = [*range(sw), *range((sh - 1) * sw, sh * sw), *range(sw, (sh - 1) * sw, sw)]
-    edge += range(2 * sw - 1, (sh - 1) * sw, sw)
-    queue = deque(i for i in edge if to_bg[i] < far)
-    for i in queue:
-        seen[i] = 1
-    n = sw * sh
-    while queue:
-        i = queue.popleft()
-        x = i % sw
-        steps = (
-            (i - 1, x > 0 and right[i - 1] < tolerance),
-            (i + 1, x < sw - 1 and right[i] < tolerance),
-            (i - sw, i >= sw and down[i - sw] < tolerance),
-            (i + sw, i + sw < n and down[i] < tolerance),
-        )
-        for j, ok in steps:
-            if ok and not seen[j] and to_bg[j] < far:
-                seen[j] = 1
-                queue.append(j)
-    return Image.frombytes("L", (sw, sh), bytes(0 if s else 255 for s in seen))
+    near = _l1_below(small, Image.new("RGB", small.size, _median_border(small)), tolerance * 3)
+    # Whether a step to the right / downward neighbour is small enough; the wrapped last
+    # column / row are blanked so the fill never crosses an edge.
+    right = _l1_below(small, ImageChops.offset(small, -1, 0), tolerance)
+    right.paste(0, (sw - 1, 0, sw, sh))
+    down = _l1_below(small, ImageChops.offset(small, 0, -1), tolerance)
+    down.paste(0, (0, sh - 1, sw, sh))
+    step_r, step_d = right.tobytes(), down.tobytes()
+    todo = bytearray(near.tobytes())  # backdrop-coloured and not reached yet
+    stack = []
+    for i in (*range(sw), *range((sh - 1) * sw, sh * sw), *range(0, sh * sw, sw)):
+        if todo[i]:
+            todo[i] = 0
+            stack.append(i)
+    for i in range(sw - 1, sh * sw, sw):
+        if todo[i]:
+            todo[i] = 0
+            stack.append(i)
+    while stack:
+        i = stack.pop()
+        # Left of the first column is the previous row's last column, whose step_r is 0.
+        for j, ok in ((i - 1, i and step_r[i - 1]), (i + 1, step_r[i]), (i + sw, step_d[i])):
+            if ok and todo[j]:
+                todo[j] = 0
+                stack.append(j)
+        if i >= sw and step_d[i - sw] and todo[i - sw]:
+            todo[i - sw] = 0
+            stack.append(i - sw)
+    reached = bytes(a & ~b & 0xFF for a, b in zip(near.tobytes(), todo, strict=True))
+    return Image.frombytes("L", (sw, sh), reached).point(lambda v: 0 if v else 255)
 
 
 @dataclass(frozen=True)
