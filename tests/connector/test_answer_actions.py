@@ -9,7 +9,7 @@ import pytest
 from connectors.pingone import advance_action, phone_action
 from connectors.pingone.client import PingOneClient
 from connectors.pingone.sandbox import default_sandbox
-from flowengine import Interaction, RunError, load_registry
+from flowengine import Interaction, RunError, SystemClock, load_registry
 
 
 def test_actions_are_registered() -> None:
@@ -20,10 +20,14 @@ def test_actions_are_registered() -> None:
 
 def test_advance_moves_the_default_sandbox_clock() -> None:
     clock = default_sandbox().clock
-    before = clock.now()
-    assert advance_action(Interaction("qr"), {"minutes": 2, "seconds": 5}, None) == {}
-    assert clock.now() - before >= 125  # a system clock also moves by itself meanwhile
-    assert clock.now() - before < 125 + 60
+    assert isinstance(clock, SystemClock)
+    offset, before = clock.offset, clock.now()
+    try:
+        assert advance_action(Interaction("qr"), {"minutes": 2, "seconds": 5}, None) == {}
+        assert clock.now() - before >= 125  # a system clock also moves by itself meanwhile
+        assert clock.now() - before < 125 + 60
+    finally:
+        clock.offset = offset  # other tests share the process's sandbox
 
 
 @pytest.mark.parametrize("args", [{}, {"seconds": 0}, {"minutes": "soon"}])
