@@ -24,6 +24,7 @@ from .machine import (
     record_event,
     transaction_status,
 )
+from .state import iso
 from .transactions import WEB_PATH, policy_of, web_urls
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def _state(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, 
         "id": tx["id"],
         "transactionStatus": status,
         "acceptedDocuments": accepted_types(tx, policy),
-        "expiresAt": tx["expiresAt"],
+        "expiresAt": iso(tx["expiresAt"]),
     }
     if status["status"] not in TERMINAL and tx.get("final") is None:
         body["missingDocuments"] = missing(sandbox, tx, policy)
