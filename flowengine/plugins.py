@@ -8,6 +8,7 @@ connectors and fails loudly, naming the plugin, on anything broken.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,11 +43,8 @@ def get_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager
     pm.add_hookspecs(hookspecs)
     wanted = os.environ.get(LOAD_PLUGINS_ENV)
     if load_entrypoints:
-        if wanted is None:
-            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-        else:
-            for name in filter(None, (w.strip() for w in wanted.split(","))):
-                pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+        names = None if wanted is None else {w.strip() for w in wanted.split(",") if w.strip()}
+        _load_entrypoints(pm, names)
     for module_name in BUILTIN_PLUGINS:
         # Installed checkouts register these through their entry points; a bare checkout
         # (or a disabled plugin list) still gets them, the same modules the same way.
@@ -56,6 +54,24 @@ def get_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager
             pm.register(importlib.import_module(module_name), module_name.split(".")[-1])
     pm.check_pending()
     return pm
+
+
+def _load_entrypoints(pm: pluggy.PluginManager, names: set[str] | None) -> None:
+    """Register the installed plugins (all, or those named); a broken one is a PluginError."""
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if names is not None and ep.name not in names:
+            continue
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue  # a second distribution of the same plugin, or blocked on purpose
+        try:
+            plugin = ep.load()
+        except Exception as e:  # whatever a plugin raises on import: name the plugin
+            raise PluginError(
+                f"cannot import {ep.value!r} ({type(e).__name__}: {e}); fix or uninstall it, "
+                f"or set {LOAD_PLUGINS_ENV}= to start without installed plugins",
+                plugin=ep.name,
+            ) from e
+        pm.register(plugin, name=ep.name)
 
 
 @dataclass
@@ -149,17 +165,23 @@ def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     registry = Registry()
     for impl in pm.hook.register_connectors.get_hookimpls():
         plugin = impl.plugin_name
-        impl.function(
-            **_only_wanted(impl, register=lambda c, p=plugin: registry.add_connector(c, p))
-        )
+        _call(impl, register=lambda c, p=plugin: registry.add_connector(c, p))
     for impl in pm.hook.register_answer_actions.get_hookimpls():
         plugin = impl.plugin_name
-        impl.function(
-            **_only_wanted(
-                impl, register=lambda n, a, p=plugin: registry.add_answer_action(n, a, p)
-            )
-        )
+        _call(impl, register=lambda n, a, p=plugin: registry.add_answer_action(n, a, p))
     return registry
+
+
+def _call(impl: Any, **kwargs: Any) -> None:
+    """Call one hookimpl; anything it raises becomes a PluginError naming its plugin."""
+    try:
+        impl.function(**_only_wanted(impl, **kwargs))
+    except PluginError:
+        raise
+    except Exception as e:  # a plugin's own bug: say whose
+        raise PluginError(
+            f"{impl.function.__name__}() raised {type(e).__name__}: {e}", plugin=impl.plugin_name
+        ) from e
 
 
 def _only_wanted(impl: Any, **kwargs: Any) -> dict[str, Any]:

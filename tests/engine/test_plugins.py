@@ -238,3 +238,46 @@ def test_unknown_hook_fails_at_load() -> None:
     pm.register(Typo(), name="typo")
     with pytest.raises(pluggy.PluginValidationError, match="register_conectors"):
         pm.check_pending()
+
+
+def fake_distribution(folder: Path, name: str, module_source: str) -> None:
+    """An installed distribution with a `flowengine` entry point, written by hand."""
+    dist = folder / f"{name}-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[flowengine]\n{name} = {name}_mod\n")
+    (folder / f"{name}_mod.py").write_text(module_source)
+
+
+def test_plugin_that_fails_to_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_distribution(tmp_path, "shaky", "import no_such_module_anywhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("FLOWENGINE_LOAD_PLUGINS", raising=False)
+    importlib.invalidate_caches()
+    with pytest.raises(PluginError) as e:
+        get_plugin_manager()
+    assert e.value.plugin == "shaky"
+    assert "cannot import 'shaky_mod' (ModuleNotFoundError" in str(e.value)
+    assert "FLOWENGINE_LOAD_PLUGINS=" in str(e.value)
+    monkeypatch.setenv("FLOWENGINE_LOAD_PLUGINS", "")  # the escape hatch
+    assert "functions" in load_registry().connectors
+
+
+def test_plugin_whose_hook_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = (
+        "from flowengine import hookimpl\n"
+        "@hookimpl\n"
+        "def register_connectors(register):\n"
+        "    raise KeyError('settings')\n"
+    )
+    fake_distribution(tmp_path, "buggy", source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("FLOWENGINE_LOAD_PLUGINS", "buggy")
+    importlib.invalidate_caches()
+    try:
+        with pytest.raises(PluginError) as e:
+            load_registry()
+    finally:
+        sys.modules.pop("buggy_mod", None)
+    assert e.value.plugin == "buggy"
+    assert "register_connectors() raised KeyError" in str(e.value)
