@@ -38,7 +38,8 @@ def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
 
 
 def _raw_node(doc: YamlDocument, node_id: str) -> dict[str, Any]:
-    raw = doc.data.get("nodes", {}).get(node_id)
+    nodes = doc.data.get("nodes")
+    raw = nodes.get(node_id) if isinstance(nodes, dict) else None
     return raw if isinstance(raw, dict) else {}
 
 

@@ -71,22 +71,25 @@ def _check_flow(
         raw = text.encode("utf-8")
     doc = load_yaml(text, file)
     if any(d.code == "FE001" for d in doc.diagnostics):
-        return None, doc.diagnostics
+        return None, _sorted(doc.diagnostics)  # the document's shape is unknown: stop here
     if not isinstance(doc.data, dict):
         doc.report("FE010", "a flow file must be a mapping with `flow:` and `nodes:`", ())
-        return None, doc.diagnostics
+        return None, _sorted(doc.diagnostics)
     _check_schema(doc)
     registry = load_registry() if registry is None else registry
     spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest())
     checks.run_all(spec, doc, registry)
-    diagnostics = sorted(set(doc.diagnostics), key=_order)
+    diagnostics = _sorted(doc.diagnostics)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return spec, diagnostics
 
 
-def _order(d: Diagnostic) -> tuple[int, int, str, str]:
-    return (d.location.line, d.location.col, d.code, d.message)
+def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    # set(): an anchored mapping read twice (through an alias) reports its problems twice.
+    return sorted(
+        set(diagnostics), key=lambda d: (d.location.line, d.location.col, d.code, d.message)
+    )
 
 
 def parse_duration(value: Any) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 from pathlib import Path
 
@@ -251,3 +252,23 @@ def test_large_flow_loads_without_recursion_or_quadratic_blowup(registry: Regist
     # n{n-1} is reached from every node's error route, so its read of n{n-2} may not hold.
     assert [d.code for d in diagnostics] == ["FE062"]
     assert spec is not None and spec.graph.number_of_edges() == 2 * (n - 1) - 1
+
+
+def test_mangled_files_never_crash_and_diagnostics_point_inside_them(registry: Registry) -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        chars = list(VALID)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(chars))
+            if rng.random() < 0.5:
+                del chars[i]
+            else:
+                chars.insert(i, rng.choice(" :{}[]-,'\"\n#&*!x_."))
+        text = "".join(chars)
+        lines = text.split("\n")
+        spec, diagnostics = check_flow("f.yaml", registry, text=text)
+        assert (spec is None) == any(d.is_error for d in diagnostics)
+        for d in diagnostics:
+            line, col = d.location.line, d.location.col
+            assert 1 <= line <= len(lines), str(d)
+            assert 1 <= col <= len(lines[line - 1]) + 1, str(d)
