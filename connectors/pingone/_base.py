@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from connectors.pingone.client import PingOneClient, close_client, open_client
+from connectors.pingone.client import PingOneClient, close_client, open_client, tag_calls
 from flowengine import CallContext, Connector, PingOneError, PluginError, load_schema
 
 __all__ = ["client_of", "finish_connector", "new_connector"]
@@ -51,7 +51,7 @@ def _load(connector: str, filename: str) -> dict[str, Any]:
 
 
 def client_of(ctx: CallContext) -> PingOneClient:
-    """The connection's client, told to sleep and keep time on the run's clock."""
+    """The connection's client, on the run's clock, tagging its calls with the run and node."""
     client = ctx.connection
     if not isinstance(client, PingOneClient):
         raise PingOneError(
@@ -60,4 +60,5 @@ def client_of(ctx: CallContext) -> PingOneClient:
             code="NO_CONNECTION",
         )
     client.use_clock(ctx.clock)
+    tag_calls(ctx.run_id, ctx.node_id, ctx.visit)
     return client

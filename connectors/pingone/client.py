@@ -10,7 +10,9 @@ targets the embedded emulator in-process through its ASGI transport.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +31,7 @@ __all__ = [
     "PingOneSettings",
     "close_client",
     "open_client",
+    "tag_calls",
 ]
 
 log = logging.getLogger("connectors.pingone")
@@ -45,6 +48,16 @@ REGIONS: dict[str, str] = {
 SANDBOX_HOST = "http://sandbox.pingone.local"
 HIDDEN_HEADERS = frozenset({"set-cookie", "authorization", "www-authenticate"})
 """Response headers never handed to flows (cookies, auth challenges)."""
+_CALLER: ContextVar[tuple[str, str] | None] = ContextVar("pingone_caller", default=None)
+"""(session id, transaction id) of the node calling, per asyncio task (parallel branches)."""
+_NOT_TELEMETRY = re.compile(r"[^\w.\-/@=#+]")
+
+
+def tag_calls(run_id: str, node_id: str, visit: int) -> None:
+    """Send PingOne's telemetry headers with this task's calls: the run, and the node visit."""
+    session = _NOT_TELEMETRY.sub("_", run_id)[:100]
+    transaction = _NOT_TELEMETRY.sub("_", f"{run_id}/{node_id}#{visit}")[:100]
+    _CALLER.set((session, transaction))
 
 
 @dataclass(frozen=True)
@@ -235,6 +248,10 @@ class PingOneClient:
         request = self._http.build_request(method, url, **extra)
         if content_type and body is not None:
             request.headers["Content-Type"] = content_type
+        caller = _CALLER.get()
+        if caller is not None:
+            request.headers["X-Ping-External-Session-ID"] = caller[0]
+            request.headers["X-Ping-External-Transaction-ID"] = caller[1]
         return request
 
     async def _send_with_retries(

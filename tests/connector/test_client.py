@@ -11,7 +11,7 @@ import pytest
 from p1_scripted import CLIENT_ID, ENV, SECRET, ScriptedPingOne, json_response, settings
 
 from connectors.pingone._retry import RetryPolicy
-from connectors.pingone.client import PingOneClient, PingOneSettings
+from connectors.pingone.client import PingOneClient, PingOneSettings, tag_calls
 from flowengine import PingOneError, VirtualClock
 
 REGION_HOSTS = {
@@ -307,3 +307,25 @@ async def test_concurrent_first_calls_share_one_token(
     await asyncio.gather(*(client.get(f"/x/{i}") for i in range(10)))
     assert pingone.tokens_issued == 1
     assert set(pingone.auths) == {"Bearer token-1"}
+
+
+async def test_telemetry_headers_follow_each_task(
+    client: PingOneClient, pingone: ScriptedPingOne
+) -> None:
+    async def node(name: str) -> None:
+        tag_calls("run:1", name, 2)  # ":" is not allowed by PingOne: it becomes "_"
+        await asyncio.sleep(0)
+        await client.get(f"/{name}")
+
+    await asyncio.gather(node("left"), node("right"))
+    seen = {
+        r.url.path: (
+            r.headers["x-ping-external-session-id"],
+            r.headers["x-ping-external-transaction-id"],
+        )
+        for r in pingone.requests
+    }
+    assert seen == {
+        "/v1/left": ("run_1", "run_1/left#2"),
+        "/v1/right": ("run_1", "run_1/right#2"),
+    }

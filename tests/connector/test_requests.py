@@ -546,6 +546,8 @@ async def test_request(case: Case, region: str, registry: Registry, clock: Virtu
         assert dict(request.url.params) == call.params
         assert request.headers["authorization"] == "Bearer token-1"
         assert request.headers["accept"] == "application/json"
+        assert request.headers["x-ping-external-session-id"] == "run-1"
+        assert request.headers["x-ping-external-transaction-id"] == "run-1/node#1"
         if call.body is None:
             assert request.content == b"" and "content-type" not in request.headers
         else:
