@@ -72,9 +72,15 @@ def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
     colour to the current pixel and to the median border colour, so a lighting gradient across a
     wall stays backdrop while the edge of a head stops the fill.
     """
+    return _backdrop(img, tolerance)[0]
+
+
+def _backdrop(img: Image.Image, tolerance: int = 28) -> tuple[Image.Image, RGB]:
+    """The foreground mask and the backdrop colour it was grown from."""
     small = _small(img)
     sw, sh = small.size
-    near = _l1_below(small, Image.new("RGB", small.size, _median_border(small)), tolerance * 3)
+    bg = _median_border(small)
+    near = _l1_below(small, Image.new("RGB", small.size, bg), tolerance * 3)
     # Whether a step to the right / downward neighbour is small enough; the wrapped last
     # column / row are blanked so the fill never crosses an edge.
     right = _l1_below(small, ImageChops.offset(small, -1, 0), tolerance)
@@ -102,8 +108,8 @@ def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
         if i >= sw and step_d[i - sw] and todo[i - sw]:
             todo[i - sw] = 0
             stack.append(i - sw)
-    reached = bytes(a & ~b & 0xFF for a, b in zip(near.tobytes(), todo, strict=True))
-    return Image.frombytes("L", (sw, sh), reached).point(lambda v: 0 if v else 255)
+    reached = ImageChops.subtract(near, Image.frombytes("L", (sw, sh), bytes(todo)))
+    return ImageChops.invert(reached), bg
 
 
 @dataclass(frozen=True)
@@ -137,8 +143,8 @@ def _fine_box(img: Image.Image, mask: Image.Image, bg: RGB) -> tuple[int, int, i
 def face_region(img: Image.Image) -> FaceRegion:
     """Find the head and shoulders in front of a plain backdrop and sample it for comparison."""
     img = img.convert("RGB")
-    mask = foreground_mask(img)
-    box = _fine_box(img, mask, border_colour(img))
+    mask, bg = _backdrop(img)
+    box = _fine_box(img, mask, bg)
     sx, sy = mask.width / img.width, mask.height / img.height
     mask_box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
     patch_mask = mask.resize((SIG_W, SIG_H), Image.Resampling.BILINEAR, box=mask_box)
