@@ -14,6 +14,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from connectors.pingone.sandbox.verification import (
     SubmittedDocument,
@@ -65,7 +66,7 @@ def main() -> None:
         ]
         reqs = requirements_for(name)
         wall, cpu = measure(
-            lambda d=docs, r=reqs: evaluate(d, requirements=r, policy=POLICY, now=NOW), runs
+            partial(evaluate, docs, requirements=reqs, policy=POLICY, now=NOW), runs
         )
         print(f"evaluate {name:19} {wall:8.1f} {cpu:8.1f}")
     wall, cpu = measure(lambda: identity_record_matching(IRM_BODY), runs * 20)
