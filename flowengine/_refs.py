@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from flowengine._expression import FUNCTIONS, SCOPE_NAMES
 from flowengine._yaml import Path
-from flowengine.templating import FUNCTIONS, SCOPE_NAMES
 
 __all__ = ["Reference", "find_references"]
 

@@ -6,13 +6,14 @@ and never stops at the first problem. Codes are listed in docs/flows.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
 
 from flowengine._graphchecks import ReferenceChecker, check_reachable, node_path
-from flowengine._literal import check_literal, did_you_mean, explain
+from flowengine._literal import check_literal, did_you_mean, explain, json_path_of
 from flowengine._yaml import Path, YamlDocument
 from flowengine.plugins import LoadedCapability, Registry
 from flowengine.spec import FlowSpec, NodeSpec
@@ -20,6 +21,8 @@ from flowengine.spec import FlowSpec, NodeSpec
 __all__ = ["PARALLEL_OUTCOMES", "run_all"]
 
 PARALLEL_OUTCOMES = ("success", "error")
+# The `${...}` syntax templating.expand_env() reads when a run starts.
+_ENV_REF = re.compile(r"\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}")
 
 
 def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
@@ -116,11 +119,21 @@ def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> None:
 
 def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
     declared = _dict(doc.data.get("connections"))
+    used = {node.connection for node in spec.all_nodes.values() if node.use}
     for name, conn in spec.connections.items():
         if name not in declared:
             _check_implicit(spec, doc, registry, name)
             continue
         path = ("connections", name)
+        _check_env_syntax(doc, (*path, "settings"), conn.settings)
+        if name not in used:
+            doc.report(
+                "FE024",
+                f"connection {name!r} is not used by any node; remove it or use it as "
+                f"`use: {name}.<capability>`",
+                path,
+                warning=True,
+            )
         if not conn.connector:
             continue  # a schema error already
         if conn.connector not in registry.connectors:
@@ -141,6 +154,26 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
             marker="${",
             what=f"connection {name!r} setting",
             secrets=registry.connectors[conn.connector].secret_settings,
+        )
+
+
+def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> None:
+    """Report `${` that is not a well-formed `${NAME}` / `${NAME:-default}`."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_env_syntax(doc, (*path, key), item)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_env_syntax(doc, (*path, i), item)
+    elif isinstance(value, str) and "${" in _ENV_REF.sub("", value):
+        # The value is not echoed: it may hold a secret (a default, or a pasted key).
+        doc.report(
+            "FE072",
+            f"connection {path[1]!r} setting {json_path_of(path[3:])} has a malformed "
+            "`${...}`; write ${NAME} or "
+            "${NAME:-default} (NAME: letters, digits and _), or $$ for a literal $",
+            path,
+            at_value=True,
         )
 
 
@@ -245,11 +278,13 @@ def _check_outcomes(
         for outcome in node.routes:
             if outcome not in declared:
                 can = ", ".join(repr(o) for o in sorted(declared))
+                path = _route_path(doc, node.id, outcome)
+                via = " (`next:` is the success route)" if path[-1] == "next" else ""
                 doc.report(
                     "FE040",
-                    f"node {node.id!r} routes outcome {outcome!r}, which {what} cannot report"
-                    f"{did_you_mean(outcome, declared)} (it reports: {can})",
-                    _route_path(doc, node.id, outcome),
+                    f"node {node.id!r} routes outcome {outcome!r}{via}, which {what} cannot "
+                    f"report{did_you_mean(outcome, declared)} (it reports: {can})",
+                    path,
                     node_id=node.id,
                 )
         if node.routes:  # a node with no routes at all is an end of the flow
