@@ -116,3 +116,16 @@ async def test_config_rules_and_admin_endpoint(clock: VirtualClock) -> None:
 
 async def test_admin_is_off_by_default(anon: httpx.AsyncClient) -> None:
     assert (await anon.post("/admin/faults", json={"action": "drop"})).status_code == 404
+
+
+async def test_rate_limit_per_environment_and_second(clock: VirtualClock) -> None:
+    sandbox = Sandbox(clock=clock, config={"rate_limit": 3})
+    async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as c:
+        c.headers["Authorization"] = f"Bearer {await token_for(c)}"  # the token call counts
+        statuses = [(await c.get(f"{API}/users")).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        limited = await c.get(f"{API}/users")
+        assert_envelope(limited, 429, "REQUEST_LIMITED")
+        assert limited.headers["retry-after"] == "1"
+        clock.advance(1)
+        assert (await c.get(f"{API}/users")).status_code == 200

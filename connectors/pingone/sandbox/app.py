@@ -103,6 +103,7 @@ class Sandbox:
         self.store = Store(data_path)
         self.faults = Faults(self.config.faults)
         self.auth = Auth(self)
+        self._windows: dict[str, tuple[int, int]] = {}  # env -> (second, requests in it)
         handlers = {404: _unknown_route, 405: _unknown_route}
         self.app = Starlette(routes=self._routes(), exception_handlers=handlers)
 
@@ -139,6 +140,19 @@ class Sandbox:
         env = self.store.put("env", env_id, {"id": env_id, "createdAt": self.now()})
         policies.seed_default(self, env_id)
         return env
+
+    def count_request(self, env_id: str) -> None:
+        """Enforce `rate_limit` (requests per second per environment): 429 past it."""
+        limit = self.config.rate_limit
+        if limit is None:
+            return
+        now = self.clock.now()
+        second = int(now)
+        start, count = self._windows.get(env_id, (second, 0))
+        count = count + 1 if start == second else 1
+        self._windows[env_id] = (second, count)
+        if count > limit:
+            raise request_limited(max(1, int(second + 1 - now + 0.999)))
 
     async def apply_fault(self, env_id: str, request: Request) -> Response | None:
         """Run the first matching fault rule: raise its error, wait, expire tokens or drop."""

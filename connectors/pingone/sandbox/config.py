@@ -13,7 +13,14 @@ __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "SandboxConfig", "load_
 
 DEFAULT_CLIENT_ID = "sandbox-client"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"
-_KNOWN_KEYS = {"environments", "token_lifetime", "faults", "admin", "processing_seconds"}
+_KNOWN_KEYS = {
+    "environments",
+    "token_lifetime",
+    "faults",
+    "admin",
+    "processing_seconds",
+    "rate_limit",
+}
 
 
 @dataclass
@@ -25,6 +32,7 @@ class SandboxConfig:
     faults: list[dict[str, Any]] = field(default_factory=list)
     admin: bool = False
     processing_seconds: float = 0.0  # how long a submitted verification stays IN_PROGRESS
+    rate_limit: int | None = None  # API requests per second per environment; None: unlimited
 
     def __repr__(self) -> str:
         # Client secrets stay out of reprs (and so out of logs and tracebacks).
@@ -36,7 +44,7 @@ class SandboxConfig:
         return (
             f"SandboxConfig(environments={envs}, token_lifetime={self.token_lifetime}, "
             f"faults={len(self.faults)}, admin={self.admin}, "
-            f"processing_seconds={self.processing_seconds})"
+            f"processing_seconds={self.processing_seconds}, rate_limit={self.rate_limit})"
         )
 
     def clients(self, env_id: str) -> dict[str, str] | None:
@@ -76,7 +84,14 @@ def _from_mapping(data: Any, where: str) -> SandboxConfig:
         faults=_faults(data.get("faults", []), where),
         admin=bool(data.get("admin", False)),
         processing_seconds=float(data.get("processing_seconds", 0.0)),
+        rate_limit=_rate_limit(data.get("rate_limit"), where),
     )
+
+
+def _rate_limit(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    return _positive_int(value, f"{where}: rate_limit (requests per second)")
 
 
 def _environments(raw: Any, where: str) -> dict[str, dict[str, str]] | None:

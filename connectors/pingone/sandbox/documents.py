@@ -11,6 +11,7 @@ from starlette.responses import Response
 from .errors import ApiError, invalid_data, invalid_request, not_found
 from .http import Handler, collection, env_url, json_body, json_response
 from .machine import (
+    DOCUMENT_RETENTION,
     TERMINAL,
     accepted_types,
     decode_value,
@@ -126,7 +127,7 @@ def submit_document(
 def _get_doc(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, Any]:
     doc_id = request.path_params["docId"]
     doc = sandbox.store.get("doc", doc_id)
-    alive = doc is not None and sandbox.now() < doc["updatedAt"] + 30 * 60
+    alive = doc is not None and sandbox.now() < doc["updatedAt"] + DOCUMENT_RETENTION
     if doc is None or doc["txId"] != tx["id"] or not alive:
         raise not_found(f"Document {doc_id!r} was not found (documents are kept 30 minutes).")
     return doc
@@ -146,7 +147,7 @@ async def list_documents(sandbox: Sandbox, request: Request) -> Response:
     previous: list[dict[str, Any]] = []
     for doc_id in tx["documents"]:
         doc = sandbox.store.get("doc", doc_id)
-        if doc is None or now >= doc["updatedAt"] + 30 * 60:
+        if doc is None or now >= doc["updatedAt"] + DOCUMENT_RETENTION:
             continue
         if wanted and doc["type"].upper() not in wanted:
             continue

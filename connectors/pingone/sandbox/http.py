@@ -108,6 +108,8 @@ def api_endpoint(
                 dropped = await sandbox.apply_fault(env_id, request)
                 if dropped is not None:
                     return dropped
+            if faults and sandbox.config.rate_limit is not None:
+                sandbox.count_request(env_id)
             if auth:
                 sandbox.auth.check(env_id, request)
             return await handler(sandbox, request)
