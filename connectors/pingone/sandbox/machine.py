@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from .app import Sandbox
 
 __all__ = [
-    "ID_TYPES",
     "TERMINAL",
     "TEXT_TYPES",
     "accepted_types",
@@ -43,17 +42,6 @@ __all__ = [
     "transaction_status",
 ]
 
-ID_TYPES = (
-    "Driver License Front",
-    "Driver License Back",
-    "Driver License Code",
-    "Passport",
-    "Passport Front",
-    "Passport Card Front",
-    "Passport Card Back",
-    "ID Card Front",
-    "ID Card Back",
-)
 TEXT_TYPES = frozenset({"Driver License Code", "ID Card Code", "Phone", "Email"})
 TERMINAL = frozenset(
     {"SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST", "NOT_REQUIRED"}
