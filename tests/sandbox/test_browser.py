@@ -21,9 +21,11 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 
-async def test_person_verifies_in_the_browser(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processing_seconds", [0, 1])
+async def test_person_verifies_in_the_browser(tmp_path: Path, processing_seconds: int) -> None:
+    """With a processing delay the page shows IN_PROGRESS and polls until the decision."""
     assert CHROMIUM is not None
-    sandbox = Sandbox()
+    sandbox = Sandbox(config={"processing_seconds": processing_seconds})
     with ServerThread(sandbox) as url:
         async with httpx.AsyncClient(base_url=url) as client:
             client.headers["Authorization"] = f"Bearer {await token_for(client)}"

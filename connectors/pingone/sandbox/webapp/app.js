@@ -68,6 +68,11 @@ function show(state) {
   if ($("fields").childElementCount === 0) {
     state.acceptedDocuments.forEach((type, i) => $("fields").appendChild(fieldFor(type, i)));
   }
+  const waiting = !finished && status !== "REQUESTED" && (state.missingDocuments || []).length === 0;
+  if (waiting && state.transactionStatus.status === "IN_PROGRESS") {
+    // Everything is in and the decision is being made: ask again shortly.
+    window.setTimeout(refresh, 2000);
+  }
   if (finished) {
     $("result").textContent = status === "FAIL" ? "We could not verify you." : "You are verified.";
     if (state.redirect && state.redirect.url) {
@@ -96,6 +101,14 @@ async function sendAll(event) {
   if (state) show(state);
 }
 
+async function refresh() {
+  try {
+    show(await call("GET", `?code=${encodeURIComponent(code)}`));
+  } catch (error) {
+    $("message").textContent = error.message;
+  }
+}
+
 async function main() {
   if (!txnid || !api || !code) {
     $("status").textContent = "invalid link";
@@ -104,7 +117,7 @@ async function main() {
   $("begin").addEventListener("click", async () => show(await call("POST", "/sessions", {})));
   $("capture").addEventListener("submit", (event) =>
     sendAll(event).catch((error) => { $("message").textContent = error.message; }));
-  show(await call("GET", `?code=${encodeURIComponent(code)}`));
+  await refresh();
 }
 
 main().catch((error) => { $("message").textContent = error.message; });
