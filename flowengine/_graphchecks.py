@@ -14,6 +14,8 @@ from flowengine.spec import FlowSpec, NodeSpec
 
 __all__ = ["ReferenceChecker", "check_reachable", "node_path"]
 
+_NOT_FUNCTIONS = frozenset({"nodes", "inputs", "vars", "run", "true", "false", "null"})
+
 
 def node_path(node: NodeSpec) -> Path:
     """Where a node (or branch) is written in the file."""
@@ -78,7 +80,7 @@ class ReferenceChecker:
             "FE066",
             f"{ref.expression!r} in node {node.id!r} uses the unknown name {ref.node!r}"
             f"{did_you_mean(ref.node, KNOWN_NAMES)} (names: nodes, inputs, vars, run; "
-            f"functions: {', '.join(sorted(KNOWN_NAMES - {'nodes', 'inputs', 'vars', 'run'}))})",
+            f"functions: {', '.join(sorted(KNOWN_NAMES - _NOT_FUNCTIONS))})",
             ref,
             node,
         )

@@ -14,14 +14,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import simpleeval
+
 from flowengine._expression import FUNCTIONS, SCOPE_NAMES
 from flowengine._yaml import Path
 
 __all__ = ["Reference", "find_references"]
 
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
-KNOWN_NAMES = frozenset({*SCOPE_NAMES, *FUNCTIONS, "default"})
-"""Names an expression may use: the scopes and the template functions."""
+# The evaluator is simpleeval's EvalWithCompoundTypes over FUNCTIONS (which adds list, dict,
+# ...); it also reads JSON's true / false / null as names.
+KNOWN_NAMES = frozenset(
+    {
+        *SCOPE_NAMES,
+        *simpleeval.EvalWithCompoundTypes(functions=dict(FUNCTIONS)).functions,
+        "default",
+        "true",
+        "false",
+        "null",
+    }
+)
+"""Names an expression may use: the scopes, the template functions and JSON's constants."""
 
 
 @dataclass(frozen=True)

@@ -195,3 +195,15 @@ nodes:
 """
     [d] = [d for d in check_flow("f.yaml", registry, text=text)[1] if d.code == "FE010"]
     assert d.node_id == "one" and d.json_path == "$.nodes.p.parallel.one.on"
+
+
+def test_known_names_agree_with_the_template_evaluator() -> None:
+    from flowengine._refs import KNOWN_NAMES
+    from flowengine.errors import TemplateError
+    from flowengine.templating import render
+
+    scope = {"nodes": {}, "inputs": {}, "vars": {}, "run": {"id": "r"}}
+    for name in sorted(KNOWN_NAMES - {"default"}):
+        render(f"{{{{ {name} }}}}", scope)  # evaluates: the name is known at run time too
+    with pytest.raises(TemplateError, match="lenn"):
+        render("{{ lenn }}", scope)
