@@ -11,21 +11,14 @@ that does not change between visits.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flowengine._connector import CallContext, Interaction, Outcome
+from flowengine._plan import NodePlan, build_plan, error_dict, exception_error
 from flowengine._run import Run
-from flowengine._schema import CompiledSchema
-from flowengine.errors import (
-    ConnectorError,
-    NodeExecutionError,
-    SchemaValidationError,
-    TemplateError,
-)
+from flowengine.errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine.spec import FlowSpec, NodeSpec
-from flowengine.templating import Renderer, compile_value
 from flowengine.trace import make_event, redact, redact_event
 
 if TYPE_CHECKING:
@@ -35,94 +28,6 @@ __all__ = ["Execution", "NodePlan"]
 
 SET_VARS = "set_vars"
 """The reserved output key whose object the engine merges into run.vars."""
-
-
-@dataclass(slots=True)
-class NodePlan:
-    """What a node needs at every visit, built once per flow digest."""
-
-    node: NodeSpec
-    func: Callable[..., Any]
-    is_async: bool
-    renderer: Renderer | None
-    compile_error: TemplateError | None
-    input: CompiledSchema
-    output: CompiledSchema
-    outcomes: frozenset[str] | None
-    """Outcomes the capability may report; None when they depend on its inputs."""
-    personal: tuple[str, ...]
-    connection: str
-    connector: str
-    qualname: str
-
-
-def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
-    """Compile a node: its capability, its input renderer, its schemas."""
-    conn = flow.connections.get(node.connection)
-    connector = conn.connector if conn else node.connection
-    try:
-        loaded = engine.registry.capability(connector, node.capability)
-    except KeyError:
-        raise NodeExecutionError(
-            f"Node {node.id!r} uses {node.use!r}, but connector {connector!r} has no capability "
-            f"{node.capability!r} in this engine's registry (is its plugin installed?)",
-            node_id=node.id,
-            code="UNKNOWN_CAPABILITY",
-        ) from None
-    renderer, error = None, None
-    try:
-        renderer = compile_value(dict(node.inputs), node_id=node.id)
-    except TemplateError as e:
-        error = e
-    cap = loaded.capability
-    return NodePlan(
-        node=node,
-        func=cap.func,
-        is_async=cap.is_async,
-        renderer=renderer,
-        compile_error=error,
-        input=loaded.input,
-        output=loaded.output,
-        outcomes=None if cap.dynamic_outcomes else frozenset((*cap.outcomes, "error")),
-        personal=cap.personal_data,
-        connection=node.connection,
-        connector=connector,
-        qualname=loaded.qualname,
-    )
-
-
-def _schema_error(e: SchemaValidationError, code: str) -> dict[str, Any]:
-    details = [{"json_path": str(err.json_path), "message": err.message} for err in e.errors[:10]]
-    return {
-        "code": code,
-        "message": str(e),
-        "json_path": e.json_path,
-        "details": details,
-        "status_code": None,
-        "correlation_id": None,
-    }
-
-
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {
-        "code": code,
-        "message": message,
-        "details": [],
-        "status_code": None,
-        "correlation_id": None,
-    }
-
-
-def _exception_error(e: BaseException) -> dict[str, Any]:
-    if isinstance(e, ConnectorError):
-        return e.to_dict()
-    if isinstance(e, SchemaValidationError):
-        return _schema_error(e, "INPUT_INVALID" if e.direction == "input" else "OUTPUT_INVALID")
-    if isinstance(e, TemplateError):
-        err = _error("TEMPLATE_ERROR", str(e))
-        err.update(expression=e.expression, field=e.field)
-        return err
-    return _error("UNEXPECTED_ERROR", f"{type(e).__name__}: {e}")
 
 
 class _Paused(Exception):
@@ -207,7 +112,7 @@ class Execution:
     def _end(self, node_id: str, outcome: str) -> None:
         result = self.run.nodes[node_id]
         if outcome == "error":
-            error = result["error"] or _error("ERROR", f"Node {node_id!r} failed")
+            error = result["error"] or error_dict("ERROR", f"Node {node_id!r} failed")
             self.run.error = {"node": node_id, **error}
             self.run.status = "failed"
         else:
@@ -247,7 +152,7 @@ class Execution:
             outcome, output = self._classify(plan, result, inputs)
         except _Paused as p:
             if parent is not None:
-                error = _error(
+                error = error_dict(
                     "INTERACTION_IN_PARALLEL",
                     f"Node {node_id!r} (a branch of parallel block {parent!r}) asked for a "
                     f"{p.interaction.kind!r} interaction; interactions are not supported inside "
@@ -258,12 +163,12 @@ class Execution:
                 self._pause(plan, visit, start, inputs, p.interaction)
                 return None
         except Exception as e:  # any failure of a capability is its node's error outcome
-            error = _exception_error(e)
+            error = exception_error(e)
             outcome, output = "error", None
             if run.secrets:
                 error = redact(error, run.secrets)
         if outcome == "error" and error is None:
-            error, output = output or _error("ERROR", f"Node {node_id!r} failed"), None
+            error, output = output or error_dict("ERROR", f"Node {node_id!r} failed"), None
         run.nodes[node_id] = {"output": output, "error": error, "outcome": outcome, "visits": visit}
         run.path.append(node_id)
         self._emit(plan.personal, node_id, parent, visit, start, outcome, inputs, output, error)
@@ -424,7 +329,7 @@ class Execution:
     def _cancelled(self, plan: NodePlan, parent: str, visit: int, failed: str | None) -> None:
         node_id = plan.node.id
         why = f"branch {failed!r} failed" if failed else "the block was cancelled"
-        error = _error("CANCELLED", f"Node {node_id!r} was cancelled because {why}")
+        error = error_dict("CANCELLED", f"Node {node_id!r} was cancelled because {why}")
         self.run.nodes[node_id] = {
             "output": None,
             "error": error,

@@ -1,0 +1,116 @@
+"""Node plans and node errors: what the engine compiles once per flow digest and node.
+
+A NodePlan holds everything a visit needs that does not change between visits (the
+capability function, the compiled input renderer, the schemas, the declared outcomes), so
+the hot path only looks things up. The error helpers turn whatever a visit raised into the
+`nodes.<id>.error` dict flows read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flowengine._schema import CompiledSchema
+from flowengine.errors import (
+    ConnectorError,
+    NodeExecutionError,
+    SchemaValidationError,
+    TemplateError,
+)
+from flowengine.spec import FlowSpec, NodeSpec
+from flowengine.templating import Renderer, compile_value
+
+if TYPE_CHECKING:
+    from flowengine.runtime import Engine
+
+__all__ = ["NodePlan", "build_plan", "error_dict", "exception_error"]
+
+
+@dataclass(slots=True)
+class NodePlan:
+    """What a node needs at every visit, built once per flow digest."""
+
+    node: NodeSpec
+    func: Callable[..., Any]
+    is_async: bool
+    renderer: Renderer | None
+    compile_error: TemplateError | None
+    input: CompiledSchema
+    output: CompiledSchema
+    outcomes: frozenset[str] | None
+    """Outcomes the capability may report; None when they depend on its inputs."""
+    personal: tuple[str, ...]
+    connection: str
+    connector: str
+    qualname: str
+
+
+def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
+    """Compile a node: its capability, its input renderer, its schemas."""
+    conn = flow.connections.get(node.connection)
+    connector = conn.connector if conn else node.connection
+    try:
+        loaded = engine.registry.capability(connector, node.capability)
+    except KeyError:
+        raise NodeExecutionError(
+            f"Node {node.id!r} uses {node.use!r}, but connector {connector!r} has no capability "
+            f"{node.capability!r} in this engine's registry (is its plugin installed?)",
+            node_id=node.id,
+            code="UNKNOWN_CAPABILITY",
+        ) from None
+    renderer, error = None, None
+    try:
+        renderer = compile_value(dict(node.inputs), node_id=node.id)
+    except TemplateError as e:
+        error = e
+    cap = loaded.capability
+    return NodePlan(
+        node=node,
+        func=cap.func,
+        is_async=cap.is_async,
+        renderer=renderer,
+        compile_error=error,
+        input=loaded.input,
+        output=loaded.output,
+        outcomes=None if cap.dynamic_outcomes else frozenset((*cap.outcomes, "error")),
+        personal=cap.personal_data,
+        connection=node.connection,
+        connector=connector,
+        qualname=loaded.qualname,
+    )
+
+
+def _schema_error(e: SchemaValidationError, code: str) -> dict[str, Any]:
+    details = [{"json_path": str(err.json_path), "message": err.message} for err in e.errors[:10]]
+    return {
+        "code": code,
+        "message": str(e),
+        "json_path": e.json_path,
+        "details": details,
+        "status_code": None,
+        "correlation_id": None,
+    }
+
+
+def error_dict(code: str, message: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "details": [],
+        "status_code": None,
+        "correlation_id": None,
+    }
+
+
+def exception_error(e: BaseException) -> dict[str, Any]:
+    if isinstance(e, ConnectorError):
+        return e.to_dict()
+    if isinstance(e, SchemaValidationError):
+        return _schema_error(e, "INPUT_INVALID" if e.direction == "input" else "OUTPUT_INVALID")
+    if isinstance(e, TemplateError):
+        err = error_dict("TEMPLATE_ERROR", str(e))
+        err.update(expression=e.expression, field=e.field)
+        return err
+    return error_dict("UNEXPECTED_ERROR", f"{type(e).__name__}: {e}")
