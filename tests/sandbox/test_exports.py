@@ -11,3 +11,12 @@ def test_all_is_sorted_and_complete() -> None:
     }
     assert sandbox.__all__ == sorted(sandbox.__all__)  # ruff RUF022 (isort-style) order
     assert set(sandbox.__all__) == public - {"annotations"}
+
+
+def test_default_sandbox_is_one_per_process() -> None:
+    from flowengine.clock import SystemClock
+
+    first = sandbox.default_sandbox()
+    assert first is sandbox.default_sandbox()
+    assert isinstance(first.clock, SystemClock) and hasattr(first.clock, "advance")
+    assert first.base_url == "http://sandbox.pingone.local"
