@@ -101,8 +101,8 @@ class Execution:
         visit = prev["visits"] + 1 if prev else 1
         if visit > self.max_visits:
             raise NodeExecutionError(
-                f"Node {node_id!r} would run a {visit}th time, more than max_node_visits "
-                f"({self.max_visits}): the flow loops through {node_id!r}; add an exit to the "
+                f"Node {node_id!r} has run {self.max_visits} times (max_node_visits) and "
+                f"would run again: the flow loops through {node_id!r}; add an exit to the "
                 "loop or raise settings.max_node_visits",
                 node_id=node_id,
                 code="MAX_NODE_VISITS",
