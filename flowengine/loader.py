@@ -64,7 +64,7 @@ def _check_flow(
     if text is None:
         try:
             raw = Path(path).read_bytes()
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig")  # an editor's BOM is not part of the YAML
         except (OSError, UnicodeDecodeError) as e:
             return None, [Diagnostic(Location(file), "FE000", f"cannot read the flow file: {e}")]
     else:

@@ -272,3 +272,12 @@ def test_mangled_files_never_crash_and_diagnostics_point_inside_them(registry: R
             line, col = d.location.line, d.location.col
             assert 1 <= line <= len(lines), str(d)
             assert 1 <= col <= len(lines[line - 1]) + 1, str(d)
+
+
+def test_a_byte_order_mark_is_ignored_but_digested(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    raw = b"\xef\xbb\xbf" + VALID.encode()
+    path.write_bytes(raw)
+    spec = load_flow(path, registry)
+    assert spec.id == "registration"
+    assert spec.digest == "sha256:" + hashlib.sha256(raw).hexdigest()
