@@ -311,7 +311,7 @@ async def test_max_node_visits_fails_naming_the_node(
     assert run.error["node"] == "count"
     assert run.error["code"] == "MAX_NODE_VISITS"
     assert (
-        "Node 'count' would run a 21th time, more than max_node_visits (20)"
+        "Node 'count' has run 20 times (max_node_visits) and would run again"
         in (run.error["message"])
     )
     assert run.nodes["count"]["visits"] == 20
