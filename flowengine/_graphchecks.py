@@ -25,6 +25,7 @@ def node_path(node: NodeSpec) -> Path:
 
 
 def check_reachable(spec: FlowSpec, doc: YamlDocument) -> set[str]:
+    """Report nodes no path from `start` reaches (FE050); return the reachable ones."""
     if spec.start not in spec.graph:
         return set(spec.graph)  # FE030/FE031 already; don't bury them under more errors
     reachable = nx.descendants(spec.graph, spec.start) | {spec.start}
@@ -42,7 +43,8 @@ def check_reachable(spec: FlowSpec, doc: YamlDocument) -> set[str]:
 
 
 class ReferenceChecker:
-    """Checks `{{ nodes.<id>... }}` references against the order nodes can run in."""
+    """Checks the reads in `{{ ... }}` templates: node ids against the order nodes can run
+    in, input names against the `inputs:` schema, other names against the evaluator's."""
 
     def __init__(self, spec: FlowSpec, doc: YamlDocument, reachable: set[str]) -> None:
         self.spec = spec
