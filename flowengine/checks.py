@@ -145,6 +145,7 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
                 at_value=True,
             )
             continue
+        secrets = registry.connectors[conn.connector].secret_settings
         check_literal(
             doc,
             (*path, "settings"),
@@ -153,8 +154,25 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
             None,
             marker="${",
             what=f"connection {name!r} setting",
-            secrets=registry.connectors[conn.connector].secret_settings,
+            secrets=secrets,
         )
+        _check_written_secrets(doc, path, conn.settings, secrets)
+
+
+def _check_written_secrets(
+    doc: YamlDocument, path: Path, settings: Mapping[str, Any], secrets: tuple[str, ...]
+) -> None:
+    """Warn when a secret setting is written into the file instead of read from ${VAR}."""
+    for key in secrets:
+        value = settings.get(key)
+        if isinstance(value, str) and value and "${" not in value:
+            doc.report(
+                "FE025",
+                f"connection {path[1]!r} setting {key!r} is a secret written in the flow file; "
+                f"read it from the environment instead: {key}: ${{{key.upper()}}}",
+                (*path, "settings", key),
+                warning=True,
+            )
 
 
 def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> None:

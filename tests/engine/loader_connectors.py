@@ -98,6 +98,7 @@ def _verify() -> Connector:
             "required": ["environment_id"],
             "additionalProperties": False,
         },
+        secret_settings=("client_secret",),
     )
 
     @verify.capability(

@@ -281,3 +281,11 @@ def test_a_byte_order_mark_is_ignored_but_digested(registry: Registry, tmp_path:
     spec = load_flow(path, registry)
     assert spec.id == "registration"
     assert spec.digest == "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def test_no_diagnostic_echoes_a_secret_written_in_the_file(registry: Registry) -> None:
+    text = (INVALID / "connections.yaml").read_text("utf-8")
+    assert "hunter2" in text
+    _, diagnostics = check_flow("connections.yaml", registry, text=text)
+    assert any(d.code == "FE025" for d in diagnostics)
+    assert not any("hunter2" in str(d) or "s3cr3t" in str(d) for d in diagnostics)
