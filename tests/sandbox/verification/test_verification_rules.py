@@ -277,3 +277,27 @@ def _portrait(persona: str) -> bytes:
     buf = io.BytesIO()
     img.crop(CARD_REGIONS.box("portrait", img.size)).save(buf, "JPEG")
     return buf.getvalue()
+
+
+def test_rule_id_image_too_small(docs, policy, now):
+    documents = [d for d in docs("success") if d.type != "Driver License Front"]
+    small = io.BytesIO()
+    Image.new("RGB", (160, 100), (200, 210, 220)).save(small, "JPEG")
+    documents.append(SubmittedDocument("Driver License Front", small.getvalue(), now, "f"))
+    ev = evaluate(documents, requirements={}, policy=policy, now=now)
+    assert ev.status == "FAIL"
+    assert ev.provider_messages[0] == (
+        "Driver License Front: image 160x100 is too small to read (at least 320x200 pixels)"
+    )
+    assert "CROPPED_PORTRAIT" not in {v["type"] for v in ev.verified_data}
+
+
+def test_rule_facial_comparison_without_a_reference_face(docs, policy, now):
+    policy["governmentId"]["verify"] = "DISABLED"
+    selfie = [d for d in docs("success") if d.type == "Selfie"]
+    ev = evaluate(selfie, requirements={}, policy=policy, now=now)
+    assert ev.status == "FAIL"
+    assert meta(ev, "FACIAL_COMPARISON")["status"] == "FAIL"
+    assert ev.provider_messages == [
+        "no face to compare the selfie with (no readable ID portrait or referenceSelfie)"
+    ]

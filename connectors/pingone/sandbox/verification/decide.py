@@ -121,7 +121,7 @@ def evaluate(
         _document_authentication(run, reading, now)
         _biographic_match(run, reading, _requirements(requirements))
     reference = reading.portrait if reading else _reference_selfie(requirements, run)
-    if selfie is not None and _mode(policy, "facialComparison") != "DISABLED" and reference:
+    if selfie is not None and _mode(policy, "facialComparison") != "DISABLED":
         _facial_comparison(run, selfie, reference)
     if selfie is not None and _mode(policy, "liveness") != "DISABLED":
         _liveness(run, selfie, reading.portrait if reading else None)
@@ -206,8 +206,13 @@ def _threshold(run: _Run, section: str) -> str:
     return str((run.policy.get(section) or {}).get("threshold", "MEDIUM")).upper()
 
 
-def _facial_comparison(run: _Run, selfie: Image.Image, reference: Image.Image) -> None:
+def _facial_comparison(run: _Run, selfie: Image.Image, reference: Image.Image | None) -> None:
     threshold = _threshold(run, "facialComparison")
+    if reference is None:
+        why = "no face to compare the selfie with (no readable ID portrait or referenceSelfie)"
+        item = {"provider": "AMAZON", "data": {"similarity": 0.0, "threshold": threshold}}
+        run.record("FACIAL_COMPARISON", "facialComparison", False, item, why)
+        return
     minimum = FACE_THRESHOLDS.get(threshold, FACE_THRESHOLDS["MEDIUM"])
     similarity = round(100 * face_similarity(selfie, reference), 2)
     item = {

@@ -35,6 +35,8 @@ IMAGE_TYPES = frozenset(
 )
 TEXT_TYPES = frozenset({DL_TYPES[2], ID_CARD_TYPES[2], "Phone", "Email"})
 AUDIO_TYPES = frozenset({"Voice Sample", "Voice Input"})
+# Smallest ID image a provider reads (a 640x400 scan is typical).
+MIN_ID_SIZE = (320, 200)
 GOVERNMENT_ID_TYPES = frozenset({*DL_TYPES, *ID_CARD_TYPES, *PASSPORT_TYPES, *PASSPORT_CARD_TYPES})
 
 
@@ -144,6 +146,11 @@ def _image(
     try:
         raw = as_bytes(doc.data, what=doc.type)
         img = decode_jpeg(raw, what=doc.type)
+        if img.width < MIN_ID_SIZE[0] or img.height < MIN_ID_SIZE[1]:
+            raise DocumentError(
+                f"{doc.type}: image {img.width}x{img.height} is too small to read "
+                f"(at least {MIN_ID_SIZE[0]}x{MIN_ID_SIZE[1]} pixels)"
+            )
         return raw, img, jpeg_comments(raw, what=doc.type)
     except DocumentError as exc:
         reading.errors.append(str(exc))
