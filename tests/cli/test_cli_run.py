@@ -247,3 +247,27 @@ def test_sandbox_group_is_available(runner: CliRunner) -> None:
     result = runner.invoke(main, ["sandbox", "--help"])
     assert result.exit_code == 0 and "serve" in result.output
     assert "sandbox" in runner.invoke(main, ["--help"]).output
+
+
+def test_graph_of_a_waiting_parallel_run(runner: CliRunner, examples: Path) -> None:
+    waiting = runner.invoke(main, ["run", str(examples / "form.yaml")])
+    run_id = run_id_of(waiting.output)
+    out = runner.invoke(main, ["graph", str(examples / "form.yaml"), "--run", run_id]).output
+    assert "class n_sign_up waiting" in out and "visited" not in out.split("classDef")[-1]
+    done = runner.invoke(
+        main,
+        [
+            "run",
+            str(examples / "parallel.yaml"),
+            "--input",
+            "email=a@example.com",
+            "--input",
+            "age=30",
+        ],
+    )
+    run_id = run_id_of(done.output)
+    out = runner.invoke(
+        main, ["graph", str(examples / "parallel.yaml"), "--run", run_id, "--format", "dot"]
+    ).output
+    assert '"checks" -> "adult" [style=dashed, color="#28a745", penwidth=3];' in out
+    assert '"refuse" [label="refuse\\nui.error", shape=box];' in out  # not visited: plain

@@ -1,0 +1,84 @@
+"""The built-in connectors inside real runs: variables merged, results and errors ending runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowengine import VirtualClock, load_registry
+from flowengine.loader import load_flow
+from flowengine.runtime import Engine
+from flowengine.store import MemoryStore
+
+FLOW = """\
+flow: builtins
+inputs:
+  type: object
+  properties: {code: {type: string}, n: {type: integer}}
+variables: {total: 10}
+start: remember
+nodes:
+  remember:
+    use: variables.set
+    with: {values: {who: "{{ inputs.code }}", seen: true}}
+    next: add
+  add:
+    use: variables.increment
+    with: {name: total, by: "{{ inputs.n }}"}
+    next: big
+  big:
+    use: functions.compare
+    with: {left: "total is {{ vars.total }}", operator: contains, right: "1"}
+    on: {"true": route, "false": route}
+  route:
+    use: functions.switch
+    with: {value: "{{ inputs.code }}", cases: {A: go_ok, B: go_fail}}
+    on: {go_ok: ok, go_fail: refuse, error: no_case}
+  ok:
+    use: ui.success
+    with: {result: {who: "{{ vars.who }}", total: "{{ vars.total }}"}}
+  refuse:
+    use: ui.error
+    with: {code: REFUSED, message: "Code {{ inputs.code }} is refused", status_code: 403}
+  no_case:
+    use: ui.success
+    with: {result: "{{ nodes.route.error.code }}"}
+"""
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path: Path = tmp_path_factory.mktemp("flows") / "builtins.yaml"
+    path.write_text(FLOW)
+    return load_flow(path, load_registry())
+
+
+async def run_with(flow: Any, **inputs: Any) -> Any:
+    async with Engine(store=MemoryStore(), clock=VirtualClock()) as engine:
+        return await engine.start(flow, inputs)
+
+
+async def test_variables_and_success(flow: Any) -> None:
+    run = await run_with(flow, code="A", n=5)
+    assert run.status == "completed"
+    assert run.vars == {"total": 15, "who": "A", "seen": True}
+    assert run.nodes["big"]["outcome"] == "true"
+    assert run.result == {"result": {"who": "A", "total": 15}}
+
+
+async def test_ui_error_fails_the_run(flow: Any) -> None:
+    run = await run_with(flow, code="B", n=1)
+    assert run.status == "failed"
+    assert run.error["node"] == "refuse"
+    assert run.error["code"] == "REFUSED"
+    assert run.error["message"] == "Code B is refused"
+    assert run.error["status_code"] == 403
+
+
+async def test_switch_without_match_routes_error(flow: Any) -> None:
+    run = await run_with(flow, code="Z", n=0)
+    assert run.status == "completed"
+    assert run.nodes["big"]["outcome"] == "true"  # "total is 10" contains "1"
+    assert run.result == {"result": "NO_MATCHING_CASE"}
