@@ -134,12 +134,13 @@ class Engine:
     def _load_flow(self, run: Run) -> FlowSpec:
         from flowengine.loader import load_flow
 
-        try:
-            return load_flow(run.flow_file, self.registry)
-        except OSError as e:
+        if not os.path.isfile(run.flow_file):
             raise RunError(
-                f"Run {run.id}: cannot read its flow file {run.flow_file}: {e}", run_id=run.id
-            ) from e
+                f"Run {run.id}: cannot read its flow file {run.flow_file} (no such file); "
+                "pass the flow to resume() or run from the directory the run started in",
+                run_id=run.id,
+            )
+        return load_flow(run.flow_file, self.registry)
 
     @staticmethod
     def _check_digest(run: Run, flow: FlowSpec, allow_changed_flow: bool) -> None:

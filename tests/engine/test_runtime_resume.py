@@ -189,6 +189,7 @@ async def test_secrets_and_personal_data_redacted(
     await engine.aclose()
     # the live run still has the real values for the flow to use
     assert run.nodes["copy"]["output"]["token"] == "got tok-SECRET-9"
+    assert run.nodes["copy"]["output"]["user"]["email"] == "a@example.com"
     assert run.status == "failed"
     stored_text = db.read_bytes().decode("utf-8", "replace")
     trace_text = json.dumps(run.trace)
@@ -219,3 +220,14 @@ async def test_personal_data_kept_when_asked(
     assert copy_event["output"]["user"]["email"] == "a@example.com"
     assert copy_event["output"]["documents"][0]["number"] == "P123"
     assert copy_event["output"]["token"] == "got [REDACTED]"  # secrets: always
+
+
+async def test_resume_without_flow_file_is_a_clear_error(
+    tmp_path: Path, registry: Registry, engine: Engine
+) -> None:
+    path = write_flow(tmp_path, ASK_FLOW, "gone.yaml")
+    run = await engine.start(load_flow(path, registry), {"name": "Ada"})
+    path.unlink()
+    with pytest.raises(RunError) as info:
+        await engine.resume(run.id, {"colour": "red"})
+    assert f"cannot read its flow file {path}" in str(info.value)
