@@ -189,6 +189,8 @@ class _Session:
         from flowengine._terminal import Terminal
 
         self.terminal = Terminal(quiet=as_json, interactive=interactive and not as_json)
+        self.waiting: Any = None
+        """The run last seen waiting: named when Ctrl-C stops a poll wait or a prompt."""
 
     def engine(self) -> Any:
         from flowengine.runtime import Engine
@@ -212,10 +214,14 @@ class _Session:
             answers=self.answers,
             prompt=self.terminal.prompt,
             registry=self.registry,
-            on_interaction=self.terminal.show,
+            on_interaction=self._shown,
             wait=self.terminal.waiter(engine.clock),
             resume_options=options,
         )
+
+    def _shown(self, run: Any, interaction: Any) -> None:
+        self.waiting = run
+        self.terminal.show(run, interaction)
 
     def finish(self, run: Any) -> None:
         if self.as_json:
@@ -269,15 +275,26 @@ def run(
             started = await engine.start(flow, inputs)
             return await session.drive(engine, started, flow)
 
-    session.finish(_run_async(go))
+    session.finish(_run_async(go, session))
 
 
-def _run_async(factory: Callable[[], Any]) -> Any:
+def _run_async(factory: Callable[[], Any], session: _Session | None = None) -> Any:
     """Run a coroutine; a FlowEngineError becomes a clear message and exit code 2."""
     try:
         return asyncio.run(factory())
     except FlowEngineError as e:
         _fail(str(e))
+    except KeyboardInterrupt:
+        run = session.waiting if session else None
+        if run is None:
+            raise
+        # The engine saved the run as waiting before showing its screen: it can go on later.
+        click.echo(
+            f"\ninterrupted; run {run.id} is saved, waiting at {run.waiting['node']!r}: "
+            f"continue with `flowengine runs resume {run.id}`",
+            err=True,
+        )
+        sys.exit(3)
 
 
 @main.group()
@@ -378,7 +395,7 @@ def runs_resume(
                 current = await engine.resume(stored, first, flow=flow, **options)
             return await session.drive(engine, current, flow, options)
 
-    session.finish(_run_async(go))
+    session.finish(_run_async(go, session))
 
 
 # graph and connectors --------------------------------------------------------------

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from flowengine.cli import main
@@ -241,8 +242,6 @@ def test_sandbox_group_is_available(runner: CliRunner) -> None:
     from flowengine.cli import _sandbox_group
 
     if _sandbox_group() is None:
-        import pytest
-
         pytest.skip("the PingOne sandbox is not installed")
     result = runner.invoke(main, ["sandbox", "--help"])
     assert result.exit_code == 0 and "serve" in result.output
@@ -271,3 +270,22 @@ def test_graph_of_a_waiting_parallel_run(runner: CliRunner, examples: Path) -> N
     ).output
     assert '"checks" -> "adult" [style=dashed, color="#28a745", penwidth=3];' in out
     assert '"refuse" [label="refuse\\nui.error", shape=box];' in out  # not visited: plain
+
+
+def test_ctrl_c_leaves_the_run_resumable(
+    runner: CliRunner, examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowengine._terminal import Terminal
+
+    def interrupted(self: Terminal, node_id: str, interaction: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Terminal, "prompt", interrupted)
+    result = runner.invoke(main, ["run", str(examples / "form.yaml"), "--prompt"])
+    assert result.exit_code == 3
+    found = re.search(r"run ([0-9a-f]{32}) is saved, waiting at 'sign_up'", result.output)
+    assert found, result.output
+    resumed = runner.invoke(
+        main, ["runs", "resume", found.group(1), "--answers", str(examples / "form" / "valid.yaml")]
+    )
+    assert resumed.exit_code == 0, resumed.output
