@@ -10,10 +10,19 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
-from ._jpeg import to_jpeg
 from .faces import FaceParams, draw_face
 
-__all__ = ["CARD_SIZE", "PASSPORT_SIZE", "Holder", "Regions", "draw_card", "draw_passport"]
+__all__ = [
+    "CARD_REGIONS",
+    "CARD_SIZE",
+    "PASSPORT_REGIONS",
+    "PASSPORT_SIZE",
+    "PORTRAIT_BACKDROP",
+    "Holder",
+    "Regions",
+    "draw_card",
+    "draw_passport",
+]
 
 CARD_SIZE = (640, 400)
 PASSPORT_SIZE = (640, 450)
@@ -182,8 +191,3 @@ def draw_passport(holder: Holder, mrz: str) -> Image.Image:
     for k, line in enumerate(mrz.splitlines()):
         d.text((16, 362 + k * 36), line, font=_font(19), fill=(0, 0, 0))
     return img
-
-
-def card_jpeg(img: Image.Image, comment: str | None = None) -> bytes:
-    """A document image as a provider receives it: JPEG, with the decoded text in its comment."""
-    return to_jpeg(img, comment=comment)

@@ -16,8 +16,8 @@ from .documents import (
     SELFIE,
     IdReading,
     SubmittedDocument,
-    _mode,
     b64,
+    check_mode,
     latest,
     read_id,
 )
@@ -73,7 +73,7 @@ class _Run:
         self.metadata.append({"type": check, "status": status, **item})
         self.statuses[check] = status
         if not ok:
-            required = _mode(self.policy, section) == "REQUIRED"
+            required = check_mode(self.policy, section) == "REQUIRED"
             self.messages.append(why if required else f"{why} (optional check; not failing)")
             self.failed_required |= required
 
@@ -84,14 +84,19 @@ def missing_documents(
     """What still has to be submitted before processing (an empty list means ready)."""
     have = {d.type for d in documents}
     missing: list[str] = []
-    if _mode(policy, "governmentId") == "REQUIRED" and not any(t in have for t in PASSPORT_TYPES):
+    if check_mode(policy, "governmentId") == "REQUIRED" and not any(
+        t in have for t in PASSPORT_TYPES
+    ):
         if any(t in have for t in ID_CARD_TYPES):
             front, back, code = ID_CARD_TYPES
         else:
             front, back, code = DL_TYPES
         missing += [front] if front not in have else []
         missing += [back] if back not in have and code not in have else []
-    needs_selfie = "REQUIRED" in (_mode(policy, "facialComparison"), _mode(policy, "liveness"))
+    needs_selfie = "REQUIRED" in (
+        check_mode(policy, "facialComparison"),
+        check_mode(policy, "liveness"),
+    )
     if needs_selfie and SELFIE not in have:
         missing.append(SELFIE)
     return missing
@@ -108,7 +113,9 @@ def evaluate(
     run = _Run(policy)
     docs = latest(documents)
     reading = (
-        read_id(docs, today=now.date()) if _mode(policy, "governmentId") != "DISABLED" else None
+        read_id(docs, today=now.date())
+        if check_mode(policy, "governmentId") != "DISABLED"
+        else None
     )
     selfie = _selfie(docs, run)
     verified = _verified_data(documents, docs, reading)
@@ -121,9 +128,9 @@ def evaluate(
         _document_authentication(run, reading, now)
         _biographic_match(run, reading, _requirements(requirements))
     reference = reading.portrait if reading else _reference_selfie(requirements, run)
-    if selfie is not None and _mode(policy, "facialComparison") != "DISABLED":
+    if selfie is not None and check_mode(policy, "facialComparison") != "DISABLED":
         _facial_comparison(run, selfie, reference)
-    if selfie is not None and _mode(policy, "liveness") != "DISABLED":
+    if selfie is not None and check_mode(policy, "liveness") != "DISABLED":
         _liveness(run, selfie, reading.portrait if reading else None)
     status = "FAIL" if run.failed_required else "SUCCESS"
     return Evaluation(status, run.messages, verified, run.metadata, run.statuses)
@@ -141,8 +148,8 @@ def _selfie(docs: dict[str, SubmittedDocument], run: _Run) -> Image.Image | None
     except DocumentError as exc:
         run.messages.append(str(exc))
         run.failed_required |= "REQUIRED" in (
-            _mode(run.policy, "facialComparison"),
-            _mode(run.policy, "liveness"),
+            check_mode(run.policy, "facialComparison"),
+            check_mode(run.policy, "liveness"),
         )
         return None
 

@@ -16,13 +16,22 @@ from .mrz import parse_td3
 
 __all__ = [
     "DL_TYPES",
+    "GOVERNMENT_ID_TYPES",
+    "ID_CARD_TYPES",
     "IMAGE_TYPES",
+    "MIN_ID_SIZE",
     "PASSPORT_TYPES",
+    "SELFIE",
+    "TEXT_TYPES",
     "IdReading",
     "SubmittedDocument",
     "accepted_types",
+    "b64",
     "check_document",
+    "check_mode",
+    "latest",
     "read_id",
+    "text_of",
 ]
 
 DL_TYPES = ("Driver License Front", "Driver License Back", "Driver License Code")
@@ -51,7 +60,8 @@ class SubmittedDocument:
     source: dict[str, str] | None = None  # {"ipAddress", "userAgent"} of the submitting client
 
 
-def _mode(policy: dict[str, Any], section: str) -> str:
+def check_mode(policy: dict[str, Any], section: str) -> str:
+    """REQUIRED / OPTIONAL / DISABLED for a policy section; an absent section is DISABLED."""
     value = (policy.get(section) or {}).get("verify", "DISABLED")
     return str(value).upper()
 
@@ -59,15 +69,18 @@ def _mode(policy: dict[str, Any], section: str) -> str:
 def accepted_types(requirements: dict[str, Any], policy: dict[str, Any]) -> frozenset[str]:
     """The document types a transaction with these requirements and policy accepts."""
     types: set[str] = set()
-    if _mode(policy, "governmentId") != "DISABLED":
+    if check_mode(policy, "governmentId") != "DISABLED":
         types |= GOVERNMENT_ID_TYPES
-    if _mode(policy, "facialComparison") != "DISABLED" or _mode(policy, "liveness") != "DISABLED":
+    if (
+        check_mode(policy, "facialComparison") != "DISABLED"
+        or check_mode(policy, "liveness") != "DISABLED"
+    ):
         types.add(SELFIE)
-    if "phone" in requirements or _mode(policy, "phone") != "DISABLED":
+    if "phone" in requirements or check_mode(policy, "phone") != "DISABLED":
         types.add("Phone")
-    if "email" in requirements or _mode(policy, "email") != "DISABLED":
+    if "email" in requirements or check_mode(policy, "email") != "DISABLED":
         types.add("Email")
-    if _mode(policy, "voice") != "DISABLED":
+    if check_mode(policy, "voice") != "DISABLED":
         types |= AUDIO_TYPES
     return frozenset(types)
 

@@ -9,6 +9,7 @@ from PIL import Image, ImageChops, ImageFilter
 
 __all__ = [
     "FaceRegion",
+    "border_colour",
     "face_region",
     "face_similarity",
     "foreground_mask",
