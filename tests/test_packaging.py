@@ -18,8 +18,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
     )
     (found,) = out.glob("flowengine-*.whl")
@@ -37,8 +47,17 @@ def test_wheel_contains_every_schema(wheel: Path) -> None:
 def test_installed_wheel_loads_schemas_and_connectors(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
-         str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
     )
     probe = (
@@ -52,7 +71,11 @@ def test_installed_wheel_loads_schemas_and_connectors(wheel: Path, tmp_path: Pat
     # installed files can answer.
     env = {**os.environ, "PYTHONPATH": str(target), "FLOWENGINE_LOAD_PLUGINS": ""}
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         check=True,
     )
     info = json.loads(result.stdout)
@@ -60,7 +83,8 @@ def test_installed_wheel_loads_schemas_and_connectors(wheel: Path, tmp_path: Pat
     assert info["dir"] == str(target / "flowengine" / "schemas")
     assert "functions.compare" in info["caps"]
     # The reference documents 19 capabilities (the issue says 22; see docs/assumptions.md).
-    verify = {p.name.split(".")[0] for p in (ROOT / "schemas" / "pingone_verify").glob("*.input.json")}
+    schemas = (ROOT / "schemas" / "pingone_verify").glob("*.input.json")
+    verify = {p.name.split(".")[0] for p in schemas}
     assert {c for c in info["caps"] if c.startswith("pingone_verify.")} == {
         f"pingone_verify.{name}" for name in verify
     }
