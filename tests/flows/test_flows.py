@@ -1,0 +1,353 @@
+"""The flow library run end to end against a fresh embedded sandbox, asserting what users see.
+
+The golden traces (tests/cli/test_golden.py over flows/**/*.trace) pin each run's path; these
+tests check the values: verified data, per-field confidence, reasons, images, statuses.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import FLOWS, RunFlow, answers_of
+from PIL import Image
+
+from connectors.pingone.sandbox import Sandbox
+from flowengine import Registry
+from flowengine.loader import check_flow
+from flowengine.runtime import Run
+
+FLOW_FILES = sorted(FLOWS.glob("*.yaml"))
+ENV = "sandbox-env"
+
+
+def trace_input(run: Run, node: str) -> dict[str, Any]:
+    """The rendered input of the last visit of `node` (personal data redacted in traces)."""
+    return [e for e in run.trace if e["node"] == node and e.get("input")][-1]["input"]
+
+
+def error_of(run: Run) -> dict[str, Any]:
+    """The error a failed run ended with."""
+    assert run.status == "failed" and run.error is not None, run.status
+    return run.error
+
+
+def details(run: Run) -> dict[str, str]:
+    return {d["code"]: d["status"] for d in error_of(run)["details"]}
+
+
+# --- the library as a whole ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flow", FLOW_FILES, ids=[f.stem for f in FLOW_FILES])
+def test_flow_validates_without_any_diagnostic(flow: Path, registry: Registry) -> None:
+    spec, diagnostics = check_flow(flow, registry)
+    assert spec is not None
+    assert [str(d) for d in diagnostics] == []
+    assert flow.read_text().startswith(
+        "# yaml-language-server: $schema=../schemas/flow.schema.json"
+    )
+
+
+@pytest.mark.parametrize("flow", FLOW_FILES, ids=[f.stem for f in FLOW_FILES])
+def test_flow_has_answers_files_each_with_a_golden_trace(flow: Path) -> None:
+    answers = sorted((FLOWS / flow.stem).glob("*.yaml"))
+    assert answers, f"{flow.name} has no answers files in flows/{flow.stem}/"
+    for a in answers:
+        trace = a.with_suffix(".trace")
+        assert trace.exists(), f"{a} has no golden trace"
+        assert f"# answers: {a.name}" in trace.read_text()
+
+
+def test_answers_files_use_distinct_emails() -> None:
+    # The golden traces run in one process against one embedded sandbox: a username used
+    # twice would make the second Create User fail.
+    emails = [
+        line.split(":", 1)[1].strip()
+        for a in FLOWS.glob("*/*.yaml")
+        if "examples" not in a.parts
+        for line in a.read_text().splitlines()
+        if line.strip().startswith("email:")
+    ]
+    assert len(emails) == len(set(emails)), sorted(emails)
+
+
+# --- registration: the documented example ----------------------------------------------------
+
+
+async def test_registration_success_shows_verified_data_and_high_matches(run_flow: RunFlow) -> None:
+    run = await run_flow("registration", "success")
+    assert run.status == "completed", run.error
+    result = run.result["result"]
+    assert result["status"] == "VERIFIED"
+    assert (result["verifiedData"]["firstName"], result["verifiedData"]["lastName"]) == (
+        "JOHN",
+        "DOE",
+    )
+    assert result["verifiedData"]["birthDate"] == "1985-04-01"
+    assert result["biographicMatch"] == {
+        "given_name": "HIGH",
+        "family_name": "HIGH",
+        "birth_date": "HIGH",
+    }
+    assert sorted(result["documentImages"]) == ["BACK_IMAGE", "CROPPED_PORTRAIT", "FRONT_IMAGE"]
+    assert result["selfieImages"] == 1
+    shown = trace_input(run, "display_user_data")
+    assert shown["title"] == "Identity verification: SUCCESS"
+    assert "given_name HIGH, family_name HIGH, birth_date HIGH" in shown["message"]
+    assert "LIVENESS SUCCESS" in shown["message"]
+
+
+async def test_registration_document_authentication_failure(run_flow: RunFlow) -> None:
+    run = await run_flow("registration", "document-authentication-failure")
+    assert run.status == "failed"
+    assert error_of(run)["node"] == "error_response"
+    assert error_of(run)["code"] == "VERIFICATION_FAILED"
+    assert "government ID expired on 2024-03-31" in error_of(run)["message"]
+    assert details(run)["DOCUMENT_AUTHENTICATION"] == "FAIL"
+    # Fail still reads the results, as the documented flow does.
+    assert {"return_government_id", "read_metadata", "return_selfie_image"} <= set(run.path)
+
+
+async def test_registration_biographic_mismatch_shows_low_confidence(run_flow: RunFlow) -> None:
+    run = await run_flow("registration", "biographic-mismatch")
+    assert run.status == "failed"
+    shown = trace_input(run, "display_user_data")
+    assert "given_name LOW, family_name LOW, birth_date HIGH" in shown["message"]
+    found = details(run)
+    assert found["BIOGRAPHIC_MATCH"] == "FAIL"
+    assert (found["BIOGRAPHIC_MATCH_GIVEN_NAME"], found["BIOGRAPHIC_MATCH_FAMILY_NAME"]) == (
+        "LOW",
+        "LOW",
+    )
+
+
+async def test_registration_late_scan_shows_the_qr_code_three_times(run_flow: RunFlow) -> None:
+    run = await run_flow("registration", "late-scan")
+    assert run.status == "completed", run.error
+    assert run.nodes["show_qr_code"]["visits"] == 3
+    statuses = [e["outcome"] for e in run.trace if e["node"] == "check_transaction_status"]
+    assert statuses == ["No match", "No match", "Success"]
+
+
+async def test_registration_expired_transaction(run_flow: RunFlow) -> None:
+    run = await run_flow("registration", "expired")
+    assert run.status == "failed"
+    status = run.nodes["return_verify_result"]["output"]["transaction"]["transactionStatus"]
+    assert status["status"] == "FAIL"
+    assert "TRANSACTION_TIMED_OUT" in status["verificationStatus"].values()
+    assert "expired" in error_of(run)["message"]
+    assert trace_input(run, "display_user_data")["message"].startswith("No verified data.")
+
+
+async def test_registration_without_a_scan_fails_at_the_visit_limit(run_flow: RunFlow) -> None:
+    answers = answers_of("registration", "success", show_qr_code=[])
+    run = await run_flow("registration", answers)
+    assert run.status == "failed"
+    assert "show_qr_code" in error_of(run)["message"]
+    assert run.nodes["show_qr_code"]["visits"] == 20
+
+
+# --- the other flows -------------------------------------------------------------------------
+
+
+async def test_mobile_app_gets_a_continue_link_then_a_last_response(run_flow: RunFlow) -> None:
+    run = await run_flow("mobile-app", "success")
+    assert run.status == "completed", run.error
+    first = run.nodes["create_client_response"]["output"]
+    last = run.nodes["final_client_response"]["output"]
+    challenge = run.nodes["create_verify_transaction"]["output"]["challenge"]
+    assert first["continueLink"].startswith(f"/runs/{run.id}/continue")
+    assert challenge in first["continueLink"]
+    assert "continueLink" not in last
+    assert run.result["result"]["challenge"] == challenge
+    assert (run.result["result"]["firstName"], run.result["result"]["status"]) == (
+        "MARIA",
+        "SUCCESS",
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "confidence", "end", "status"),
+    [
+        ("high", "HIGH", "account_recovered", "completed"),
+        ("medium", "MEDIUM", "stepped_up", "completed"),
+        ("medium-failed", "MEDIUM", "recovery_refused", "failed"),
+        ("low", "LOW", "recovery_refused", "failed"),
+    ],
+)
+async def test_identity_matching_branches(
+    run_flow: RunFlow, answers: str, confidence: str, end: str, status: str
+) -> None:
+    run = await run_flow("identity-matching", answers)
+    assert run.status == status
+    assert run.nodes["check_confidence"]["outcome"] == confidence
+    assert run.path[-1] == end
+    stepped_up = "create_verify_transaction" in run.path
+    assert stepped_up == (confidence == "MEDIUM")
+
+
+def _pixel_near(pixel: Any, rgb: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) <= 24 for a, b in zip(pixel, rgb, strict=False))
+
+
+@pytest.mark.parametrize(
+    ("colour", "rgb"), [(None, (0x1E, 0x4D, 0x8C)), ("#C8102E", (0xC8, 0x10, 0x2E))]
+)
+async def test_badge_photo_background_and_aspect_ratio(
+    run_flow: RunFlow, colour: str | None, rgb: tuple[int, int, int]
+) -> None:
+    inputs = {"badge_colour": colour} if colour else {}
+    run = await run_flow("badge-photo", "success", inputs)
+    assert run.status == "completed", run.error
+    photo = run.result["result"]["photo"]
+    assert photo["format"] == "JPEG"
+    image = Image.open(io.BytesIO(base64.b64decode(photo["image"]))).convert("RGB")
+    assert image.format is None or image.format == "JPEG"
+    assert abs(image.width / image.height - 3 / 4) < 0.02
+    assert _pixel_near(image.getpixel((2, 2)), rgb)
+    assert not _pixel_near(image.getpixel((image.width // 2, image.height // 2)), rgb)
+
+
+async def test_badge_photo_refused_after_a_replayed_selfie(run_flow: RunFlow) -> None:
+    run = await run_flow("badge-photo", "liveness-replay")
+    assert run.status == "failed"
+    assert "liveness failed" in error_of(run)["message"]
+    assert "replace_background" not in run.path
+
+
+@pytest.mark.parametrize(
+    ("answers", "documents"),
+    [
+        (
+            "success",
+            ["Driver License Front", "Driver License Back", "Driver License Code", "Selfie"],
+        ),
+        ("passport", ["Passport Front", "Selfie"]),
+    ],
+)
+async def test_document_verification_submits_each_document(
+    run_flow: RunFlow, answers: str, documents: list[str]
+) -> None:
+    run = await run_flow("document-verification", answers)
+    assert run.status == "completed", run.error
+    result = run.result["result"]
+    assert result["documents"] == documents
+    assert run.nodes["submit_collected_data"]["visits"] == len(documents)
+    assert set(result["checks"].values()) == {"SUCCESS"}
+    assert "phone" not in str(run.trace)  # no QR code, no phone: server side only
+
+
+async def test_document_verification_bad_mrz(run_flow: RunFlow) -> None:
+    run = await run_flow("document-verification", "bad-mrz")
+    assert run.status == "failed"
+    assert "check digit for document number" in error_of(run)["message"]
+    assert details(run)["DOCUMENT_AUTHENTICATION"] == "FAIL"
+
+
+# --- policy-driven: policies made through the sandbox's API ----------------------------------
+
+
+async def _create_policy(sandbox: Sandbox, body: dict[str, Any]) -> str:
+    async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as c:
+        token = await c.post(
+            f"/{ENV}/as/token",
+            data={"grant_type": "client_credentials"},
+            auth=("sandbox-client", "sandbox-secret"),
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        created = await c.post(f"/v1/environments/{ENV}/verifyPolicies", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+
+def _form_fields(run: Run) -> list[str]:
+    """The fields the upload form asked for (the form's own trace input is redacted)."""
+    return [d["field"] for d in run.vars["requested"]]
+
+
+async def test_policy_driven_default_policy_asks_for_id_and_selfie(run_flow: RunFlow) -> None:
+    run = await run_flow("policy-driven", "default-policy")
+    assert run.status == "completed", run.error
+    assert _form_fields(run) == [
+        "driver_license_front", "driver_license_back", "driver_license_code", "selfie",
+    ]  # fmt: skip
+    assert run.result["result"]["documents"][-1] == "Selfie"
+
+
+async def test_policy_driven_id_only_policy_asks_for_no_selfie(
+    run_flow: RunFlow, sandbox: Sandbox
+) -> None:
+    policy_id = await _create_policy(
+        sandbox,
+        {
+            "name": "ID only",
+            "governmentId": {"verify": "REQUIRED"},
+            "facialComparison": {"verify": "DISABLED", "threshold": "MEDIUM"},
+            "liveness": {"verify": "DISABLED", "threshold": "MEDIUM"},
+        },
+    )
+    answers = answers_of("policy-driven", "default-policy", applicant_details={
+        "given_name": "John", "family_name": "Doe", "email": "john.id-only@example.com",
+    })  # fmt: skip
+    run = await run_flow("policy-driven", answers, {"policy_id": policy_id})
+    assert run.status == "completed", run.error
+    assert _form_fields(run) == [
+        "driver_license_front", "driver_license_back", "driver_license_code",
+    ]  # fmt: skip
+    assert run.result["result"]["policy"] == "ID only"
+    assert "Selfie" not in run.result["result"]["documents"]
+
+
+async def test_policy_driven_policy_with_nothing_to_collect(
+    run_flow: RunFlow, sandbox: Sandbox
+) -> None:
+    policy_id = await _create_policy(
+        sandbox,
+        {
+            "name": "Nothing",
+            "governmentId": {"verify": "DISABLED"},
+            "facialComparison": {"verify": "DISABLED", "threshold": "MEDIUM"},
+            "liveness": {"verify": "DISABLED", "threshold": "MEDIUM"},
+        },
+    )
+    run = await run_flow("policy-driven", None, {"policy_id": policy_id})
+    assert run.status == "completed", run.error
+    assert run.result["result"] == {"status": "NOTHING_TO_COLLECT", "policy": "Nothing"}
+
+
+# --- re-verification of users the registration flow made ------------------------------------
+
+
+async def test_reverification_of_a_verified_user_needs_no_new_transaction(
+    run_flow: RunFlow,
+) -> None:
+    registered = await run_flow("registration", "success")
+    assert registered.status == "completed"
+    answers = answers_of("reverification", "new-user", sign_in={"username": "john.doe@example.com"})
+    run = await run_flow("reverification", answers)
+    assert run.status == "completed", run.error
+    assert run.path[-1] == "already_verified"
+    assert run.result["result"]["userId"] == registered.result["result"]["userId"]
+    assert run.result["result"]["latestTransaction"] == registered.result["result"]["transactionId"]
+    assert "create_verify_transaction" not in run.path
+
+
+async def test_reverification_after_a_failed_verification(run_flow: RunFlow) -> None:
+    failed = await run_flow("registration", "document-authentication-failure")
+    assert failed.status == "failed"
+    answers = answers_of(
+        "reverification",
+        "new-user",
+        sign_in={"username": "john.expired"},
+        show_qr_code=[{"do": "phone", "persona": "success"}],
+    )
+    run = await run_flow("reverification", answers)
+    assert run.status == "completed", run.error
+    assert run.result["result"]["previousStatus"] == "FAIL"
+    assert run.result["result"]["verifyStatus"] == "ENABLED"
+    assert "enrol_details" not in run.path
