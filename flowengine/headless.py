@@ -73,7 +73,8 @@ class Answers:
         """The next unused response for `node_id`, or MISSING.
 
         A list is consumed in order, one item each time the node asks (a form shown again
-        with errors asks again within one visit). A single response answers once per
+        with errors asks again within one visit); a null item leaves that ask unanswered
+        (a QR code then waits its poll interval). A single response answers once per
         visit, so an invalid one cannot make a form ask forever.
         """
         if node_id not in self.responses:
@@ -89,7 +90,7 @@ class Answers:
         if used >= len(value):
             return MISSING
         self._used[node_id] = used + 1
-        return value[used]
+        return MISSING if value[used] is None else value[used]
 
     def unknown_nodes(self, node_ids: set[str]) -> list[str]:
         """Answered node ids that the flow does not have (a typo in the answers file)."""
