@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from flow_helpers import FLOWS, RunFlow, answers_of
 
 import connectors.pingone.sandbox.app as sandbox_app
 from connectors.pingone.sandbox import Sandbox
@@ -15,10 +15,6 @@ from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine, Run
 from flowengine.store import MemoryStore
-
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
-
-RunFlow = Callable[..., Coroutine[Any, Any, Run]]
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +31,6 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         yield fresh
     finally:
         fresh.close()
-
-
-def answers_of(flow: str, name: str, **changes: Any) -> Answers:
-    """The answers file `flows/<flow>/<name>.yaml`, with some node answers replaced."""
-    answers = Answers.load(FLOWS / flow / f"{name}.yaml")
-    answers.responses.update(changes)
-    return answers
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import FLOWS, RunFlow, answers_of
+from flow_helpers import FLOWS, RunFlow, answers_of
 from PIL import Image
 
 from connectors.pingone.sandbox import Sandbox
@@ -98,7 +98,9 @@ async def test_registration_success_shows_verified_data_and_high_matches(run_flo
     assert result["selfieImages"] == 1
     shown = trace_input(run, "display_user_data")
     assert shown["title"] == "Identity verification: SUCCESS"
-    assert "given_name HIGH, family_name HIGH, birth_date HIGH" in shown["message"]
+    assert (
+        "Biographic match: given_name HIGH, family_name HIGH, birth_date HIGH" in shown["message"]
+    )
     assert "LIVENESS SUCCESS" in shown["message"]
 
 
@@ -141,7 +143,7 @@ async def test_registration_expired_transaction(run_flow: RunFlow) -> None:
     assert status["status"] == "FAIL"
     assert "TRANSACTION_TIMED_OUT" in status["verificationStatus"].values()
     assert "expired" in error_of(run)["message"]
-    assert trace_input(run, "display_user_data")["message"].startswith("No verified data.")
+    assert trace_input(run, "display_user_data")["message"].startswith("Verified data: none\n")
 
 
 async def test_registration_without_a_scan_fails_at_the_visit_limit(run_flow: RunFlow) -> None:
