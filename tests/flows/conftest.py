@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from flow_helpers import FLOWS, RunFlow, answers_of
 
-import connectors.pingone.sandbox.app as sandbox_app
-from connectors.pingone.sandbox import Sandbox
+from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow
@@ -23,12 +22,12 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+def sandbox() -> Iterator[Sandbox]:
     """A fresh sandbox as the process's embedded one (the target of region `sandbox`)."""
     fresh = Sandbox()
-    monkeypatch.setattr(sandbox_app, "_default", fresh)
     try:
-        yield fresh
+        with use_sandbox(fresh):
+            yield fresh
     finally:
         fresh.close()
 

@@ -353,3 +353,25 @@ async def test_reverification_after_a_failed_verification(run_flow: RunFlow) -> 
     assert run.result["result"]["previousStatus"] == "FAIL"
     assert run.result["result"]["verifyStatus"] == "ENABLED"
     assert "enrol_details" not in run.path
+
+
+async def test_registration_failure_names_the_failed_step(run_flow: RunFlow) -> None:
+    first = await run_flow("registration", "success")
+    assert first.status == "completed"
+    again = await run_flow("registration", "success")  # the same username a second time
+    error = error_of(again)
+    assert error["code"] == "REGISTRATION_FAILED"
+    assert error["message"] == "Registration could not be completed. Please try again later."
+    [detail] = error["details"]
+    assert detail["node"] == "create_user"
+    assert detail["code"] == again.nodes["create_user"]["error"]["code"]
+    assert "create_verify_transaction" not in again.path
+
+
+async def test_policy_driven_unknown_policy_fails_naming_the_step(run_flow: RunFlow) -> None:
+    run = await run_flow("policy-driven", None, {"policy_id": "no-such-policy"})
+    error = error_of(run)
+    assert error["code"] == "FLOW_FAILED"
+    [detail] = error["details"]
+    assert detail["node"] == "read_verify_policy"
+    assert detail["code"] == run.nodes["read_verify_policy"]["error"]["code"]
