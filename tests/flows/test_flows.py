@@ -17,9 +17,11 @@ from flow_helpers import FLOWS, RunFlow, answers_of
 from PIL import Image
 
 from connectors.pingone.sandbox import Sandbox
-from flowengine import Registry
-from flowengine.loader import check_flow
-from flowengine.runtime import Run
+from flowengine import Registry, VirtualClock
+from flowengine.headless import drive
+from flowengine.loader import check_flow, load_flow
+from flowengine.runtime import Engine, Run
+from flowengine.store import MemoryStore
 
 FLOW_FILES = sorted(FLOWS.glob("*.yaml"))
 ENV = "sandbox-env"
@@ -146,6 +148,31 @@ async def test_registration_expired_transaction(run_flow: RunFlow) -> None:
     assert trace_input(run, "display_user_data")["message"].startswith("Verified data: none\n")
 
 
+async def test_registration_approved_by_an_administrator_while_the_qr_code_shows(
+    registry: Registry, sandbox: Sandbox
+) -> None:
+    flow = load_flow(FLOWS / "registration.yaml", registry)
+    form = answers_of("registration", "success").responses["get_user_details"]
+    async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+        run = await engine.start(flow)
+        run = await engine.resume(run, {**form, "email": "approved@example.com"}, flow=flow)
+        assert run.waiting is not None and run.waiting["node"] == "show_qr_code"
+        user_id = run.nodes["create_user"]["output"]["user"]["id"]
+        tx_id = run.nodes["create_verify_transaction"]["output"]["transaction"]["id"]
+        await _admin(
+            sandbox,
+            "PUT",
+            f"users/{user_id}/verifyTransactions/{tx_id}",
+            {"transactionStatus": {"status": "APPROVED_NO_REQUEST"}},
+        )
+        run = await engine.resume(run, {}, flow=flow)  # the poll after the approval
+        run = await drive(engine, run, flow, registry=registry)
+    assert run.status == "completed", run.error
+    assert run.nodes["check_transaction_status"]["outcome"] == "Success"
+    assert run.result["result"]["status"] == "VERIFIED"
+    assert run.result["result"]["verifiedData"] == {}  # approved: nothing was verified
+
+
 async def test_registration_without_a_scan_fails_at_the_visit_limit(run_flow: RunFlow) -> None:
     answers = answers_of("registration", "success", show_qr_code=[])
     run = await run_flow("registration", answers)
@@ -254,7 +281,8 @@ async def test_document_verification_bad_mrz(run_flow: RunFlow) -> None:
 # --- policy-driven: policies made through the sandbox's API ----------------------------------
 
 
-async def _create_policy(sandbox: Sandbox, body: dict[str, Any]) -> str:
+async def _admin(sandbox: Sandbox, method: str, path: str, body: dict[str, Any]) -> Any:
+    """An administrator's call to the sandbox's API (what the PingOne console would do)."""
     async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as c:
         token = await c.post(
             f"/{ENV}/as/token",
@@ -262,9 +290,15 @@ async def _create_policy(sandbox: Sandbox, body: dict[str, Any]) -> str:
             auth=("sandbox-client", "sandbox-secret"),
         )
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        created = await c.post(f"/v1/environments/{ENV}/verifyPolicies", json=body, headers=headers)
-        assert created.status_code == 201, created.text
-        return str(created.json()["id"])
+        response = await c.request(
+            method, f"/v1/environments/{ENV}/{path}", json=body, headers=headers
+        )
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+
+async def _create_policy(sandbox: Sandbox, body: dict[str, Any]) -> str:
+    return str((await _admin(sandbox, "POST", "verifyPolicies", body))["id"])
 
 
 def _form_fields(run: Run) -> list[str]:
