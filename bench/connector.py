@@ -24,8 +24,7 @@ from typing import Any
 
 import httpx
 
-import connectors.pingone.client as client_module
-from connectors.pingone.sandbox import Sandbox
+from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import load_registry
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
@@ -83,8 +82,11 @@ async def _plain_client(sandbox: Sandbox) -> httpx.AsyncClient:
 
 
 async def main(calls: int) -> None:
-    sandbox = Sandbox()
-    client_module._sandbox_transport = sandbox.transport
+    with use_sandbox(Sandbox()) as sandbox:  # the target of the flows' region `sandbox`
+        await _bench(sandbox, calls)
+
+
+async def _bench(sandbox: Sandbox, calls: int) -> None:
     registry = load_registry()
     async with Engine(registry, environ={}) as engine:
         user = await _run(engine, registry, "pingone", "createUser", username="bench-user")

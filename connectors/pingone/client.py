@@ -4,7 +4,9 @@ One `PingOneClient` per connection: one httpx.AsyncClient (reused: creating one 
 20 ms), a client-credentials token cached until shortly before it expires, retries with
 backoff that sleep on the flowengine Clock, and PingOne's error envelopes turned into
 `flowengine.PingOneError`. Regions map to hosts as in the API reference §1.1; `sandbox`
-targets the embedded emulator in-process through its ASGI transport.
+(with no api_url) targets the embedded emulator in-process through its transport: the
+process's `default_sandbox()`, or the one a `with connectors.pingone.sandbox.use_sandbox(box):`
+block chose (the seam tests use). A `transport=` argument overrides both.
 """
 
 from __future__ import annotations
@@ -330,6 +332,7 @@ def _transport_error(error: httpx.TransportError, request: httpx.Request) -> Pin
 
 
 def _sandbox_transport() -> httpx.AsyncBaseTransport:
+    """The in-process transport of the embedded sandbox (chosen with `use_sandbox`)."""
     # Imported late: the sandbox (Starlette app, verification logic) is only needed by
     # connections that target it.
     from connectors.pingone.sandbox import default_sandbox

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from p1_engine import output_of, run_capability
 
 import connectors.pingone.client as client_module
 from connectors.pingone.client import PingOneClient
-from connectors.pingone.sandbox import Sandbox
+from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine.runtime import Engine
 
@@ -23,11 +23,10 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-def sandbox(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    box = Sandbox(clock=clock)
+def sandbox(clock: VirtualClock) -> Iterator[Sandbox]:
     # Connections whose region is `sandbox` reach this sandbox instead of the process's one.
-    monkeypatch.setattr(client_module, "_sandbox_transport", box.transport)
-    return box
+    with use_sandbox(Sandbox(clock=clock)) as box:
+        yield box
 
 
 @pytest.fixture

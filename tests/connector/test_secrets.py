@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-import connectors.pingone.client as client_module
-from connectors.pingone.sandbox import Sandbox
+from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import VirtualClock, load_registry
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
@@ -89,10 +89,22 @@ class TokenSpy(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+class SpiedSandbox(Sandbox):
+    """A sandbox whose in-process transport records the tokens it issues."""
+
+    def __init__(self, issued: list[str], **options: Any) -> None:
+        super().__init__(**options)
+        self.issued = issued
+
+    def transport(self) -> httpx.AsyncBaseTransport:  # type: ignore[override]
+        return TokenSpy(super().transport(), self.issued)
+
+
 @pytest.fixture
-def tokens(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def tokens(clock: VirtualClock) -> Iterator[list[str]]:
     issued: list[str] = []
-    sandbox = Sandbox(
+    sandbox = SpiedSandbox(
+        issued,
         clock=clock,
         config={
             "environments": {ENV: {"clients": {CLIENT: SECRET}}},
@@ -108,10 +120,8 @@ def tokens(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> list[str]:
             ],
         },
     )
-    monkeypatch.setattr(
-        client_module, "_sandbox_transport", lambda: TokenSpy(sandbox.transport(), issued)
-    )
-    return issued
+    with use_sandbox(sandbox):
+        yield issued
 
 
 async def test_secret_and_tokens_appear_nowhere(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from p1_engine import output_of, run_capability
 
-import connectors.pingone.client as client_module
-import connectors.pingone.sandbox as sandbox_package
-from connectors.pingone.sandbox import Sandbox
+from connectors.pingone.sandbox import Sandbox, use_sandbox
 from connectors.pingone.sandbox.verification.personas import PERSONAS, documents_for
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine.headless import Answers, drive
@@ -29,12 +27,10 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-def sandbox(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    box = Sandbox(clock=clock)
+def sandbox(clock: VirtualClock) -> Iterator[Sandbox]:
     # Both the connections (region: sandbox) and the answer actions use this sandbox.
-    monkeypatch.setattr(client_module, "_sandbox_transport", box.transport)
-    monkeypatch.setattr(sandbox_package, "default_sandbox", lambda: box)
-    return box
+    with use_sandbox(Sandbox(clock=clock)) as box:
+        yield box
 
 
 @pytest.fixture

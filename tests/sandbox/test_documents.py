@@ -327,6 +327,27 @@ async def test_identity_record_matching_route(client: httpx.AsyncClient) -> None
     assert_envelope(missing, 400, "INVALID_DATA", "probe")
 
 
+@pytest.mark.parametrize(
+    ("body", "target"),
+    [
+        ({"probe": {"nickname": "Jo"}, "gallery": {"given_name": {"value": "J"}}},
+         "probe.nickname"),
+        ({"probe": {"given_name": 3}, "gallery": {"given_name": {"value": "J"}}},
+         "probe.given_name"),
+        ({"probe": {"given_name": "J"}, "gallery": {"given_name": "J"}}, "gallery.given_name"),
+        ({"probe": {"given_name": "J"}, "gallery": {"given_name": {"expression": "("}}},
+         "gallery.given_name"),
+        ({"probe": {"given_name": "J"}, "gallery": {"family_name": {"value": "D"}}}, "probe"),
+    ],
+)  # fmt: skip
+async def test_identity_record_matching_names_the_field(
+    client: httpx.AsyncClient, body: dict[str, Any], target: str
+) -> None:
+    user_id = await make_user(client)
+    response = await client.post(f"{API}/users/{user_id}/identityRecordMatching", json=body)
+    assert_envelope(response, 400, "INVALID_DATA", target)
+
+
 async def test_qr_is_a_png_of_the_link(client: httpx.AsyncClient) -> None:
     _, tx = await _tx(client)
     response = await client.get(tx["qrUrl"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -25,7 +26,7 @@ from .faults import Faults
 from .http import ConnectionDropped, api_endpoint, dropped_response
 from .state import Store
 
-__all__ = ["Sandbox", "SandboxTransport", "default_sandbox"]
+__all__ = ["Sandbox", "SandboxTransport", "default_sandbox", "use_sandbox"]
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):
@@ -211,12 +212,34 @@ def _status_fault(status: int, retry_after: int) -> ApiError:
 
 _default: Sandbox | None = None
 _default_lock = threading.Lock()
+_chosen: list[Sandbox] = []
+"""Sandboxes put in place by `use_sandbox`, innermost last."""
 
 
 def default_sandbox() -> Sandbox:
-    """The process's embedded sandbox (in memory, system clock), created on first use."""
+    """The process's embedded sandbox: the one `use_sandbox` chose, else one made on first use."""
     global _default
     with _default_lock:
+        if _chosen:
+            return _chosen[-1]
         if _default is None:
             _default = Sandbox()
         return _default
+
+
+@contextmanager
+def use_sandbox(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """Within the block, `sandbox` is the embedded one: the target of region `sandbox`.
+
+    Connections opened inside the block (PingOneClient with region `sandbox` and no api_url)
+    and the answer actions (`phone`, `documents`, `sandbox.advance`) all reach it. A test
+    gives each case a fresh sandbox on a virtual clock this way; to watch or alter the
+    traffic, pass a Sandbox subclass whose `transport()` wraps the in-process one.
+    """
+    with _default_lock:
+        _chosen.append(sandbox)
+    try:
+        yield sandbox
+    finally:
+        with _default_lock:
+            _chosen.remove(sandbox)

@@ -195,6 +195,8 @@ async def update_verify_status(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def identity_record_matching(sandbox: Sandbox, request: Request) -> Response:
+    """Compare unverified (probe) biographic values with verified (gallery) ones."""
+    from .verification import MatchInputError
     from .verification import identity_record_matching as match
 
     get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
@@ -206,8 +208,9 @@ async def identity_record_matching(sandbox: Sandbox, request: Request) -> Respon
             )
     try:
         result = match(body)
-    except ValueError as exc:
-        raise invalid_data("gallery", str(exc)) from None
+    except MatchInputError as exc:
+        # The matcher names the exact field (e.g. probe.nickname), not just the side.
+        raise invalid_data(exc.target, str(exc)) from None
     return json_response(result)
 
 
