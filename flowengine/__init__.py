@@ -1,6 +1,7 @@
 """flowengine: a headless, DaVinci-style identity flow engine.
 
-Connectors and applications import from here only.
+Connectors and applications import from here only: `load_flow` / `check_flow` read a
+flow file, `Engine` runs it, `open_store` keeps its runs.
 """
 
 from flowengine._connector import CallContext, Capability, Connector, Interaction, Outcome
@@ -19,33 +20,46 @@ from flowengine.errors import (
     TemplateError,
 )
 from flowengine.hookspecs import hookimpl
+from flowengine.loader import Diagnostic, check_flow, load_flow
 from flowengine.plugins import Registry, get_plugin_manager, load_registry
+from flowengine.runtime import Engine, Run
+from flowengine.store import MemoryStore, SQLiteStore, open_store
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Sorted by str.casefold, as httpx does and tests/test_exported_members.py checks (ruff
+# would sort upper case first).
+__all__ = [  # noqa: RUF022
     "CallContext",
     "Capability",
+    "check_flow",
     "Clock",
     "CompiledSchema",
     "Connector",
     "ConnectorError",
+    "Diagnostic",
+    "Engine",
     "FlowChangedError",
     "FlowDefinitionError",
     "FlowEngineError",
     "get_plugin_manager",
     "hookimpl",
     "Interaction",
+    "load_flow",
     "load_registry",
     "load_schema",
+    "MemoryStore",
     "NodeExecutionError",
+    "open_store",
     "Outcome",
     "PingOneError",
     "PluginError",
     "Registry",
+    "Run",
     "RunError",
     "schema_dir",
     "SchemaValidationError",
+    "SQLiteStore",
     "SystemClock",
     "TemplateError",
     "VirtualClock",

@@ -55,11 +55,14 @@ class Answers:
     @classmethod
     def load(cls, path: str | Path) -> Answers:
         """Read an answers file (YAML, of which JSON is a subset)."""
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
-            raise RunError(f"answers file {path} is not valid YAML/JSON: {e}") from e
+            raise RunError(
+                f"{_yaml_place(path, e)}: the answers file is not valid YAML/JSON: "
+                f"{getattr(e, 'problem', None) or e}"
+            ) from e
         if data is None:
             data = {}
         if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
@@ -95,6 +98,12 @@ class Answers:
     def unknown_nodes(self, node_ids: set[str]) -> list[str]:
         """Answered node ids that the flow does not have (a typo in the answers file)."""
         return sorted(set(self.responses) - node_ids)
+
+
+def _yaml_place(path: str | Path, error: yaml.YAMLError) -> str:
+    """file:line:col of a YAML error (just the file when PyYAML gives no mark)."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    return f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
 
 
 @dataclass

@@ -7,7 +7,9 @@ from typing import Any
 import pluggy
 
 hookspec = pluggy.HookspecMarker("flowengine")
+"""Marks the hook specifications below (for flowengine itself)."""
 hookimpl = pluggy.HookimplMarker("flowengine")
+"""Marker for plugins' hook implementations: `@hookimpl def register_connectors(register)`."""
 
 
 @hookspec
@@ -17,4 +19,4 @@ def register_connectors(register: Any) -> None:
 
 @hookspec
 def register_answer_actions(register: Any) -> None:
-    """Call register(name, action) for each answers-file action: async (interaction, args, env) -> response."""
+    """Call register(name, action) per answers-file action: (interaction, args, env) -> response."""

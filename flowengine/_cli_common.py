@@ -1,0 +1,167 @@
+"""What the CLI's commands share: failing with exit code 2, shared options, reading files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import yaml
+
+from flowengine.errors import FlowDefinitionError
+
+__all__ = [
+    "DEFAULT_STORE",
+    "EXIT_INVALID",
+    "answers_option",
+    "dump",
+    "fail",
+    "json_option",
+    "load_or_fail",
+    "open_store_at",
+    "parse_response",
+    "prompt_option",
+    "read_inputs",
+    "registry",
+    "store_option",
+    "stored_run",
+    "trace_option",
+]
+
+DEFAULT_STORE = "sqlite:///.flowengine/runs.db"
+EXIT_INVALID = 2  # a flow, an input or an option is wrong: nothing ran
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    """Print `Error: message` on stderr and exit (2 unless told)."""
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def dump(value: Any) -> str:
+    """Indented JSON for people and for `--json`."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def registry() -> Any:
+    """The checked registry of every installed connector (a broken plugin exits 2)."""
+    from flowengine.plugins import load_registry
+
+    return load_registry()
+
+
+def open_store_at(url: str) -> Any:
+    """The run store at `url`; a SQLite file's folder is made if it is missing."""
+    from flowengine.store import open_store
+
+    if url.startswith("sqlite:///"):
+        folder = Path(url.removeprefix("sqlite:///")).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            fail(
+                f"--store {url}: cannot make the folder {folder} ({e.strerror}); "
+                "choose another path"
+            )
+    return open_store(url)
+
+
+def stored_run(store: str, run_id: str) -> Any:
+    """A run from the store, or exit 2 naming the run and the store."""
+    from flowengine.errors import RunError
+
+    try:
+        return open_store_at(store).load(run_id)
+    except RunError as e:
+        fail(f"{e}; `flowengine runs list --store {store}` shows the stored runs")
+
+
+def load_or_fail(path: str, registry: Any) -> Any:
+    """The checked FlowSpec of `path`; on errors print every diagnostic and exit 2."""
+    from flowengine.loader import load_flow
+
+    try:
+        return load_flow(path, registry)
+    except FlowDefinitionError as e:
+        for d in e.diagnostics:
+            click.echo(str(d), err=True)
+        fail(f"{path} is not a valid flow; nothing ran (`flowengine validate {path}` lists why)")
+
+
+def _parse_value(text: str) -> Any:
+    """`--input k=v` values: JSON when they parse as JSON (3, true, [1]), else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_response(text: str) -> dict[str, Any]:
+    """A `--response` value: a JSON object, or exit 2 saying how to write one."""
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        fail(
+            f"--response {text!r} is not JSON ({e}); "
+            """write an object such as '{"email": "a@b.c"}'"""
+        )
+    if not isinstance(value, dict):
+        fail(f"--response {text!r} must be a JSON object (field values, or {{}} to continue)")
+    return value
+
+
+def _yaml_file(path: str, what: str) -> Any:
+    """A YAML (or JSON) file's value; a syntax error exits 2 naming file:line:col."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        fail(f"{where}: {what} is not valid YAML/JSON: {e.problem or e}")
+    except yaml.YAMLError as e:
+        fail(f"{path}: {what} is not valid YAML/JSON: {e}")
+    except (OSError, UnicodeDecodeError) as e:
+        fail(f"cannot read {what} {path}: {e}")
+
+
+def read_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]:
+    """The flow inputs from `--inputs FILE` then `--input k=v` (later ones win)."""
+    inputs: dict[str, Any] = {}
+    if inputs_file:
+        loaded = _yaml_file(inputs_file, "the --inputs file")
+        if loaded is not None and not isinstance(loaded, dict):
+            fail(f"--inputs {inputs_file} must hold an object of input values, e.g. 'limit: 4'")
+        inputs.update(loaded or {})
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"--input {pair!r} must be written name=value")
+        inputs[key] = _parse_value(value)
+    return inputs
+
+
+store_option = click.option(
+    "--store",
+    default=lambda: os.environ.get("FLOWENGINE_STORE", DEFAULT_STORE),
+    show_default=DEFAULT_STORE,
+    help="Run store URL: sqlite:///PATH or memory: (env FLOWENGINE_STORE).",
+)
+answers_option = click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML/JSON file: node id -> response (or a list, one per visit).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+trace_option = click.option(
+    "--trace", "trace_file", type=click.Path(dir_okay=False), help="Write trace events (JSONL)."
+)
+prompt_option = click.option(
+    "--prompt/--no-prompt",
+    default=None,
+    help="Ask for unanswered form fields (default: when stdin is a terminal).",
+)

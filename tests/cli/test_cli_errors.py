@@ -1,0 +1,186 @@
+"""What a user gets wrong on the command line: one `Error:` line naming the place and the
+fix, exit code 2 (nothing ran), never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flowengine.cli import main
+
+OK_FLOW = """\
+flow: ok
+start: hello
+nodes:
+  hello: {use: ui.message, with: {title: hi}}
+"""
+FORM_FLOW = """\
+flow: form
+start: ask
+nodes:
+  ask: {use: ui.form, with: {fields: [email]}}
+"""
+
+
+@pytest.fixture
+def ok_flow(tmp_path: Path) -> Path:
+    path = tmp_path / "ok.yaml"
+    path.write_text(OK_FLOW)
+    return path
+
+
+def _error_line(runner: CliRunner, args: list[str]) -> str:
+    """Invoke, assert exit code 2 and no traceback; return the `Error:` line."""
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def test_inputs_file_with_a_yaml_error_names_line_and_column(
+    runner: CliRunner, ok_flow: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "inputs.yaml"
+    bad.write_text("limit: 3\nname: [\n")
+    line = _error_line(runner, ["run", str(ok_flow), "--inputs", str(bad)])
+    assert line.startswith(f"Error: {bad}:3:1: the --inputs file is not valid YAML/JSON")
+
+
+def test_inputs_file_that_is_not_an_object(
+    runner: CliRunner, ok_flow: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "inputs.yaml"
+    bad.write_text("- 1\n")
+    line = _error_line(runner, ["run", str(ok_flow), "--inputs", str(bad)])
+    assert f"--inputs {bad} must hold an object of input values" in line
+
+
+def test_answers_file_with_a_yaml_error_names_line_and_column(
+    runner: CliRunner, ok_flow: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "answers.yaml"
+    bad.write_text("hello: {}\nhello2: {a: [}\n")
+    line = _error_line(runner, ["run", str(ok_flow), "--answers", str(bad)])
+    assert line.startswith(f"Error: {bad}:2:")
+    assert "the answers file is not valid YAML/JSON" in line
+
+
+def test_answers_file_that_is_a_list(runner: CliRunner, ok_flow: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "answers.yaml"
+    bad.write_text("- hello\n")
+    line = _error_line(runner, ["run", str(ok_flow), "--answers", str(bad)])
+    assert "must map node ids to responses" in line
+
+
+def test_answers_for_unknown_nodes_list_the_flow_nodes(
+    runner: CliRunner, ok_flow: Path, tmp_path: Path
+) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("helo: {}\n")
+    line = _error_line(runner, ["run", str(ok_flow), "--answers", str(answers)])
+    assert "answers nodes the flow does not have: ['helo'] (its nodes: hello)" in line
+
+
+@pytest.mark.parametrize("url", ["foo://x", "postgres://db/runs"])
+def test_unknown_store_url(runner: CliRunner, ok_flow: Path, url: str) -> None:
+    for args in (["run", str(ok_flow)], ["runs", "list"], ["runs", "show", "x"]):
+        line = _error_line(runner, [*args, "--store", url])
+        assert f"Unknown run store URL {url!r}; use 'memory:' or 'sqlite:///" in line
+
+
+def test_store_that_is_not_a_database(runner: CliRunner, tmp_path: Path) -> None:
+    garbage = tmp_path / "runs.db"
+    garbage.write_text("not a database, just text\n" * 100)
+    line = _error_line(runner, ["runs", "list", "--store", f"sqlite:///{garbage}"])
+    assert "the run store cannot be read (file is not a database); check --store" in line
+
+
+def test_store_folder_that_cannot_be_made(runner: CliRunner, ok_flow: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    url = f"sqlite:///{blocker}/sub/runs.db"
+    line = _error_line(runner, ["run", str(ok_flow), "--store", url])
+    assert f"--store {url}: cannot make the folder {blocker}/sub" in line
+
+
+def test_trace_file_that_cannot_be_written(
+    runner: CliRunner, ok_flow: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    trace = blocker / "trace.jsonl"
+    line = _error_line(runner, ["run", str(ok_flow), "--trace", str(trace)])
+    assert f"--trace {trace}: cannot write there" in line
+
+
+def _waiting_run(runner: CliRunner, tmp_path: Path) -> str:
+    flow = tmp_path / "form.yaml"
+    flow.write_text(FORM_FLOW)
+    result = runner.invoke(main, ["run", str(flow), "--no-prompt", "--json"])
+    assert result.exit_code == 3, result.output
+
+    run_id: str = json.loads(result.output)["id"]
+    return run_id
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("{bad", "--response '{bad' is not JSON"),
+        ('"a@b.c"', "must be a JSON object (field values, or {} to continue)"),
+    ],
+)
+def test_a_bad_response_leaves_the_run_waiting(
+    runner: CliRunner, tmp_path: Path, response: str, expected: str
+) -> None:
+    run_id = _waiting_run(runner, tmp_path)
+    line = _error_line(runner, ["runs", "resume", run_id, "--response", response])
+    assert expected in line
+    shown = runner.invoke(main, ["runs", "show", run_id])
+    assert shown.output.startswith(f"run {run_id}  waiting"), shown.output
+
+
+def test_resume_of_a_finished_run(runner: CliRunner, ok_flow: Path) -> None:
+
+    done = runner.invoke(main, ["run", str(ok_flow), "--json"])
+    run_id = json.loads(done.output)["id"]
+    line = _error_line(runner, ["runs", "resume", run_id])
+    assert line == f"Error: run {run_id} is completed, not waiting: nothing to resume"
+
+
+def test_unknown_run_says_how_to_list_runs(runner: CliRunner) -> None:
+    line = _error_line(runner, ["runs", "show", "nope"])
+    assert "No run 'nope'" in line
+    assert "`flowengine runs list --store sqlite:///.flowengine/runs.db` shows" in line
+
+
+def test_invalid_flow_run_prints_every_diagnostic_then_how_to_see_them(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    flow = tmp_path / "bad.yaml"
+    flow.write_text("flow: bad\nstart: a\nnodes:\n  a: {use: ui.nope}\n")
+    result = runner.invoke(main, ["run", str(flow)])
+    assert result.exit_code == 2
+    assert f"{flow}:4:12: FE022 connector 'ui' has no capability 'nope'" in result.output
+    assert f"Error: {flow} is not a valid flow; nothing ran (`flowengine validate {flow}`" in (
+        result.output
+    )
+
+
+def test_broken_plugin_is_one_line_naming_it(
+    runner: CliRunner, ok_flow: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowengine import PluginError
+
+    def broken() -> None:
+        raise PluginError("connector 'x' is registered twice", plugin="acme")
+
+    monkeypatch.setattr("flowengine.plugins.load_registry", broken)
+    line = _error_line(runner, ["validate", str(ok_flow)])
+    assert line == "Error: Plugin 'acme': connector 'x' is registered twice"
