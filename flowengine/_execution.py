@@ -19,7 +19,7 @@ from flowengine._plan import NodePlan, build_plan, error_dict, exception_error
 from flowengine._run import Run
 from flowengine.errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine.spec import FlowSpec, NodeSpec
-from flowengine.trace import make_event, redact, redact_event
+from flowengine.trace import compile_secrets, make_event, redact_event
 
 if TYPE_CHECKING:
     from flowengine.runtime import Engine
@@ -53,6 +53,7 @@ class Execution:
             "run": {"id": run.id},
         }
         self.connections: dict[str, tuple[dict[str, Any], Any]] = {}
+        self.secrets = compile_secrets(frozenset(run.secrets))
         self.max_visits = flow.settings.max_node_visits
 
     # ---- the walk ------------------------------------------------------------------------
@@ -122,7 +123,7 @@ class Execution:
     def fail(self, node_id: str, code: str, message: str) -> None:
         """End the run as failed, keeping everything it has done."""
         error = {"node": node_id, "code": code, "message": message}
-        self.run.error = redact(error, self.run.secrets) if self.run.secrets else error
+        self.run.error = self.secrets.redact(error)
         self.run.status = "failed"
         self.run.waiting = None
 
@@ -165,8 +166,7 @@ class Execution:
         except Exception as e:  # any failure of a capability is its node's error outcome
             error = exception_error(e)
             outcome, output = "error", None
-            if run.secrets:
-                error = redact(error, run.secrets)
+            error = self.secrets.redact(error)
         if outcome == "error" and error is None:
             error, output = output or error_dict("ERROR", f"Node {node_id!r} failed"), None
         run.nodes[node_id] = {"output": output, "error": error, "outcome": outcome, "visits": visit}
@@ -263,8 +263,8 @@ class Execution:
         )
         if not self.engine.redact_personal_data:
             personal = ()
-        if personal or self.run.secrets:
-            event = redact_event(event, self.run.secrets, personal)
+        if personal or self.secrets:
+            event = redact_event(event, self.secrets, personal)
         self.run.trace.append(event)
         for sink in self.engine.trace_sinks:
             sink(event)
@@ -274,9 +274,12 @@ class Execution:
     async def _connection(self, plan: NodePlan) -> tuple[Mapping[str, Any], Any]:
         found = self.connections.get(plan.connection)
         if found is None:
-            found = self.connections[plan.connection] = await self.engine._open_connection(
-                self.flow, plan.connection, self.run.secrets
-            )
+            try:
+                found = self.connections[plan.connection] = await self.engine._open_connection(
+                    self.flow, plan.connection, self.run.secrets
+                )
+            finally:  # secrets found before a settings error must redact that error too
+                self.secrets = compile_secrets(frozenset(self.run.secrets))
         return found
 
     # ---- parallel blocks ---------------------------------------------------------------

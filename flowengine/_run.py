@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowengine.trace import redact
+from flowengine.trace import compile_secrets
 
 __all__ = ["EXIT_CODES", "Run", "new_run_id"]
 
@@ -36,6 +36,8 @@ _FIELDS = (
     "updated_at",
     "started_at",
 )
+
+_REDACTED_FIELDS = ("inputs", "vars", "nodes", "waiting", "result", "error")
 
 
 def new_run_id() -> str:
@@ -79,9 +81,12 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         """The run as JSON data, with every secret value replaced by "[REDACTED]"."""
         data = {name: getattr(self, name) for name in _FIELDS}
-        if self.secrets:
-            for name in ("inputs", "vars", "nodes", "waiting", "result", "error"):
-                data[name] = redact(data[name], self.secrets)
+        secrets = compile_secrets(frozenset(self.secrets))
+        # One scan of everything that may hold a secret (the trace is redacted already);
+        # only on a hit is each part walked.
+        if secrets.scan([data[name] for name in _REDACTED_FIELDS]):
+            for name in _REDACTED_FIELDS:
+                data[name] = secrets.redact(data[name])
         return data
 
     @classmethod

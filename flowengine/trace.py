@@ -10,12 +10,22 @@ dotted, `*` for any key or item) are replaced unless the engine is told to keep 
 from __future__ import annotations
 
 import json
+import marshal
+import pickle
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REDACTED", "JsonlTraceSink", "make_event", "redact", "redact_event"]
+__all__ = [
+    "REDACTED",
+    "JsonlTraceSink",
+    "Secrets",
+    "compile_secrets",
+    "make_event",
+    "redact",
+    "redact_event",
+]
 
 REDACTED = "[REDACTED]"
 
@@ -25,22 +35,84 @@ def _segments(path: str) -> tuple[str, ...]:
     return tuple(path.split("."))
 
 
+def _serialise(value: Any) -> bytes | None:
+    """`value` as bytes for the secret scan (strings in UTF-8); None when it cannot be."""
+    try:
+        return marshal.dumps(value)  # plain JSON-like data: the fastest, about 1 µs per KB
+    except ValueError:  # subclasses or other objects inside
+        pass
+    try:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an object pickle refuses: the walk decides
+        return None
+
+
+def _utf8(secret: str) -> bytes:
+    # As marshal and pickle encode strings (lone surrogates kept).
+    return secret.encode("utf-8", "surrogatepass")
+
+
+class Secrets:
+    """A run's secret values, compiled for redaction: a single scan first, a walk on a hit.
+
+    `scan()` serialises a whole value once in C (marshal, else pickle: both store strings as
+    UTF-8, never escaped) and looks for each secret's UTF-8 bytes in it. UTF-8 encodes
+    character by character, so a secret inside any string of the value is found; a hit
+    elsewhere (a dict key, an object's state) only costs the walk, which then changes
+    nothing. Values are never stored or shown in that form.
+    """
+
+    __slots__ = ("encoded", "values")
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first, so a secret containing another is replaced whole.
+        self.values = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        self.encoded = tuple(_utf8(s) for s in self.values)
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def scan(self, value: Any) -> bool:
+        """Whether a secret may occur inside `value` (False means surely not)."""
+        if not self.values or value is None or isinstance(value, bool | int | float):
+            return False
+        if isinstance(value, str):
+            return any(s in value for s in self.values)
+        data = _serialise(value)
+        return data is None or any(s in data for s in self.encoded)
+
+    def redact(self, value: Any) -> Any:
+        """`value` with every secret inside its strings replaced (itself when none occurs)."""
+        if not self.scan(value):
+            return value
+        return _redact_secrets(value, self.values)
+
+
+@lru_cache(maxsize=256)
+def compile_secrets(secrets: frozenset[str]) -> Secrets:
+    """The compiled form of a set of secret values (cached: runs share their settings)."""
+    return Secrets(secrets)
+
+
 def redact(value: Any, secrets: Iterable[str] = (), personal_paths: Iterable[str] = ()) -> Any:
     """A copy of `value` with secrets and the personal data paths replaced by "[REDACTED]".
 
     Parts that need no change are shared with `value`, never modified.
     """
+    value = _redact_paths(value, personal_paths)
+    compiled = secrets if isinstance(secrets, Secrets) else compile_secrets(frozenset(secrets))
+    return compiled.redact(value)
+
+
+def _redact_paths(value: Any, personal_paths: Iterable[str]) -> Any:
     for path in personal_paths:
         value = _redact_path(value, _segments(path))
-    secret_list = sorted((s for s in secrets if s), key=len, reverse=True)
-    if secret_list:
-        value = _redact_secrets(value, secret_list)
     return value
 
 
-def _redact_secrets(value: Any, secrets: list[str]) -> Any:
+def _redact_secrets(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
-        for secret in secrets:  # longest first, so a secret containing another goes whole
+        for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
         return value
@@ -105,14 +177,18 @@ def redact_event(
     event: dict[str, Any], secrets: Iterable[str], personal_paths: Iterable[str]
 ) -> dict[str, Any]:
     """The event with its input, output and error redacted (a new dict when anything changed)."""
-    secrets = tuple(secrets)
-    personal_paths = tuple(personal_paths)
-    if not secrets and not personal_paths:
+    compiled = secrets if isinstance(secrets, Secrets) else compile_secrets(frozenset(secrets))
+    parts = (
+        _redact_paths(event["input"], personal_paths),
+        _redact_paths(event["output"], personal_paths),
+        event["error"],
+    )
+    if compiled.scan(parts):  # one scan of the three parts; usually nothing to replace
+        parts = tuple(_redact_secrets(part, compiled.values) for part in parts)
+    elif parts[0] is event["input"] and parts[1] is event["output"]:
         return event
     out = dict(event)
-    out["input"] = redact(event["input"], secrets, personal_paths)
-    out["output"] = redact(event["output"], secrets, personal_paths)
-    out["error"] = redact(event["error"], secrets)
+    out["input"], out["output"], out["error"] = parts
     return out
 
 
