@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import logging
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
@@ -71,39 +70,38 @@ class ClientCredentialsAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = self._valid()
-        if token is None:
-            # One fetch for requests that start together (a parallel block): the others wait.
-            async with self._guard():
-                token = self._valid()
-                if token is None:
-                    response = yield self._token_request()
-                    for attempt in itertools.count():
-                        if not await self._wait_to_retry(response, attempt):
-                            break
+        refused: _Token | None = None
+        while True:
+            token = self._valid() if refused is None else None
+            if token is None:
+                # One fetch for requests that start together (a parallel block, or several
+                # refused at once after a 401): the others wait and take its token.
+                async with self._guard():
+                    token = self._usable(refused)
+                    if token is None:
                         response = yield self._token_request()
-                    token = await self._fetch(response)
-        request.headers["Authorization"] = f"Bearer {token.value}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        await response.aread()
-        async with self._guard():
-            # Refresh once, unless another request has already replaced the refused token.
-            fresh = self._token if self._token is not None and self._token is not token else None
-            if fresh is None:
-                response = yield self._token_request()
-                for attempt in itertools.count():
-                    if not await self._wait_to_retry(response, attempt):
-                        break
-                    response = yield self._token_request()
-                fresh = await self._fetch(response)
-        request.headers["Authorization"] = f"Bearer {fresh.value}"
-        yield request
+                        attempt = 0
+                        while await self._wait_to_retry(response, attempt):
+                            response = yield self._token_request()
+                            attempt += 1
+                        token = await self._fetch(response)
+            request.headers["Authorization"] = f"Bearer {token.value}"
+            response = yield request
+            if response.status_code != 401 or refused is not None:
+                return  # refresh once: a second 401 is the caller's answer
+            await response.aread()
+            refused = token
 
     def invalidate(self) -> None:
         """Forget the cached token (the next request fetches a new one)."""
         self._token = None
+
+    def _usable(self, refused: _Token | None) -> _Token | None:
+        """The cached token to use: a valid one, or after a 401 one that replaced `refused`."""
+        if refused is None:
+            return self._valid()
+        token = self._token
+        return token if token is not None and token is not refused else None
 
     def _valid(self) -> _Token | None:
         token = self._token

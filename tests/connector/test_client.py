@@ -309,6 +309,18 @@ async def test_concurrent_first_calls_share_one_token(
     assert set(pingone.auths) == {"Bearer token-1"}
 
 
+async def test_concurrent_401s_share_one_refresh(
+    client: PingOneClient, pingone: ScriptedPingOne
+) -> None:
+    await client.get("/x")
+    pingone.refuse_tokens.add("token-1")
+    responses = await asyncio.gather(*(client.get(f"/x/{i}") for i in range(10)))
+    assert {r.status_code for r in responses} == {200}
+    assert pingone.tokens_issued == 2
+    assert set(pingone.auths[1:]) <= {"Bearer token-1", "Bearer token-2"}
+    assert pingone.auths[-1] == "Bearer token-2"
+
+
 async def test_telemetry_headers_follow_each_task(
     client: PingOneClient, pingone: ScriptedPingOne
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import httpx
@@ -14,9 +15,23 @@ from connectors.pingone.sandbox.server import ServerThread
 from flowengine.clock import VirtualClock
 
 
+class Records(logging.Handler):
+    """Keeps what uvicorn logs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 async def test_served_over_loopback_builds_urls_from_the_host() -> None:
     sandbox = Sandbox()
+    logged = Records()
+    uvicorn_log = logging.getLogger("uvicorn.error")
     with ServerThread(sandbox) as url:
+        uvicorn_log.addHandler(logged)
         async with httpx.AsyncClient(base_url=url) as client:
             client.headers["Authorization"] = f"Bearer {await token_for(client)}"
             user_id = await make_user(client)
@@ -29,6 +44,9 @@ async def test_served_over_loopback_builds_urls_from_the_host() -> None:
             with pytest.raises(httpx.RemoteProtocolError):
                 await client.get(f"{API}/users")
             assert (await client.get(f"{API}/users")).status_code == 200
+    uvicorn_log.removeHandler(logged)
+    # The injected drop is no crash: uvicorn logs no error traceback for it.
+    assert [r.getMessage() for r in logged.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_sqlite_keeps_state_across_restart(tmp_path: Path, clock: VirtualClock) -> None:

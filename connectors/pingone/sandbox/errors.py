@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -10,6 +11,7 @@ from starlette.responses import JSONResponse
 __all__ = [
     "ApiError",
     "access_failed",
+    "ensure_unique",
     "error_response",
     "invalid_data",
     "invalid_request",
@@ -60,6 +62,15 @@ def invalid_data(target: str, message: str, code: str = "INVALID_VALUE") -> ApiE
     """400 INVALID_DATA with one detail naming the offending field (`target`)."""
     detail = {"code": code, "target": target, "message": message}
     return ApiError(400, "INVALID_DATA", INVALID_DATA_MESSAGE, [detail])
+
+
+def ensure_unique(
+    items: Iterable[dict[str, Any]], key: str, value: str, own_id: str | None
+) -> None:
+    """400 UNIQUENESS_VIOLATION on `key` when another item has `value` there (any case)."""
+    for other in items:
+        if other[key].casefold() == value.casefold() and other["id"] != own_id:
+            raise invalid_data(key, f"{key} {value!r} is already used", "UNIQUENESS_VIOLATION")
 
 
 def invalid_request(message: str, status: int = 400) -> ApiError:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import ApiError, invalid_data, not_found
+from .errors import ApiError, ensure_unique, invalid_data, not_found
 from .http import collection, env_url, json_body, json_response
 from .scim import compile_filter
 from .state import iso, new_id
@@ -258,12 +258,6 @@ def _merge(default: dict[str, Any], given: dict[str, Any] | None, key: str) -> d
 # --- routes --------------------------------------------------------------------------------
 
 
-def _check_unique_name(sandbox: Sandbox, env_id: str, name: str, own_id: str | None) -> None:
-    for other in _policies(sandbox, env_id):
-        if other["name"].lower() == name.lower() and other["id"] != own_id:
-            raise invalid_data("name", f"a policy named {name!r} exists", "UNIQUENESS_VIOLATION")
-
-
 def _make_default(sandbox: Sandbox, env_id: str, policy_id: str) -> None:
     for other in _policies(sandbox, env_id):
         if other["id"] != policy_id and other.get("default"):
@@ -275,7 +269,7 @@ async def create_policy(sandbox: Sandbox, request: Request) -> Response:
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     fields = validate_policy(await json_body(request))
-    _check_unique_name(sandbox, env_id, fields["name"], None)
+    ensure_unique(_policies(sandbox, env_id), "name", fields["name"], None)
     now = sandbox.now()
     policy = {"id": new_id(), "environment": {"id": env_id}, **fields}
     policy.update(createdAt=now, updatedAt=now)
@@ -310,7 +304,7 @@ async def update_policy(sandbox: Sandbox, request: Request) -> Response:
     sandbox.environment(env_id)
     policy = get_policy(sandbox, env_id, request.path_params["policyId"])
     fields = validate_policy(await json_body(request))
-    _check_unique_name(sandbox, env_id, fields["name"], policy["id"])
+    ensure_unique(_policies(sandbox, env_id), "name", fields["name"], policy["id"])
     if policy.get("default") and not fields["default"]:
         raise invalid_data(
             "default", "make another policy the default instead of unsetting this one"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from .app import Sandbox
+from .http import ConnectionDropped
 
 __all__ = ["ServerThread", "free_port", "serve"]
 
@@ -22,9 +24,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+class _QuietDrops(logging.Filter):
+    """Keeps the `drop` fault out of uvicorn's error log: it is injected, not a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, ConnectionDropped)
+
+
+_QUIET_DROPS = _QuietDrops()
+
+
 def _uvicorn_config(sandbox: Sandbox, host: str, port: int, **options: Any) -> uvicorn.Config:
     # access_log off: request lines would be noise, and the log never needs URLs with codes.
-    return uvicorn.Config(
+    config = uvicorn.Config(
         sandbox.app,
         host=host,
         port=port,
@@ -33,6 +46,9 @@ def _uvicorn_config(sandbox: Sandbox, host: str, port: int, **options: Any) -> u
         lifespan="off",
         **options,
     )
+    # After Config: it (re)configures uvicorn's loggers. Adding the same filter twice is a no-op.
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)
+    return config
 
 
 def serve(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import ApiError, invalid_data, not_found
+from .errors import ApiError, ensure_unique, invalid_data, not_found
 from .http import collection, env_url, json_body, json_response
 from .scim import compile_filter
 from .state import iso, new_id
@@ -75,19 +75,11 @@ def _validate(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in _READ_ONLY}
 
 
-def _check_unique(sandbox: Sandbox, env_id: str, username: str, own_id: str | None) -> None:
-    for other in _users(sandbox, env_id):
-        if other["username"].lower() == username.lower() and other["id"] != own_id:
-            raise invalid_data(
-                "username", f"username {username!r} is already used", "UNIQUENESS_VIOLATION"
-            )
-
-
 async def create_user(sandbox: Sandbox, request: Request) -> Response:
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     fields = _validate(await json_body(request))
-    _check_unique(sandbox, env_id, fields["username"], None)
+    ensure_unique(_users(sandbox, env_id), "username", fields["username"], None)
     now = sandbox.now()
     user = {
         "id": new_id(),
@@ -152,7 +144,7 @@ async def update_user(sandbox: Sandbox, request: Request) -> Response:
     if request.method == "PATCH":
         body = {**{k: v for k, v in user.items() if k not in _READ_ONLY}, **body}
     fields = _validate(body)
-    _check_unique(sandbox, env_id, fields["username"], user["id"])
+    ensure_unique(_users(sandbox, env_id), "username", fields["username"], user["id"])
     keep = {k: user[k] for k in ("id", "environment", "lifecycle", "account", "createdAt")}
     updated = {**keep, "verifyStatus": user.get("verifyStatus", "NOT_INITIATED"), **fields}
     updated["updatedAt"] = sandbox.now()

@@ -88,11 +88,17 @@ async def read_state(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_state(sandbox, request, tx))
 
 
-async def begin(sandbox: Sandbox, request: Request) -> Response:
-    """The user pressed "Begin verification": INITIATED, and the client is recorded."""
+async def _posted(sandbox: Sandbox, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The transaction and the JSON body of a POST from the page, its code checked."""
     tx = _transaction(sandbox, request)
     body = await json_body(request)
     _check_code(tx, body.get("code"))
+    return tx, body
+
+
+async def begin(sandbox: Sandbox, request: Request) -> Response:
+    """The user pressed "Begin verification": INITIATED, and the client is recorded."""
+    tx, _ = await _posted(sandbox, request)
     if tx.get("initiatedAt") is None:
         tx["initiatedAt"] = sandbox.now()
         record_event(tx, tx["initiatedAt"], "VERIFICATION_STARTED")
@@ -105,9 +111,7 @@ async def begin(sandbox: Sandbox, request: Request) -> Response:
 
 async def upload(sandbox: Sandbox, request: Request) -> Response:
     """A captured document; when the last required one arrives the data is processed."""
-    tx = _transaction(sandbox, request)
-    body = await json_body(request)
-    _check_code(tx, body.get("code"))
+    tx, body = await _posted(sandbox, request)
     if tx.get("initiatedAt") is None:
         raise ApiError(400, "REQUEST_FAILED", "Begin the verification before sending documents.")
     submit_document(sandbox, tx, body, "END_USER", _client(request))
