@@ -12,6 +12,7 @@ __all__ = ["describe"]
 
 
 def _outcomes(loaded: LoadedCapability) -> list[str]:
+    """A capability's outcomes, error and dynamic ones included."""
     cap = loaded.capability
     outcomes = [*cap.outcomes, *(["error"] if "error" not in cap.outcomes else [])]
     if cap.dynamic_outcomes:
@@ -20,6 +21,7 @@ def _outcomes(loaded: LoadedCapability) -> list[str]:
 
 
 def _capability_dict(loaded: LoadedCapability, *, schemas: bool) -> dict[str, Any]:
+    """A capability described as JSON, with its schemas if asked."""
     cap = loaded.capability
     data: dict[str, Any] = {
         "name": cap.name,
@@ -36,10 +38,12 @@ def _capability_dict(loaded: LoadedCapability, *, schemas: bool) -> dict[str, An
 
 
 def _capabilities(registry: Registry, connector: str) -> list[LoadedCapability]:
+    """A connector's capabilities, sorted by name."""
     return [c for (name, _), c in sorted(registry.capabilities.items()) if name == connector]
 
 
 def _one(registry: Registry, connector: str, capability: str) -> LoadedCapability:
+    """One capability, or a LookupError listing the connector's capabilities."""
     try:
         return registry.capability(connector, capability)
     except KeyError:
@@ -50,6 +54,7 @@ def _one(registry: Registry, connector: str, capability: str) -> LoadedCapabilit
 
 
 def _check_connector(registry: Registry, name: str) -> None:
+    """Raise LookupError (with did-you-mean) for an unknown connector."""
     if name not in registry.connectors:
         close = difflib.get_close_matches(name, list(registry.connectors), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -88,6 +93,7 @@ def describe(registry: Registry, name: str | None, capability: str | None, *, as
 
 
 def _all(registry: Registry, as_json: bool) -> str:
+    """Every connector: name, title and capability count."""
     rows = [
         {
             "name": c.name,

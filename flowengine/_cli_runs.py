@@ -72,6 +72,7 @@ class _Session:
         return flow
 
     def engine(self) -> Any:
+        """An Engine over this session's registry, store and trace sinks."""
         from flowengine.runtime import Engine
 
         return Engine(self.registry, store=self.store, environ=os.environ, trace_sinks=self.sinks)
@@ -95,6 +96,7 @@ class _Session:
         )
 
     def _shown(self, run: Any, interaction: Any) -> None:
+        """Remember the waiting run (for Ctrl-C) and draw its screen."""
         self.waiting = run
         self.terminal.show(run, interaction)
 
@@ -108,6 +110,7 @@ class _Session:
         sys.exit(run.exit_code)
 
     def _run_async(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        """Run the coroutine; engine errors exit 2, Ctrl-C while waiting exits 3."""
         try:
             return asyncio.run(factory())
         except FlowEngineError as e:

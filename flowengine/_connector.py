@@ -49,10 +49,12 @@ class Interaction:
     poll_interval: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The interaction as JSON, as stored on a waiting run."""
         return {"kind": self.kind, "data": self.data, "poll_interval": self.poll_interval}
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any]) -> Interaction:
+        """The interaction from its to_dict() form."""
         return cls(value["kind"], dict(value.get("data") or {}), value.get("poll_interval"))
 
 
@@ -100,6 +102,7 @@ class Capability:
 
     @property
     def is_async(self) -> bool:
+        """Whether the function is `async def`."""
         return inspect.iscoroutinefunction(self.func)
 
 
@@ -163,6 +166,7 @@ class Connector:
         return decorate
 
     def add(self, capability: Capability) -> None:
+        """Add a capability; a name used twice is a PluginError."""
         if capability.name in self.capabilities:
             from flowengine.errors import PluginError
 

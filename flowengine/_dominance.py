@@ -55,6 +55,7 @@ def immediate_dominators(graph: nx.DiGraph, start: str) -> dict[str, str]:
 
 
 def _dfs_preorder(graph: nx.DiGraph, start: str) -> tuple[list[str], dict[str, str]]:
+    """Reachable nodes in depth-first preorder, and each one's DFS tree parent."""
     order = [start]
     parent: dict[str, str] = {}
     seen = {start}

@@ -57,6 +57,7 @@ class ReferenceChecker:
             self._interval = dominator_intervals(spec.graph, spec.start)
 
     def check(self) -> None:
+        """Check every template read in every node's inputs."""
         for node in self.spec.all_nodes.values():
             if node.is_parallel:
                 continue
@@ -65,9 +66,11 @@ class ReferenceChecker:
                 self.check_one(node, ref)
 
     def report(self, code: str, message: str, ref: Reference, node: NodeSpec, **kw: Any) -> None:
+        """Add a diagnostic at the template's value in the file."""
         self.doc.report(code, message, ref.path, at_value=True, node_id=node.id, **kw)
 
     def check_one(self, node: NodeSpec, ref: Reference) -> None:
+        """Check one read: its syntax, then the name, input or node it reads."""
         if ref.syntax_error:
             self.report("FE064", f"template {ref.expression!r}: {ref.syntax_error}", ref, node)
         elif ref.scope == "name":
@@ -78,6 +81,7 @@ class ReferenceChecker:
             self._check_node(node, ref)
 
     def _unknown_name(self, node: NodeSpec, ref: Reference) -> None:
+        """A bare name that is no scope, function or constant (FE066)."""
         self.report(
             "FE066",
             f"{ref.expression!r} in node {node.id!r} uses the unknown name {ref.node!r}"
@@ -88,6 +92,7 @@ class ReferenceChecker:
         )
 
     def _check_input(self, node: NodeSpec, ref: Reference) -> None:
+        """`inputs.<name>` that `inputs:` does not declare (FE065)."""
         declared = self.spec.inputs_schema.get("properties")
         if ref.guarded or not isinstance(declared, dict) or ref.node in declared:
             return
@@ -101,14 +106,10 @@ class ReferenceChecker:
         )
 
     def _check_node(self, node: NodeSpec, ref: Reference) -> None:
+        """`nodes.<id>`: the node exists, has an error route if `.error` is read, has run."""
         if ref.node not in self.spec.all_nodes:
-            self.report(
-                "FE060",
-                f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which does "
-                f"not exist{did_you_mean(ref.node, self.spec.all_nodes)}",
-                ref,
-                node,
-            )
+            hint = did_you_mean(ref.node, self.spec.all_nodes)
+            self._report_read("FE060", node, ref, f"does not exist{hint}")
             return
         if ref.field == "error" and not self._has_error_route(ref.node):
             self.report(
@@ -123,11 +124,13 @@ class ReferenceChecker:
             self._check_order(node, ref)
 
     def _has_error_route(self, node_id: str) -> bool:
+        """Whether the node (or its parallel block) routes `error`."""
         node = self.spec.all_nodes[node_id]
         owner = self.spec.all_nodes.get(node.parent or "", node)
         return "error" in owner.routes
 
     def _check_order(self, node: NodeSpec, ref: Reference) -> None:
+        """Whether the read node has surely (or possibly) run before this one (FE061, FE062)."""
         target = self.spec.all_nodes[ref.node]
         if node.parent is not None and target.id == node.parent:
             self._cannot(node, ref, "it is the parallel block this branch belongs to")
@@ -149,26 +152,35 @@ class ReferenceChecker:
         else:
             self._cannot(node, ref, f"no path leads from {ref.node!r} to {node.id!r}")
 
+    def _report_read(
+        self, code: str, node: NodeSpec, ref: Reference, which: str, *, warning: bool = False
+    ) -> None:
+        """Report a read of `nodes.<id>`: "'<expression>' in node 'n' reads node 'x', which ..."."""
+        message = f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which {which}"
+        self.report(code, message, ref, node, warning=warning)
+
     def _cannot(self, node: NodeSpec, ref: Reference, why: str) -> None:
-        self.report(
+        """Report a read of a node that cannot have run yet (FE061)."""
+        self._report_read(
             "FE061",
-            f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which cannot "
-            f"have run before it ({why})",
-            ref,
             node,
+            ref,
+            f"cannot have run before it ({why}); read it only in nodes that run after {ref.node!r}",
         )
 
     def _may_not(self, node: NodeSpec, ref: Reference, why: str) -> None:
-        self.report(
+        """Warn about a read of a node that may not have run yet (FE062)."""
+        self._report_read(
             "FE062",
-            f"{ref.expression!r} in node {node.id!r} reads node {ref.node!r}, which may not "
-            f"have run before it ({why}); wrap it as default(..., fallback) if that is expected",
-            ref,
             node,
+            ref,
+            f"may not have run before it ({why}); wrap it as default(..., fallback) if that "
+            "is expected",
             warning=True,
         )
 
     def _dominates(self, a: str, b: str) -> bool:
+        """Whether every path from start to `b` passes through `a`."""
         if a == b or a not in self._interval or b not in self._interval:
             return False
         (a_in, a_out), (b_in, b_out) = self._interval[a], self._interval[b]

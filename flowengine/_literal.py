@@ -43,6 +43,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 
 def _has_template(value: Any, marker: str) -> bool:
+    """Whether a template marker appears anywhere inside `value`."""
     if isinstance(value, str):
         return marker in value
     if isinstance(value, dict):
@@ -53,6 +54,7 @@ def _has_template(value: Any, marker: str) -> bool:
 
 
 def _is_literal_error(error: jsonschema.ValidationError, marker: str) -> bool:
+    """Whether a schema error is about written values, not about a template."""
     instance = error.instance
     if isinstance(instance, str) and marker in instance:
         return False  # a template: its value is known only when the run renders it
@@ -70,6 +72,7 @@ def check_literal(
     what: str = "input",
     secrets: Collection[str] = (),
 ) -> None:
+    """Report what is already written in `value` that breaks `schema` (FE070, FE071)."""
     if schema.is_valid(value):
         return
     code = "FE070" if marker == "{{" else "FE071"
@@ -110,6 +113,7 @@ def explain(error: jsonschema.ValidationError) -> list[tuple[Path, str, bool]]:
 
 
 def json_path_of(path: Iterable[str | int]) -> str:
+    """A file path as a JSON path: ('with', 'a b', 0) -> $.with['a b'][0]."""
     out = "$"
     for part in path:
         if isinstance(part, int):

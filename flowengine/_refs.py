@@ -68,6 +68,7 @@ def find_references(value: Any, path: Path) -> Iterator[Reference]:
 
 
 def _in_expression(expression: str, path: Path) -> Iterator[Reference]:
+    """The references in one expression (or its syntax error)."""
     found = _parse(expression)
     if isinstance(found, str):
         yield Reference(path, expression, syntax_error=found)
@@ -97,6 +98,7 @@ def _parse(expression: str) -> tuple[Found, ...] | str:
 
 
 def _comprehension_names(tree: ast.AST) -> set[str]:
+    """Names bound by comprehensions in the expression (not scope reads)."""
     names: set[str] = set()
     for sub in ast.walk(tree):
         if isinstance(sub, ast.comprehension):
@@ -116,6 +118,7 @@ def _key(node: ast.AST) -> str | None:
 
 
 def _visit(node: ast.AST, parent: ast.AST | None, guarded: bool, out: list[Found]) -> None:
+    """Collect `nodes.x` / `inputs.x` reads below `node`; default()'s first argument is guarded."""
     if isinstance(node, ast.Attribute | ast.Subscript):
         base = node.value
         if isinstance(base, ast.Name) and base.id in ("nodes", "inputs"):
@@ -133,4 +136,5 @@ def _visit(node: ast.AST, parent: ast.AST | None, guarded: bool, out: list[Found
 
 
 def _base(node: ast.AST) -> ast.AST | None:
+    """What an attribute or subscript is taken from."""
     return node.value if isinstance(node, ast.Attribute | ast.Subscript) else None

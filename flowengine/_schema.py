@@ -41,6 +41,7 @@ def load_schema(relative: str, base: Path | None = None) -> dict[str, Any]:
 
 
 def _json_path(error: jsonschema.ValidationError) -> str:
+    """The error's place as a JSON path ($.a[0])."""
     return str(error.json_path)
 
 
@@ -61,6 +62,7 @@ class CompiledSchema:
         self._slow: jsonschema.Draft202012Validator | None = None
 
     def is_valid(self, value: Any) -> bool:
+        """Whether the value matches (jsonschema-rs, fast)."""
         return bool(self._fast.is_valid(value))
 
     def errors(self, value: Any) -> list[jsonschema.ValidationError]:
@@ -72,6 +74,7 @@ class CompiledSchema:
         return sorted(self._slow.iter_errors(value), key=lambda e: list(e.path))
 
     def validate(self, value: Any, **context: Any) -> None:
+        """Raise SchemaValidationError with the best error's JSON path unless the value matches."""
         if self._fast.is_valid(value):
             return
         errors = self.errors(value)

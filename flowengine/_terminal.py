@@ -39,6 +39,7 @@ class Terminal:
         self._last_qr: str | None = None
 
     def echo(self, text: str = "", **style: Any) -> None:
+        """Print a line unless quiet (click.secho styles)."""
         if not self.quiet:
             click.secho(text, **style)
 
@@ -99,6 +100,7 @@ class Terminal:
         return {f["name"]: self._ask(f, values.get(f["name"])) for f in data.get("fields", [])}
 
     def _ask(self, field: dict[str, Any], default: Any) -> Any:
+        """Prompt for one form field, with its default and options."""
         label = f"  {field['label']}"
         options = [o["value"] for o in field.get("options", [])]
         kind = click.Choice(options) if options else None

@@ -58,6 +58,7 @@ class Diagnostic:
         return self.severity == "error"
 
     def to_dict(self) -> dict[str, Any]:
+        """The diagnostic as JSON for `flowengine validate --json`."""
         return {
             "file": self.location.file,
             "line": self.location.line,
@@ -71,6 +72,7 @@ class Diagnostic:
 
 
 def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
+    """PyYAML's implicit tag resolvers with YAML 1.2 booleans and no timestamps."""
     # Copy PyYAML's implicit resolvers without the YAML 1.1 booleans (yes/no/on/off) and
     # timestamps, then add the YAML 1.2 booleans back.
     table: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
@@ -95,6 +97,8 @@ _MAP = "tag:yaml.org,2002:map"
 
 
 class _Resolver(yaml.resolver.Resolver):
+    """Tag resolution for flow files: the resolvers above, no path resolvers."""
+
     yaml_implicit_resolvers = _IMPLICIT
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -104,6 +108,7 @@ class _Resolver(yaml.resolver.Resolver):
         return None
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The tag of a node: implicit scalars by their text, else str, seq or map."""
         # PyYAML's resolve() without path resolvers (unused here): libyaml calls it once
         # per node, so it is a good part of the time spent reading a large flow.
         if kind is yaml.ScalarNode:
@@ -121,6 +126,8 @@ if yaml.__with_libyaml__:
     from yaml._yaml import CParser
 
     class _Loader(CParser, yaml.constructor.SafeConstructor, _Resolver):
+        """libyaml's parser with the safe constructor and flow files' resolver."""
+
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             yaml.constructor.SafeConstructor.__init__(self)
@@ -136,6 +143,8 @@ else:  # pragma: no cover - libyaml is present in every supported wheel
         yaml.constructor.SafeConstructor,
         _Resolver,
     ):
+        """PyYAML's pure-Python parser with the safe constructor and flow files' resolver."""
+
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
@@ -187,6 +196,7 @@ class YamlDocument:
 
 
 def _nearest(marks: dict[Path, Mark], path: Path, file: str) -> Location:
+    """The mark at `path` or its nearest recorded ancestor, as a Location."""
     while path:
         if path in marks:
             return Location(file, *marks[path])
@@ -239,10 +249,12 @@ def load_yaml(text: str, file: str) -> YamlDocument:
 
 
 def _loc(mark: Any, file: str) -> Location:
+    """A PyYAML mark (0-based) as a Location (1-based)."""
     return Location(file, mark.line + 1, mark.column + 1)
 
 
 def _syntax_error(e: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    """A PyYAML syntax error as an FE001 diagnostic at its mark."""
     mark = e.problem_mark or e.context_mark
     where = _loc(mark, file) if mark is not None else Location(file)
     problem = e.problem or "invalid YAML"
@@ -265,6 +277,7 @@ class _Builder:
         }
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        """The plain value of a node, recording marks under `path`."""
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.active:  # an alias that contains itself
@@ -280,9 +293,11 @@ class _Builder:
             self.active.discard(id(node))
 
     def error(self, node: yaml.Node, code: str, message: str) -> None:
+        """Add a diagnostic at the start of `node`."""
         self.doc.diagnostics.append(Diagnostic(_loc(node.start_mark, self.doc.file), code, message))
 
     def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        """The value of a scalar node; tags other than JSON's are FE003."""
         if node.tag == _STR:
             return node.value
         if node.tag not in _SCALAR_TAGS:
@@ -293,6 +308,7 @@ class _Builder:
         return self.constructors[node.tag](node)
 
     def sequence(self, node: yaml.SequenceNode, path: Path) -> list[Any]:
+        """A sequence node as a list, each item's mark recorded."""
         items = []
         for i, child in enumerate(node.value):
             here = (*path, i)
@@ -302,6 +318,7 @@ class _Builder:
         return items
 
     def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        """A mapping node as a dict with string keys; duplicates are FE002, `<<` merges."""
         result: dict[str, Any] = {}
         merged: dict[str, Any] = {}
         keys, values = self.doc.keys, self.doc.values
@@ -326,6 +343,7 @@ class _Builder:
         return result
 
     def duplicate(self, node: yaml.Node, key: str, first_line: int) -> None:
+        """Report a key written twice in one mapping (FE002)."""
         self.error(
             node,
             "FE002",
@@ -333,6 +351,7 @@ class _Builder:
         )
 
     def key(self, node: yaml.Node) -> str:
+        """A mapping key as a string, whatever it looks like."""
         # Keys are strings, whatever they look like: `on`, `true` and `404` included.
         if isinstance(node, yaml.ScalarNode):
             return str(node.value)
@@ -340,6 +359,7 @@ class _Builder:
         return f"<complex key at line {node.start_mark.line + 1}>"
 
     def merge(self, node: yaml.Node, path: Path) -> dict[str, Any]:
+        """The keys a `<<:` merge brings in."""
         # `<<: *anchor` (or a list of anchors): earlier anchors win, explicit keys win over all.
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         merged: dict[str, Any] = {}

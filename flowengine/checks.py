@@ -41,6 +41,7 @@ def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
 
 
 def _raw_node(doc: YamlDocument, node_id: str) -> dict[str, Any]:
+    """The node's mapping as written (for paths the FlowSpec does not keep)."""
     nodes = doc.data.get("nodes")
     raw = nodes.get(node_id) if isinstance(nodes, dict) else None
     return raw if isinstance(raw, dict) else {}
@@ -50,6 +51,7 @@ def _raw_node(doc: YamlDocument, node_id: str) -> dict[str, Any]:
 
 
 def _check_start(spec: FlowSpec, doc: YamlDocument) -> None:
+    """`start:` is present and names a top-level node (FE030, FE031, FE034)."""
     if "start" not in doc.data:
         first = next(iter(spec.nodes), "<node id>")
         doc.report("FE030", f"the flow has no `start:`; add `start: {first}`", ())
@@ -71,6 +73,7 @@ def _check_start(spec: FlowSpec, doc: YamlDocument) -> None:
 
 
 def _route_path(doc: YamlDocument, node_id: str, outcome: str) -> Path:
+    """Where a route is written: `next:` for success unless `on:` has it."""
     raw = _raw_node(doc, node_id)
     on = raw.get("on")
     if outcome == "success" and not (isinstance(on, dict) and "success" in on):
@@ -79,6 +82,7 @@ def _route_path(doc: YamlDocument, node_id: str, outcome: str) -> Path:
 
 
 def _check_routes(spec: FlowSpec, doc: YamlDocument) -> None:
+    """Every route leads to a top-level node (FE032, FE034)."""
     for node in spec.nodes.values():
         for outcome, target in node.routes.items():
             path = _route_path(doc, node.id, outcome)
@@ -103,6 +107,7 @@ def _check_routes(spec: FlowSpec, doc: YamlDocument) -> None:
 
 
 def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> None:
+    """`inputs:` is itself a valid JSON Schema (FE011)."""
     meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
     for error in meta.iter_errors(spec.inputs_schema):
         for path, message, _ in explain(error):
@@ -118,6 +123,7 @@ def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> None:
 
 
 def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
+    """Declared connections: used, installed, settings valid, secrets not written (FE021-FE025)."""
     declared = _dict(doc.data.get("connections"))
     used = {node.connection for node in spec.all_nodes.values() if node.use}
     for name, conn in spec.connections.items():
@@ -212,12 +218,14 @@ def _check_implicit(spec: FlowSpec, doc: YamlDocument, registry: Registry, name:
 
 
 def _dict(value: Any) -> dict[str, Any]:
+    """The value if it is a mapping, else {} (the schema check has reported it)."""
     return value if isinstance(value, dict) else {}
 
 
 def _resolve_capabilities(
     spec: FlowSpec, doc: YamlDocument, registry: Registry
 ) -> dict[str, LoadedCapability]:
+    """Each node's capability, reporting unknown connections and capabilities (FE020, FE022)."""
     found = {}
     for node in spec.all_nodes.values():
         if not node.use or "." not in node.use:
@@ -280,6 +288,7 @@ def _dynamic_outcomes(node: NodeSpec, cap: LoadedCapability) -> set[str] | None:
 def _check_outcomes(
     spec: FlowSpec, doc: YamlDocument, caps: Mapping[str, LoadedCapability]
 ) -> None:
+    """Routes name outcomes the capability can report (FE040); unrouted ones warn."""
     for node in spec.nodes.values():
         if node.is_parallel:
             declared: set[str] | None = set(PARALLEL_OUTCOMES)
@@ -310,6 +319,7 @@ def _check_outcomes(
 
 
 def _check_unrouted(doc: YamlDocument, node: NodeSpec, declared: set[str], what: str) -> None:
+    """Warn about declared outcomes with no route (FE041, FE042)."""
     for outcome in sorted(declared - set(node.routes)):
         if outcome == "error":
             message = (

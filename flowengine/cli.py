@@ -35,6 +35,7 @@ class _MainGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; errors a user can fix exit 2 with one line."""
         # What a user can fix (a broken plugin, an unreadable file, a store that is not a
         # database) is one line with exit code 2, never a traceback.
         try:
@@ -50,6 +51,7 @@ class _MainGroup(click.Group):
 
 
 def _sandbox_group() -> click.Command | None:
+    """The `sandbox` command group, if the PingOne connector is installed."""
     try:
         sandbox_cli = importlib.import_module("connectors.pingone.sandbox.cli")
     except ImportError:  # the PingOne connector is not installed or not built yet

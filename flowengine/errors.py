@@ -140,6 +140,7 @@ class ConnectorError(FlowEngineError):
         super().__init__(message)
 
     def to_dict(self) -> dict[str, Any]:
+        """The error as flows see it: `nodes.<id>.error`."""
         return {
             "code": self.code,
             "message": self.message,

@@ -84,6 +84,7 @@ def _edges(flow: FlowSpec) -> Iterable[tuple[str, str, str, bool]]:
 
 
 def _title(node: NodeSpec) -> str:
+    """A node's label: title (or id) over what it uses."""
     what = "parallel" if node.is_parallel else node.use or ""
     return f"{node.id}\n{what}" if not node.title else f"{node.title}\n{what}"
 
@@ -99,10 +100,12 @@ def _mid(node_id: str) -> str:
 
 
 def _mlabel(text: str) -> str:
+    """Text made safe inside a quoted Mermaid label."""
     return text.replace('"', "#quot;").replace("\n", "<br/>")
 
 
 def _mermaid_node(node: NodeSpec) -> str:
+    """A node's Mermaid line: a subroutine shape for parallel blocks."""
     label = _mlabel(_title(node))
     return (
         f'    {_mid(node.id)}[["{label}"]]'
@@ -128,6 +131,7 @@ def to_mermaid(flow: FlowSpec, path: RunPath | None = None) -> str:
 
 
 def _mermaid_highlight(path: RunPath, taken: list[int]) -> list[str]:
+    """Mermaid class and linkStyle lines that colour a run's path."""
     lines = [
         "    classDef visited fill:#d4edda,stroke:#28a745,stroke-width:2px",
         "    classDef failed fill:#f8d7da,stroke:#dc3545,stroke-width:3px",
@@ -149,10 +153,12 @@ def _mermaid_highlight(path: RunPath, taken: list[int]) -> list[str]:
 
 
 def _q(text: str) -> str:
+    """A DOT quoted string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _dot_node_style(node_id: str, path: RunPath | None) -> str:
+    """DOT attributes that colour a node the run visited, failed at or waits at."""
     if path is None or node_id not in path.visited:
         return ""
     if node_id == path.failed:

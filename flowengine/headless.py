@@ -119,14 +119,17 @@ class AnswerEnv:
 
 
 async def _maybe(value: Any) -> Any:
+    """Await the value if it is awaitable."""
     return await value if inspect.isawaitable(value) else value
 
 
 def _is_action(response: Any) -> bool:
+    """Whether a response is an answer action `{do: name, ...}`."""
     return isinstance(response, dict) and isinstance(response.get("do"), str)
 
 
 async def _run_action(response: dict[str, Any], interaction: Interaction, env: AnswerEnv) -> Any:
+    """Run a registered answer action; its return value is the response."""
     name = response["do"]
     actions = env.registry.answer_actions if env.registry else {}
     if name not in actions:
@@ -140,6 +143,7 @@ async def _run_action(response: dict[str, Any], interaction: Interaction, env: A
 
 
 def _engine_clock(engine: Any) -> Clock:
+    """The engine's clock (the system clock for engines without one)."""
     clock = getattr(engine, "clock", None)
     return clock if isinstance(clock, Clock) else SystemClock()
 
@@ -205,6 +209,7 @@ async def _unanswered(interaction: Interaction, clock: Clock, wait: Wait | None)
 
 
 def _visits(run: Any, node_id: str) -> int:
+    """How many times the waiting node has been visited."""
     visit = (run.waiting or {}).get("visit") or (run.nodes.get(node_id) or {}).get("visits", 1)
     return int(visit)
 

@@ -19,6 +19,7 @@ import jsonschema
 import networkx as nx
 
 from flowengine import checks
+from flowengine._graphchecks import node_path
 from flowengine._literal import explain, json_path_of
 from flowengine._schema import CompiledSchema, load_schema
 from flowengine._yaml import Diagnostic, YamlDocument, load_yaml
@@ -60,6 +61,7 @@ def check_flow(
 def _check_flow(
     path: str | Path, registry: Registry | None, text: str | None
 ) -> tuple[FlowSpec | None, list[Diagnostic]]:
+    """check_flow() without the garbage-collector switch."""
     file = str(path)
     if text is None:
         try:
@@ -86,6 +88,7 @@ def _check_flow(
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in file order, each once."""
     # set(): an anchored mapping read twice (through an alias) reports its problems twice.
     return sorted(
         set(diagnostics), key=lambda d: (d.location.line, d.location.col, d.code, d.message)
@@ -104,10 +107,12 @@ def parse_duration(value: Any) -> float:
 
 @cache
 def _flow_schema() -> CompiledSchema:
+    """The flow file's JSON Schema, compiled once per process."""
     return CompiledSchema(load_schema("flow.schema.json"), name="flow file")
 
 
 def _check_schema(doc: YamlDocument) -> None:
+    """Report every violation of schemas/flow.schema.json (FE010) at its key."""
     schema = _flow_schema()
     if schema.is_valid(doc.data):
         return
@@ -116,6 +121,7 @@ def _check_schema(doc: YamlDocument) -> None:
 
 
 def _report_schema_error(doc: YamlDocument, error: jsonschema.ValidationError) -> None:
+    """One schema error as diagnostics, with its node and JSON path."""
     for path, message, at_value in explain(error):
         node_id = _node_of(path)
         json_path = json_path_of(path)
@@ -140,10 +146,12 @@ def _node_of(path: tuple[str | int, ...]) -> str | None:
 
 
 def _dict(value: Any) -> dict[str, Any]:
+    """The value if it is a mapping, else {} (the schema check has reported it)."""
     return value if isinstance(value, dict) else {}
 
 
 def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
+    """The FlowSpec of a document, built even when parts are wrong, so checks see them all."""
     data: dict[str, Any] = doc.data
     nodes: dict[str, NodeSpec] = {}
     all_nodes: dict[str, NodeSpec] = {}
@@ -173,26 +181,22 @@ def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
 
 
 def _add_branch(doc: YamlDocument, all_nodes: dict[str, NodeSpec], node: NodeSpec) -> None:
+    """Add a branch to the node ids, unless a node already has its id (FE033)."""
     if node.id in all_nodes:
         first = all_nodes[node.id]
         doc.report(
             "FE033",
             f"branch id {node.id!r} is already the id of a node (line {first.location.line}); "
             "node and branch ids share one namespace (nodes.<id>): rename the branch",
-            _node_path(node),
+            node_path(node),
             node_id=node.id,
         )
         return
     all_nodes[node.id] = node
 
 
-def _node_path(node: NodeSpec) -> tuple[str, ...]:
-    if node.parent is None:
-        return ("nodes", node.id)
-    return ("nodes", node.parent, "parallel", node.id)
-
-
 def _node(doc: YamlDocument, node_id: str, raw: dict[str, Any], parent: str | None) -> NodeSpec:
+    """One node (or branch) and, for a parallel block, its branches."""
     path = ("nodes", node_id) if parent is None else ("nodes", parent, "parallel", node_id)
     branches: dict[str, NodeSpec] = {}
     use: str | None = str(raw.get("use", ""))
@@ -213,6 +217,7 @@ def _node(doc: YamlDocument, node_id: str, raw: dict[str, Any], parent: str | No
 
 
 def _routes(doc: YamlDocument, path: tuple[str, ...], raw: dict[str, Any]) -> dict[str, str]:
+    """Outcome -> target from `on:`, with `next:` as the success route."""
     routes = {k: v for k, v in _dict(raw.get("on")).items() if isinstance(v, str)}
     target = raw.get("next")
     if isinstance(target, str):
@@ -230,6 +235,7 @@ def _routes(doc: YamlDocument, path: tuple[str, ...], raw: dict[str, Any]) -> di
 
 
 def _connections(doc: YamlDocument, data: dict[str, Any]) -> dict[str, ConnectionSpec]:
+    """The declared connections, settings as written."""
     result = {}
     for name, raw in _dict(data.get("connections")).items():
         raw = _dict(raw)
@@ -248,6 +254,7 @@ def _implicit_connections(
     all_nodes: Mapping[str, NodeSpec],
     registry: Registry,
 ) -> None:
+    """Add a connection for each installed connector used by name alone (`use: ui.form`)."""
     # `use: ui.form` needs no `connections:` entry: a connector's name is a connection with
     # default settings, unless the flow declares a connection of that name.
     for node in all_nodes.values():
@@ -259,16 +266,20 @@ def _implicit_connections(
 
 
 def _settings(raw: dict[str, Any]) -> FlowSettings:
+    """The run limits; a value the schema rejected falls back to its default."""
     defaults = FlowSettings()
     visits = raw.get("max_node_visits", defaults.max_node_visits)
     timeout = parse_duration(raw.get("timeout", defaults.timeout))
     return FlowSettings(
-        max_node_visits=visits if isinstance(visits, int) and visits >= 1 else 20,
+        max_node_visits=visits
+        if isinstance(visits, int) and visits >= 1
+        else defaults.max_node_visits,
         timeout=timeout if timeout > 0 else defaults.timeout,
     )
 
 
 def _graph(all_nodes: Mapping[str, NodeSpec]) -> nx.DiGraph:
+    """The networkx DiGraph: an edge per route (outcomes on it), block -> branch edges."""
     graph = nx.DiGraph()
     for node in all_nodes.values():
         graph.add_node(node.id, use=node.use, parent=node.parent)

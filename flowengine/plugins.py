@@ -86,6 +86,7 @@ class LoadedCapability:
 
     @property
     def qualname(self) -> str:
+        """`connector.capability`, as flows write it after a connection name."""
         return f"{self.connector.name}.{self.capability.name}"
 
 
@@ -99,9 +100,11 @@ class Registry:
     answer_actions: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def capability(self, connector: str, name: str) -> LoadedCapability:
+        """The loaded capability `connector.name` (KeyError if unknown)."""
         return self.capabilities[(connector, name)]
 
     def add_connector(self, connector: Connector, plugin: str) -> None:
+        """Check a registered connector and compile its schemas; PluginError on a problem."""
         if not isinstance(connector, Connector):
             raise PluginError(
                 f"register() takes a flowengine.Connector, not {type(connector).__name__}",
@@ -123,12 +126,14 @@ class Registry:
         self.connectors[connector.name] = connector
 
     def add_answer_action(self, name: str, action: Callable[..., Any], plugin: str) -> None:
+        """Add an answers-file action; a name registered twice is a PluginError."""
         if name in self.answer_actions:
             raise PluginError(f"answer action {name!r} is registered twice", plugin=plugin)
         self.answer_actions[name] = action
 
 
 def _compile(schema: Any, plugin: str, what: str) -> CompiledSchema:
+    """A schema compiled, or a PluginError naming the plugin and the schema."""
     if not isinstance(schema, dict):
         raise PluginError(f"{what} must be a JSON Schema object", plugin=plugin)
     try:
@@ -142,6 +147,7 @@ def _compile(schema: Any, plugin: str, what: str) -> CompiledSchema:
 def _capability_schema(
     connector: Connector, cap: Capability, direction: str, plugin: str
 ) -> CompiledSchema:
+    """A capability's input or output schema, inline or from its file."""
     schema = cap.input_schema if direction == "input" else cap.output_schema
     what = f"{connector.name}.{cap.name} {direction} schema"
     if schema is None:
@@ -185,6 +191,7 @@ def _call(impl: Any, **kwargs: Any) -> None:
 
 
 def _only_wanted(impl: Any, **kwargs: Any) -> dict[str, Any]:
+    """The keyword arguments the impl declares."""
     # Calling impls one by one (not through pm.hook) lets us name the plugin that
     # registered each thing; impls may take fewer arguments than the spec (opt-in).
     return {k: v for k, v in kwargs.items() if k in impl.argnames}

@@ -40,6 +40,8 @@ class ConnectionSpec:
 
 @dataclass(frozen=True)
 class FlowSettings:
+    """A flow's `settings:`: the run limits."""
+
     max_node_visits: int = 20
     timeout: float = 1800.0
     """Seconds a run may take from its start, waiting included."""
@@ -64,14 +66,17 @@ class NodeSpec:
 
     @property
     def is_parallel(self) -> bool:
+        """Whether this is a parallel block (it has branches, not `use`)."""
         return self.use is None
 
     @property
     def connection(self) -> str:
+        """The connection name in `use: <connection>.<capability>`."""
         return (self.use or "").partition(".")[0]
 
     @property
     def capability(self) -> str:
+        """The capability name in `use: <connection>.<capability>`."""
         return (self.use or "").partition(".")[2]
 
 
@@ -102,6 +107,7 @@ class FlowSpec:
     graph: nx.DiGraph = field(compare=False, repr=False)
 
     def node(self, node_id: str) -> NodeSpec:
+        """The node or branch with this id (KeyError if none)."""
         return self.all_nodes[node_id]
 
     def location(self, *path: str | int) -> Location:

@@ -32,6 +32,7 @@ def _number(value: Any) -> float | None:
 
 
 def _equals(left: Any, right: Any) -> bool:
+    """Equality as flows mean it: "3" equals 3."""
     # Templates render to strings when mixed with text, so "3" must equal 3.
     if left == right:
         return True
@@ -42,6 +43,7 @@ def _equals(left: Any, right: Any) -> bool:
 
 
 def _ordered(left: Any, right: Any, op: str) -> bool:
+    """`greater` / `less` between two numbers or two strings."""
     ln, rn = _number(left), _number(right)
     if ln is not None and rn is not None:
         return ln > rn if op == "greater" else ln < rn
@@ -54,6 +56,7 @@ def _ordered(left: Any, right: Any, op: str) -> bool:
 
 
 def _contains(left: Any, right: Any) -> bool:
+    """Substring, key of an object, or item of a list."""
     if isinstance(left, str):
         return str(right) in left
     if isinstance(left, dict):
@@ -147,4 +150,5 @@ def truthy(value: Any) -> bool:
 
 @hookimpl
 def register_connectors(register: Callable[[Connector], None]) -> None:
+    """Register the functions connector."""
     register(connector)

@@ -35,6 +35,7 @@ def _buttons(inputs: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _form_data(inputs: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """The form interaction's data: fields, buttons, values and errors."""
     return {
         "title": inputs.get("title", ""),
         "description": inputs.get("description", ""),
@@ -78,6 +79,7 @@ def form(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] | Outcome |
 def _button_outcome(
     inputs: dict[str, Any], action: str, response: dict[str, Any], ctx: CallContext
 ) -> Outcome:
+    """The outcome of a FLOW_BUTTON press: its declared outcome, the response as output."""
     declared = list((inputs.get("buttons") or {}).values())
     if action not in declared:
         raise ConnectorError(
@@ -144,4 +146,5 @@ def qr_data_url(url: str) -> str:
 
 @hookimpl
 def register_connectors(register: Callable[[Connector], None]) -> None:
+    """Register the ui connector."""
     register(connector)

@@ -25,10 +25,12 @@ _TYPE_PATTERNS = {"email": EMAIL_PATTERN, "date": DATE_PATTERN, "number": NUMBER
 
 
 def _label(name: str) -> str:
+    """A label made from a field name: given_name -> Given name."""
     return name.replace("_", " ").capitalize()
 
 
 def _options(raw: list[Any]) -> list[dict[str, str]]:
+    """Select options as {label, value}; a bare value is both."""
     return [o if isinstance(o, dict) else {"label": str(o), "value": str(o)} for o in raw]
 
 
@@ -80,6 +82,7 @@ def _check(field: dict[str, Any], value: Any) -> str | None:
 
 
 def _pattern_message(field: dict[str, Any]) -> str:
+    """The message for a value that does not match its field's pattern."""
     messages = {
         "email": "is not an email address",
         "date": "must be a date written YYYY-MM-DD",
@@ -89,6 +92,7 @@ def _pattern_message(field: dict[str, Any]) -> str:
 
 
 def _coerce(field: dict[str, Any], value: Any) -> Any:
+    """A valid value typed: numbers as numbers, text stripped, passwords as given."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if field["type"] == "number":

@@ -40,4 +40,5 @@ def increment(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
 
 @hookimpl
 def register_connectors(register: Callable[[Connector], None]) -> None:
+    """Register the variables connector."""
     register(connector)
