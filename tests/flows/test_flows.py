@@ -28,7 +28,7 @@ ENV = "sandbox-env"
 
 
 def trace_input(run: Run, node: str) -> dict[str, Any]:
-    """The rendered input of the last visit of `node` (personal data redacted in traces)."""
+    """The rendered input of the last visit of `node` (as the screen showed it)."""
     return [e for e in run.trace if e["node"] == node and e.get("input")][-1]["input"]
 
 
