@@ -52,7 +52,7 @@ class Execution:
             "vars": run.vars,
             "run": {"id": run.id},
         }
-        self.connections: dict[str, tuple[dict[str, Any], Any]] = {}
+        self.connections: dict[str, tuple[Mapping[str, Any], Any]] = {}
         self.secrets = compile_secrets(frozenset(run.secrets))
         self.max_visits = flow.settings.max_node_visits
 

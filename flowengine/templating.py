@@ -12,7 +12,7 @@ changes that make them safe and pleasant over JSON data:
   missing key or item, or null.
 
 Plain paths (`nodes.x.output.user.id`, `inputs['a-b']`) skip the evaluator altogether.
-`expand_env()` reads `${VAR}` / `${VAR:-default}` in connection settings.
+`expand_env()` / `expand_settings()` read `${VAR}` / `${VAR:-default}` in connection settings.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ __all__ = [
     "Renderer",
     "compile_expression",
     "compile_value",
+    "env_names",
     "expand_env",
+    "expand_settings",
     "referenced_nodes",
     "render",
 ]
@@ -220,13 +222,40 @@ _ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 def expand_env(settings: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[dict, set[str]]:
     """Replace `${VAR}` / `${VAR:-default}` (and `$$` by `$`) in settings.
 
-    Returns the expanded settings and the set of values read from `environ`, which are
-    secrets for redaction. A variable that is unset and has no default is a TemplateError
-    naming the setting.
+    Returns the expanded settings and the set of non-empty values read from `environ`
+    (whether each is a secret is the engine's rule: see `expand_settings`). A variable that
+    is unset and has no default is a TemplateError naming the setting.
     """
-    secrets: set[str] = set()
-    expanded = _expand(settings, environ, secrets, "$")
-    return expanded, secrets
+    expanded, reads = expand_settings(settings, environ)
+    return expanded, {value for values in reads.values() for value in values}
+
+
+def expand_settings(
+    settings: Mapping[str, Any], environ: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """As `expand_env`, with the values read from `environ` per top-level setting name."""
+    reads: dict[str, set[str]] = {}
+    expanded: dict[str, Any] = {}
+    for key, value in settings.items():
+        found: set[str] = set()
+        expanded[key] = _expand(value, environ, found, _field("$", key))
+        if found:
+            reads[key] = found
+    return expanded, reads
+
+
+def env_names(value: Any) -> tuple[str, ...]:
+    """The environment variables `${VAR}` inside `value` reads, in order, each once."""
+    names: dict[str, None] = {}
+    if isinstance(value, str):
+        names.update((m.group(1), None) for m in _ENV.finditer(value) if m.group(1))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            names.update(dict.fromkeys(env_names(item)))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            names.update(dict.fromkeys(env_names(item)))
+    return tuple(names)
 
 
 def _expand(value: Any, environ: Mapping[str, str], secrets: set[str], path: str) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import marshal
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,12 @@ class Secrets:
 
     def __bool__(self) -> bool:
         return bool(self.values)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __repr__(self) -> str:
+        return f"<Secrets: {len(self.values)} values>"
 
     def scan(self, value: Any) -> bool:
         """Whether a secret may occur inside `value` (False means surely not)."""

@@ -426,8 +426,9 @@ async def test_bad_settings_name_the_connection(
     )
     run = await engine.start(flow)
     assert run.nodes["a"]["error"]["code"] == "SETTINGS_INVALID"
+    # "high" is too short to count as a secret (docs/flows.md: which settings are secrets)
     assert run.nodes["a"]["error"]["message"] == (
-        "Connection 'conn' settings invalid at $.level: '[REDACTED]' is not of type 'integer'"
+        "Connection 'conn' settings invalid at $.level: 'high' is not of type 'integer'"
     )
     assert run.error is not None
     assert run.error["message"].startswith("Connection 'envless' setting $.token:")
