@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,17 +66,17 @@ def test_flow_has_answers_files_each_with_a_golden_trace(flow: Path) -> None:
         assert f"# answers: {a.name}" in trace.read_text()
 
 
-def test_answers_files_use_distinct_emails() -> None:
+def test_answers_files_use_distinct_usernames_and_emails() -> None:
     # The golden traces run in one process against one embedded sandbox: a username used
     # twice would make the second Create User fail.
-    emails = [
-        line.split(":", 1)[1].strip()
+    values = [
+        m.group(2)
         for a in FLOWS.glob("*/*.yaml")
         if "examples" not in a.parts
-        for line in a.read_text().splitlines()
-        if line.strip().startswith("email:")
+        for m in re.finditer(r"\b(username|email):\s*([^,}\s]+)", a.read_text())
     ]
-    assert len(emails) == len(set(emails)), sorted(emails)
+    assert len(values) > 20
+    assert len(values) == len(set(values)), sorted(values)
 
 
 # --- registration: the documented example ----------------------------------------------------
