@@ -107,6 +107,18 @@ async def test_registration_success_shows_verified_data_and_high_matches(run_flo
     assert "LIVENESS SUCCESS" in shown["message"]
 
 
+async def test_registration_with_a_passport(run_flow: RunFlow) -> None:
+    run = await run_flow("registration", "passport")
+    assert run.status == "completed", run.error
+    data = run.result["result"]["verifiedData"]
+    assert (data["firstName"], data["lastName"], data["idType"]) == (
+        "MARIA",
+        "GARCIA",
+        "PassportPicturePage",
+    )
+    assert set(run.result["result"]["biographicMatch"].values()) == {"HIGH"}
+
+
 async def test_registration_document_authentication_failure(run_flow: RunFlow) -> None:
     run = await run_flow("registration", "document-authentication-failure")
     assert run.status == "failed"
