@@ -29,8 +29,7 @@ from urllib.parse import unquote
 
 import httpx
 
-import connectors.pingone.sandbox.app as sandbox_app
-from connectors.pingone.sandbox import Phone, Sandbox
+from connectors.pingone.sandbox import Phone, Sandbox, use_sandbox
 from connectors.pingone.sandbox.verification.personas import documents_for
 from flowengine import VirtualClock, load_registry
 from flowengine.headless import Answers, drive
@@ -128,7 +127,12 @@ async def main(runs: int) -> None:
     sandbox = Sandbox()
     recorder = Recorder(sandbox.app)
     sandbox.app = recorder  # type: ignore[assignment]
-    sandbox_app._default = sandbox  # the embedded sandbox of region `sandbox` and of the phone
+    # The embedded sandbox of region `sandbox` and of the phone, for both sides.
+    with use_sandbox(sandbox):
+        await measure(sandbox, recorder, runs)
+
+
+async def measure(sandbox: Sandbox, recorder: Recorder, runs: int) -> None:
     registry = load_registry()
     flow = load_flow(ROOT / "flows" / "registration.yaml", registry)
     base = dict(Answers.load(ROOT / "flows" / "registration" / "success.yaml").responses)
