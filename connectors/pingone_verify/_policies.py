@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.pingone._base import client_of
+from connectors.pingone._paging import collect
 from connectors.pingone.client import PingOneClient, PingOneResponse
 from connectors.pingone_verify._common import connector, embedded
 from flowengine import CallContext, PingOneError
@@ -31,8 +32,11 @@ async def find_policy(client: PingOneClient, select: Any, policy_id: Any) -> Pin
 
 async def _by_name(client: PingOneClient, name: str) -> PingOneResponse:
     quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-    response = await client.get(
-        client.env_path("verifyPolicies"), params={"filter": f'name eq "{quoted}"'}
+    response = await collect(
+        client,
+        client.env_path("verifyPolicies"),
+        "verifyPolicies",
+        params={"filter": f'name eq "{quoted}"'},
     )
     # Filter again here: names compare case-insensitively, and a server may ignore `filter`.
     found = [p for p in embedded(response.body, "verifyPolicies") if _same(p.get("name"), name)]
@@ -49,7 +53,8 @@ async def _by_name(client: PingOneClient, name: str) -> PingOneResponse:
 
 async def default_policy(client: PingOneClient) -> PingOneResponse:
     """The environment's default verify policy (the listed one with `default: true`)."""
-    response = await client.get(client.env_path("verifyPolicies"))
+    # Every page: the default policy may be listed on any of them.
+    response = await collect(client, client.env_path("verifyPolicies"), "verifyPolicies")
     found = [p for p in embedded(response.body, "verifyPolicies") if p.get("default") is True]
     if not found:
         raise PingOneError(

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.pingone._base import client_of
+from connectors.pingone._paging import collect
 from connectors.pingone.client import PingOneClient
 from connectors.pingone_verify._common import (
     biographic_fields,
@@ -103,8 +104,13 @@ async def readVerifyTransactions(inputs: dict[str, Any], ctx: CallContext) -> di
     """List a user's verify transactions, the latest first, at most `limit` of them."""
     client = client_of(ctx)
     limit = inputs.get("limit")
-    response = await client.get(
-        client.env_path("users", inputs["userId"], "verifyTransactions"), params={"limit": limit}
+    # Pages are followed until `limit` transactions were read (all of them without a limit).
+    response = await collect(
+        client,
+        client.env_path("users", inputs["userId"], "verifyTransactions"),
+        "verifyTransactions",
+        params={"limit": limit},
+        limit=None if limit is None else int(limit),
     )
     if limit is None:
         return output_with(response, "transactions", "verifyTransactions")

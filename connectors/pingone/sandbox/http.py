@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .errors import ApiError, error_response, invalid_request
+from .errors import ApiError, error_response, invalid_data, invalid_request
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -24,10 +24,13 @@ __all__ = [
     "env_url",
     "json_body",
     "json_response",
+    "page",
     "query",
 ]
 
 Handler = Callable[["Sandbox", Request], Awaitable[Response]]
+DEFAULT_PAGE = 100
+"""Items per page of a list when the request gives no `limit`."""
 
 
 class ConnectionDropped(Exception):
@@ -77,6 +80,39 @@ def collection(
     """A HAL collection: `_links.self`, `_embedded.<name>` (plus extra arrays) and `size`."""
     body_embedded: dict[str, Any] = {name: items, **embedded}
     return {"_links": {"self": {"href": href}}, "_embedded": body_embedded, "size": len(items)}
+
+
+def page(
+    request: Request, name: str, found: list[Any], render: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    """One page of `found` as a HAL collection: `limit` items from `cursor`, then `next`."""
+    limit, cursor = _limit(request), _cursor(request)
+    body = collection(str(request.url), name, [render(x) for x in found[cursor : cursor + limit]])
+    if cursor + limit < len(found):
+        # HAL paging as PingOne does it: clients follow `_links.next.href` until it is absent.
+        following = request.url.include_query_params(cursor=cursor + limit, limit=limit)
+        body["_links"]["next"] = {"href": str(following)}
+    return body
+
+
+def _cursor(request: Request) -> int:
+    raw = query(request, "cursor") or "0"
+    if not raw.isdigit():
+        raise invalid_data(
+            "cursor", f"cursor must come from a `next` link, got {raw!r}", "INVALID_PARAMETER"
+        )
+    return int(raw)
+
+
+def _limit(request: Request) -> int:
+    raw = query(request, "limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise invalid_data(
+            "limit", f"limit must be an integer from 1 to 1000, got {raw!r}", "INVALID_PARAMETER"
+        )
+    return int(raw)
 
 
 async def json_body(request: Request, media_type: str = "application/json") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import ApiError, ensure_unique, invalid_data, not_found
-from .http import collection, env_url, json_body, json_response
+from .http import env_url, json_body, json_response, page
 from .scim import compile_filter
 from .state import iso, new_id
 
@@ -287,8 +287,7 @@ async def list_policies(sandbox: Sandbox, request: Request) -> Response:
     if text:
         predicate = compile_filter(text, ["name"], {"eq", "ne", "co", "sw", "ew", "pr"})
         found = [p for p in found if predicate(p)]
-    items = [_render(request, p) for p in found]
-    return json_response(collection(str(request.url), "verifyPolicies", items))
+    return json_response(page(request, "verifyPolicies", found, lambda p: _render(request, p)))
 
 
 async def read_policy(sandbox: Sandbox, request: Request) -> Response:

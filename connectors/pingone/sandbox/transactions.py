@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -10,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import ApiError, invalid_data, not_found
-from .http import base_url, collection, env_url, json_body, json_response, query
+from .http import base_url, collection, env_url, json_body, json_response, page, query
 from .machine import decode_value, timestamps, transaction_status
 from .outbox import record_notifications
 from .policies import get_policy, timeout_seconds
@@ -233,15 +234,10 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
 async def list_transactions(sandbox: Sandbox, request: Request) -> Response:
     env_id = request.path_params["envId"]
     user = get_user(sandbox, env_id, request.path_params["userId"])
-    raw = request.query_params.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise invalid_data(
-            "limit", f"limit must be an integer from 1 to 1000, got {raw!r}", "INVALID_PARAMETER"
-        )
     found = [t for t in sandbox.store.values("tx") if t["userId"] == user["id"]]
     found.sort(key=lambda t: t["createdAt"], reverse=True)
-    items = [render_transaction(sandbox, request, t) for t in found[: int(raw)]]
-    return json_response(collection(str(request.url), "verifyTransactions", items))
+    body = page(request, "verifyTransactions", found, partial(render_transaction, sandbox, request))
+    return json_response(body)
 
 
 async def read_transaction(sandbox: Sandbox, request: Request) -> Response:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import ApiError, ensure_unique, invalid_data, not_found
-from .http import collection, env_url, json_body, json_response
+from .http import env_url, json_body, json_response, page
 from .scim import compile_filter
 from .state import iso, new_id
 
@@ -106,30 +106,7 @@ async def list_users(sandbox: Sandbox, request: Request) -> Response:
     if text:
         predicate = compile_filter(text, _FILTERABLE, {"eq", "ne", "co", "sw", "ew", "pr"})
         found = [u for u in found if predicate(u)]
-    limit, cursor = _limit(request), _cursor(request)
-    items = [_render(request, u) for u in found[cursor : cursor + limit]]
-    body = collection(str(request.url), "users", items)
-    if cursor + limit < len(found):
-        # HAL paging as PingOne does it: follow `_links.next.href` until it is absent.
-        following = request.url.include_query_params(cursor=cursor + limit, limit=limit)
-        body["_links"]["next"] = {"href": str(following)}
-    return json_response(body)
-
-
-def _cursor(request: Request) -> int:
-    raw = request.query_params.get("cursor", "0")
-    if not raw.isdigit():
-        raise invalid_data("cursor", f"cursor must come from a `next` link, got {raw!r}")
-    return int(raw)
-
-
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise invalid_data("limit", f"limit must be an integer from 1 to 1000, got {raw!r}")
-    return int(raw)
+    return json_response(page(request, "users", found, lambda u: _render(request, u)))
 
 
 async def read_user(sandbox: Sandbox, request: Request) -> Response:
