@@ -92,7 +92,7 @@ class Engine:
             flow_file=flow.file,
             flow_digest=flow.digest,
             inputs=values,
-            vars=copy.deepcopy(dict(flow.variables)),
+            vars=copy.deepcopy(dict(flow.variables)) if flow.variables else {},
             created_at=now,
             updated_at=now,
             started_at=now,

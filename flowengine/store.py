@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from flowengine._run import Run
 from flowengine.errors import RunError
@@ -51,41 +52,43 @@ class MemoryStore:
         self._runs: dict[str, Run] = {}
 
     def save(self, run: Run) -> None:
-        self._runs[run.id] = _snapshot(Run.from_dict(run.to_dict()))
+        self._runs[run.id] = _snapshot(run.to_dict())
 
     def load(self, run_id: str) -> Run:
         try:
-            return _snapshot(self._runs[run_id])
+            return _snapshot(self._runs[run_id].__dict__)
         except KeyError:
             raise _unknown(run_id, "the memory store") from None
 
     def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
         runs = [r for r in self._runs.values() if status is None or r.status == status]
         runs.sort(key=lambda r: r.updated_at, reverse=True)
-        return [_snapshot(r) for r in runs[:limit]]
+        return [_snapshot(r.__dict__) for r in runs[:limit]]
 
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._runs)} runs)"
 
 
-def _snapshot(run: Run) -> Run:
+def _snapshot(data: Mapping[str, Any]) -> Run:
+    """A Run from `Run.to_dict()` data (or a stored run's fields), containers copied."""
+    waiting, error = data["waiting"], data["error"]
     return Run(
-        id=run.id,
-        flow_id=run.flow_id,
-        flow_file=run.flow_file,
-        flow_digest=run.flow_digest,
-        status=run.status,
-        inputs=dict(run.inputs),
-        vars=dict(run.vars),
-        nodes=dict(run.nodes),
-        path=list(run.path),
-        waiting=dict(run.waiting) if run.waiting else None,
-        result=run.result,
-        error=dict(run.error) if run.error else None,
-        trace=list(run.trace),
-        created_at=run.created_at,
-        updated_at=run.updated_at,
-        started_at=run.started_at,
+        id=data["id"],
+        flow_id=data["flow_id"],
+        flow_file=data["flow_file"],
+        flow_digest=data["flow_digest"],
+        status=data["status"],
+        inputs=dict(data["inputs"]),
+        vars=dict(data["vars"]),
+        nodes=dict(data["nodes"]),
+        path=list(data["path"]),
+        waiting=dict(waiting) if waiting else None,
+        result=data["result"],
+        error=dict(error) if error else None,
+        trace=list(data["trace"]),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        started_at=data["started_at"],
     )
 
 
