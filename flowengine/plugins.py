@@ -19,6 +19,7 @@ import pluggy
 
 from flowengine import hookspecs
 from flowengine._connector import Capability, Connector
+from flowengine._literal import did_you_mean
 from flowengine._schema import CompiledSchema, load_schema, schema_dir
 from flowengine.errors import PluginError
 
@@ -52,13 +53,44 @@ def get_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager
             getattr(p, "__name__", None) == module_name for p in pm.get_plugins()
         ):
             pm.register(importlib.import_module(module_name), module_name.split(".")[-1])
-    pm.check_pending()
+    _check_pending(pm)
     return pm
+
+
+def _hook_names() -> list[str]:
+    """The hooks plugins may implement (the specs in hookspecs.py)."""
+    return sorted(n for n, v in vars(hookspecs).items() if hasattr(v, "flowengine_spec"))
+
+
+def _check_pending(pm: pluggy.PluginManager) -> None:
+    """A hookimpl whose name matches no hook is a PluginError naming the plugin and the hook."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        hooks = _hook_names()
+        name = next(
+            (n for n, c in vars(pm.hook).items() if c.spec is None and c.get_hookimpls()), "?"
+        )
+        raise PluginError(
+            f"implements {name!r}, which is not a flowengine hook{did_you_mean(name, hooks)} "
+            f"(the hooks are: {', '.join(hooks)})",
+            plugin=pm.get_name(e.plugin),
+        ) from e
+
+
+def _register(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
+    """Register one plugin; a hookimpl pluggy refuses is a PluginError naming it."""
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as e:
+        raise PluginError(str(e), plugin=name) from e
 
 
 def _load_entrypoints(pm: pluggy.PluginManager, names: set[str] | None) -> None:
     """Register the installed plugins (all, or those named); a broken one is a PluginError."""
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    _check_wanted(names, {ep.name for ep in found})
+    for ep in found:
         if names is not None and ep.name not in names:
             continue
         if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
@@ -71,7 +103,18 @@ def _load_entrypoints(pm: pluggy.PluginManager, names: set[str] | None) -> None:
                 f"or set {LOAD_PLUGINS_ENV}= to start without installed plugins",
                 plugin=ep.name,
             ) from e
-        pm.register(plugin, name=ep.name)
+        _register(pm, plugin, ep.name)
+
+
+def _check_wanted(names: set[str] | None, installed: set[str]) -> None:
+    """A name in FLOWENGINE_LOAD_PLUGINS that no installed plugin has is a typo: say so."""
+    missing = sorted((names or set()) - installed - {m.split(".")[-1] for m in BUILTIN_PLUGINS})
+    if missing:
+        raise PluginError(
+            f"{LOAD_PLUGINS_ENV} names {', '.join(map(repr, missing))}, which no installed "
+            f"plugin has (installed: {', '.join(sorted(installed)) or 'none'}); fix the name "
+            "or install the plugin"
+        )
 
 
 @dataclass
@@ -168,6 +211,7 @@ def _capability_schema(
 def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     """Ask every plugin to register; return the checked Registry."""
     pm = pm or get_plugin_manager()
+    _check_pending(pm)  # plugins registered on the manager after it was made
     registry = Registry()
     for impl in pm.hook.register_connectors.get_hookimpls():
         plugin = impl.plugin_name

@@ -1,0 +1,157 @@
+"""Every hook is tested and documented (datasette's test_plugin_hooks_have_tests, adapted).
+
+A hook `name` is tested when this module has a `test_hook_<name>` function, and documented
+when docs/plugins.md has a `### name(args)` heading with the spec's exact arguments.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pluggy
+import pytest
+
+from flowengine import (
+    Connector,
+    Interaction,
+    PluginError,
+    VirtualClock,
+    get_plugin_manager,
+    hookimpl,
+    hookspecs,
+    load_registry,
+)
+from flowengine.headless import Answers, drive
+from flowengine.loader import load_flow
+from flowengine.runtime import Engine
+from flowengine.store import MemoryStore
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+HOOKS = sorted(
+    name
+    for name, value in vars(hookspecs).items()
+    if callable(value) and hasattr(value, "flowengine_spec")
+)
+
+
+@pytest.fixture
+def pm() -> Iterator[pluggy.PluginManager]:
+    """A fresh manager with the built-ins only (installed plugins are not this test's)."""
+    yield get_plugin_manager(load_entrypoints=False)
+
+
+def test_hooks_are_found() -> None:
+    assert HOOKS == ["register_answer_actions", "register_connectors"]
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_a_test(hook: str) -> None:
+    assert callable(globals().get(f"test_hook_{hook}")), f"hook {hook} has no test_hook_{hook}"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented(hook: str) -> None:
+    args = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    headings = re.findall(r"^### (\w+\(.*\))$", DOCS.read_text(encoding="utf-8"), re.M)
+    assert f"{hook}({args})" in headings
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hookspec_is_a_one_line_contract(hook: str) -> None:
+    doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
+    assert doc and "\n" not in doc and doc.startswith("Call register(")
+
+
+class _Greeter:
+    """A test plugin with one connector and one answer action."""
+
+    def __init__(self) -> None:
+        self.connector = Connector(name="hooktest", title="Hook test")
+
+        @self.connector.capability(
+            outcomes=("success",),
+            interactive=True,
+            input_schema={"type": "object"},
+            output_schema={"type": "object"},
+        )
+        def ask(inputs: dict[str, Any], ctx: Any) -> Any:
+            """Ask for a word; the response is the output."""
+            return Interaction("form", {"fields": []}) if ctx.response is None else ctx.response
+
+    @hookimpl
+    def register_connectors(self, register: Any) -> None:
+        register(self.connector)
+
+    @hookimpl
+    def register_answer_actions(self, register: Any) -> None:
+        async def shout(interaction: Interaction, args: dict[str, Any], env: Any) -> Any:
+            return {"word": str(args["word"]).upper(), "node": env.node_id}
+
+        register("shout", shout)
+
+
+def _registered(pm: pluggy.PluginManager) -> Any:
+    pm.register(_Greeter(), name="undo-greeter")
+    try:
+        return load_registry(pm)
+    finally:
+        pm.unregister(name="undo-greeter")
+
+
+def test_hook_register_connectors(pm: pluggy.PluginManager) -> None:
+    registry = _registered(pm)
+    assert registry.connectors["hooktest"].title == "Hook test"
+    loaded = registry.capability("hooktest", "ask")
+    assert loaded.plugin == "undo-greeter"
+    assert loaded.input.is_valid({}) and not loaded.input.is_valid([])
+
+
+async def test_hook_register_answer_actions(pm: pluggy.PluginManager, tmp_path: Path) -> None:
+    registry = _registered(pm)
+    flow_file = tmp_path / "ask.yaml"
+    flow_file.write_text("flow: ask\nstart: ask\nnodes:\n  ask: {use: hooktest.ask}\n")
+    flow = load_flow(flow_file, registry)
+    answers = Answers({"ask": {"do": "shout", "word": "hello"}})
+    async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+        run = await engine.start(flow)
+        run = await drive(engine, run, flow, answers=answers, registry=registry)
+    assert run.status == "completed"
+    assert run.result == {"word": "HELLO", "node": "ask"}
+
+
+def test_answer_action_registered_twice_names_the_plugin(pm: pluggy.PluginManager) -> None:
+    class Twice:
+        @hookimpl
+        def register_answer_actions(self, register: Any) -> None:
+            register("phone", lambda interaction, args, env: {})
+
+    pm.register(Twice(), name="twice")
+    with pytest.raises(PluginError, match="answer action 'phone' is registered twice") as e:
+        load_registry(pm)
+    assert e.value.plugin == "twice"
+
+
+def test_misspelt_hook_is_a_plugin_error_naming_the_plugin(pm: pluggy.PluginManager) -> None:
+    class Typo:
+        @hookimpl
+        def register_conectors(self, register: Any) -> None:
+            """Misspelt on purpose."""
+
+    pm.register(Typo(), name="typo")
+    with pytest.raises(PluginError, match="register_conectors") as e:
+        load_registry(pm)
+    assert e.value.plugin == "typo"
+    assert str(e.value) == (
+        "Plugin 'typo': implements 'register_conectors', which is not a flowengine hook; did you "
+        "mean 'register_connectors'? (the hooks are: register_answer_actions, register_connectors)"
+    )
+
+
+def test_unknown_name_in_load_plugins_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWENGINE_LOAD_PLUGINS", "gretter")
+    with pytest.raises(PluginError, match="FLOWENGINE_LOAD_PLUGINS names 'gretter', which no"):
+        get_plugin_manager()
