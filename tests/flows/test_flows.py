@@ -70,10 +70,10 @@ def test_answers_files_use_distinct_usernames_and_emails() -> None:
     # The golden traces run in one process against one embedded sandbox: a username used
     # twice would make the second Create User fail.
     values = [
-        m.group(2)
+        value
         for a in FLOWS.glob("*/*.yaml")
         if "examples" not in a.parts
-        for m in re.finditer(r"\b(username|email):\s*([^,}\s]+)", a.read_text())
+        for value in {m[2] for m in re.finditer(r"\b(username|email):\s*([^,}\s]+)", a.read_text())}
     ]
     assert len(values) > 20
     assert len(values) == len(set(values)), sorted(values)
@@ -231,6 +231,20 @@ async def test_identity_matching_branches(
     assert run.path[-1] == end
     stepped_up = "create_verify_transaction" in run.path
     assert stepped_up == (confidence == "MEDIUM")
+
+
+async def test_identity_matching_unknown_account_is_refused(run_flow: RunFlow) -> None:
+    answers = answers_of("identity-matching", "high")
+    probe = dict(answers.responses["recovery_details"], email="nobody@example.com")
+    run = await run_flow(
+        "identity-matching", answers_of("identity-matching", "high", recovery_details=probe)
+    )
+    assert (
+        error_of(run)["message"]
+        == "We could not confirm your identity (record match: no such account)."
+    )
+    assert run.nodes["find_account"]["outcome"] == "not_found"
+    assert "identity_record_matching" not in run.path
 
 
 def _pixel_near(pixel: Any, rgb: tuple[int, int, int]) -> bool:
