@@ -154,3 +154,42 @@ def test_clean_value_is_returned_as_is() -> None:
 
 def test_secrets_repr_never_shows_values() -> None:
     assert "s3cr3t" not in repr(Secrets({"s3cr3t"}))
+
+
+PINGONE_FLOW = """
+flow: region-from-env
+connections:
+  p1:
+    connector: pingone
+    settings:
+      environment_id: ${PINGONE_ENVIRONMENT_ID:-env-regions}
+      client_id: ${PINGONE_CLIENT_ID:-sandbox-client}
+      client_secret: ${PINGONE_CLIENT_SECRET}
+      region: ${PINGONE_REGION}
+start: create
+nodes:
+  create: {use: p1.createUser, with: {username: region-user}}
+"""
+
+
+async def test_pingone_region_from_env_stays_readable(tmp_path: Path) -> None:
+    from connectors.pingone.sandbox import Sandbox, use_sandbox
+    from flowengine import load_registry
+
+    registry = load_registry()
+    environ = {"PINGONE_REGION": "sandbox", "PINGONE_CLIENT_SECRET": "sandbox-secret"}
+    db = tmp_path / "runs.db"
+    sandbox = Sandbox()
+    try:
+        with use_sandbox(sandbox):
+            engine = Engine(registry, store=SQLiteStore(db), clock=VirtualClock(), environ=environ)
+            async with engine:
+                run = await engine.start(load(tmp_path, PINGONE_FLOW, registry))
+    finally:
+        sandbox.close()
+    assert run.status == "completed", run.error
+    trace_text, stored = json.dumps(run.trace), db.read_bytes().decode("utf-8", "replace")
+    for text in (trace_text, stored):
+        assert "sandbox-secret" not in text
+        assert "http://sandbox.pingone.local/v1/environments/env-regions/users/" in text
+        assert f"{REDACTED}.pingone" not in text  # before: "sandbox" was redacted in URLs
