@@ -1,4 +1,4 @@
-"""docs/quickstart.md stays true: its graph is the flow's, the files it names exist."""
+"""The README's quick start stays true: its graph is the flow's, the files it names exist."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flowengine import Registry
 from flowengine.graph import to_mermaid
 from flowengine.loader import load_flow
 
-DOC = FLOWS.parent / "docs" / "quickstart.md"
+DOC = FLOWS.parent / "README.md"
 
 
 def test_the_graph_in_the_quickstart_is_the_registration_flows(registry: Registry) -> None:
