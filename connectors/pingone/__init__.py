@@ -33,11 +33,13 @@ SANDBOX_HOSTNAME = urlsplit(SANDBOX_HOST).hostname
 
 @hookimpl
 def register_connectors(register: Any) -> None:
+    """Register the `pingone` users connector."""
     register(finish_connector(connector))
 
 
 @hookimpl
 def register_answer_actions(register: Any) -> None:
+    """Register the answer actions that play the user's phone against the sandbox."""
     register("phone", phone_action)
     register("sandbox.advance", advance_action)
     register("documents", documents_action)

@@ -65,11 +65,13 @@ class ClientCredentialsAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Refuse synchronous use: the PingOne client is async only."""
         raise RuntimeError("the PingOne client is async only; use httpx.AsyncClient")
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Add the bearer token, fetching it first if needed and once more after a 401."""
         refused: _Token | None = None
         while True:
             token = self._valid() if refused is None else None

@@ -76,6 +76,7 @@ class PingOneSettings:
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> PingOneSettings:
+        """Check rendered connection settings; errors name the missing or bad setting."""
         missing = [
             k for k in ("environment_id", "client_id", "client_secret") if not settings.get(k)
         ]
@@ -186,6 +187,7 @@ class PingOneClient:
 
     @property
     def environment_id(self) -> str:
+        """The connection's PingOne environment ID."""
         return self.settings.environment_id
 
     def env_path(self, *segments: Any) -> str:
@@ -204,18 +206,23 @@ class PingOneClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the HTTP client (its connection pool)."""
         await self._http.aclose()
 
     async def get(self, path: str, **kw: Any) -> PingOneResponse:
+        """GET `path` (see `request`)."""
         return await self.request("GET", path, **kw)
 
     async def post(self, path: str, **kw: Any) -> PingOneResponse:
+        """POST `path` (see `request`); not retried once it may have reached PingOne."""
         return await self.request("POST", path, **kw)
 
     async def put(self, path: str, **kw: Any) -> PingOneResponse:
+        """PUT `path` (see `request`)."""
         return await self.request("PUT", path, **kw)
 
     async def delete(self, path: str, **kw: Any) -> PingOneResponse:
+        """DELETE `path` (see `request`)."""
         return await self.request("DELETE", path, **kw)
 
     async def request(

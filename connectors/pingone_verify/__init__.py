@@ -25,4 +25,5 @@ _MODULES = (_documents, _policies, _transactions, _verified_data)
 
 @hookimpl
 def register_connectors(register: Any) -> None:
+    """Register the `pingone_verify` connector."""
     register(finish_connector(connector))

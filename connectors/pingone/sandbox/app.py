@@ -41,6 +41,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self.client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Run the request through the ASGI app and collect its response."""
         body = await request.aread()
         url = request.url
         scope = {

@@ -139,6 +139,7 @@ def _type_filter(request: Request) -> set[str] | None:
 
 
 async def list_documents(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../documents: this attempt's documents and `previousAttempts`."""
     tx = get_transaction(sandbox, request)
     wanted = _type_filter(request)
     now = sandbox.now()
@@ -158,6 +159,7 @@ async def list_documents(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def create_document(sandbox: Sandbox, request: Request) -> Response:
+    """POST .../documents: submit a document, or process them (vendor type)."""
     tx = get_transaction(sandbox, request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == PROCESS_TYPE:
@@ -182,11 +184,13 @@ async def _process(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> Re
 
 
 async def read_document(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../documents/{docId}."""
     tx = get_transaction(sandbox, request)
     return json_response(_render_doc(request, tx, _get_doc(sandbox, request, tx)))
 
 
 async def update_document(sandbox: Sandbox, request: Request) -> Response:
+    """PUT .../documents/{docId}: replace a document's value."""
     tx = get_transaction(sandbox, request)
     doc = _get_doc(sandbox, request, tx)
     policy = _ensure_open(sandbox, tx)
@@ -199,6 +203,7 @@ async def update_document(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def delete_document(sandbox: Sandbox, request: Request) -> Response:
+    """DELETE .../documents/{docId}."""
     tx = get_transaction(sandbox, request)
     doc = _get_doc(sandbox, request, tx)
     tx["documents"].remove(doc["id"])
@@ -280,15 +285,18 @@ def _find_item(
 
 
 async def read_verified_data(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../verifiedData/{id}: one item with its data."""
     tx, _, item = _find_item(sandbox, request, "verifiedData")
     return json_response(_item(request, tx, "verifiedData", item, True))
 
 
 async def replace_background(sandbox: Sandbox, request: Request) -> Response:
+    """POST .../verifiedData/{selfieId}: the selfie on a new background colour."""
     from .verification import replace_background as replace
 
-    _, _, item = _find_item(sandbox, request, "verifiedData")
+    # The vendor content type is the only POST served here: check it first (415).
     body = await json_body(request, REPLACE_BACKGROUND_TYPE)
+    _, _, item = _find_item(sandbox, request, "verifiedData")
     if item["type"] not in ("SELFIE", "CROPPED_PORTRAIT"):
         raise invalid_data("type", "the background can only be replaced on a SELFIE")
     rgb = _color(body.get("backgroundColor"))
@@ -339,19 +347,14 @@ def _aspect(raw: Any) -> str | None:
     return f"{sides[0]}:{sides[1]}"
 
 
-async def verified_data_post(sandbox: Sandbox, request: Request) -> Response:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != REPLACE_BACKGROUND_TYPE:
-        raise invalid_request(f"Unsupported Content-Type; send {REPLACE_BACKGROUND_TYPE}", 415)
-    return await replace_background(sandbox, request)
-
-
 async def read_metadata(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../metaData/{id}."""
     tx, _, item = _find_item(sandbox, request, "metaData")
     return json_response(_item(request, tx, "metaData", item, True))
 
 
 async def delete_metadata(sandbox: Sandbox, request: Request) -> Response:
+    """DELETE .../metaData/{id}."""
     tx, record, item = _find_item(sandbox, request, "metaData")
     record["metaData"].remove(item)
     sandbox.store.put("tx", tx["id"], tx)
@@ -366,7 +369,7 @@ ROUTES = [
     (_TX + "/documents/{docId}", delete_document, ["DELETE"]),
     (_TX + "/verifiedData", _list("verifiedData", False), ["GET"]),
     (_TX + "/verifiedData/{itemId}", read_verified_data, ["GET"]),
-    (_TX + "/verifiedData/{itemId}", verified_data_post, ["POST"]),
+    (_TX + "/verifiedData/{itemId}", replace_background, ["POST"]),
     (_TX + "/metaData", _list("metaData", True), ["GET"]),
     (_TX + "/metaData/{itemId}", read_metadata, ["GET"]),
     (_TX + "/metaData/{itemId}", delete_metadata, ["DELETE"]),

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TERMINAL",
-    "TEXT_TYPES",
     "accepted_types",
     "decode_value",
     "live_documents",
@@ -42,7 +41,6 @@ __all__ = [
     "transaction_status",
 ]
 
-TEXT_TYPES = frozenset({"Driver License Code", "ID Card Code", "Phone", "Email"})
 TERMINAL = frozenset(
     {"SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST", "NOT_REQUIRED"}
 )
@@ -98,6 +96,8 @@ def _kind(doc_type: str) -> set[str]:
 
 def decode_value(doc_type: str, value: Any, target: str = "value") -> bytes | str:
     """A document's payload: text for text types, bytes decoded from base64 otherwise."""
+    from .verification.documents import TEXT_TYPES  # late: the verification rules load Pillow
+
     if not isinstance(value, str) or not value:
         raise invalid_data(target, f"{target} is required: base64 JPEG or text", "REQUIRED_VALUE")
     if doc_type in TEXT_TYPES or doc_type.endswith(" Code"):

@@ -266,6 +266,7 @@ def _make_default(sandbox: Sandbox, env_id: str, policy_id: str) -> None:
 
 
 async def create_policy(sandbox: Sandbox, request: Request) -> Response:
+    """POST /verifyPolicies (201); `default: true` takes over the default."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     fields = validate_policy(await json_body(request))
@@ -280,6 +281,7 @@ async def create_policy(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def list_policies(sandbox: Sandbox, request: Request) -> Response:
+    """GET /verifyPolicies, with a SCIM filter on `name`, paged."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     found = _policies(sandbox, env_id)
@@ -291,6 +293,7 @@ async def list_policies(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def read_policy(sandbox: Sandbox, request: Request) -> Response:
+    """GET /verifyPolicies/{policyId}."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     return json_response(
@@ -299,6 +302,7 @@ async def read_policy(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def update_policy(sandbox: Sandbox, request: Request) -> Response:
+    """PUT /verifyPolicies/{policyId}: replace the policy's settings."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     policy = get_policy(sandbox, env_id, request.path_params["policyId"])
@@ -317,6 +321,7 @@ async def update_policy(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def delete_policy(sandbox: Sandbox, request: Request) -> Response:
+    """DELETE /verifyPolicies/{policyId}; the default policy cannot be deleted."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     policy = get_policy(sandbox, env_id, request.path_params["policyId"])

@@ -185,6 +185,7 @@ def _max_attempts(policy: dict[str, Any]) -> int:
 
 
 async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
+    """POST .../verifyTransactions (201): requirements checked, expiry set."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     user = get_user(sandbox, env_id, request.path_params["userId"])
@@ -232,6 +233,7 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def list_transactions(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../verifyTransactions: the latest first, paged by `limit`."""
     env_id = request.path_params["envId"]
     user = get_user(sandbox, env_id, request.path_params["userId"])
     found = [t for t in sandbox.store.values("tx") if t["userId"] == user["id"]]
@@ -241,6 +243,7 @@ async def list_transactions(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def read_transaction(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../verifyTransactions/{txId}, `expand=verifyPolicy` allowed."""
     tx = get_transaction(sandbox, request)
     expand = query(request, "expand")
     if expand is not None and expand != "verifyPolicy":
@@ -249,6 +252,7 @@ async def read_transaction(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def update_transaction(sandbox: Sandbox, request: Request) -> Response:
+    """PUT .../verifyTransactions/{txId}: manual approval."""
     tx = get_transaction(sandbox, request)
     body = await json_body(request)
     wanted = (body.get("transactionStatus") or {}).get("status")
@@ -270,6 +274,7 @@ async def update_transaction(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def delete_transaction(sandbox: Sandbox, request: Request) -> Response:
+    """DELETE .../verifyTransactions/{txId} and its documents."""
     tx = get_transaction(sandbox, request)
     for doc_id in tx["documents"]:
         sandbox.store.delete("doc", doc_id)
@@ -278,6 +283,7 @@ async def delete_transaction(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def list_events(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../verifyTransactions/{txId}/appEvents: what happened, in order."""
     tx = get_transaction(sandbox, request)
     href = str(request.url)
     items = [

@@ -76,6 +76,7 @@ def _validate(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_user(sandbox: Sandbox, request: Request) -> Response:
+    """POST /users (201); a duplicate username is a uniqueness violation."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     fields = _validate(await json_body(request))
@@ -99,6 +100,7 @@ async def create_user(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def list_users(sandbox: Sandbox, request: Request) -> Response:
+    """GET /users, with a SCIM filter on username, email or name, paged."""
     env_id = request.path_params["envId"]
     sandbox.environment(env_id)
     found = sorted(_users(sandbox, env_id), key=lambda u: u["createdAt"])
@@ -110,11 +112,13 @@ async def list_users(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def read_user(sandbox: Sandbox, request: Request) -> Response:
+    """GET /users/{userId}."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     return json_response(_render(request, user))
 
 
 async def update_user(sandbox: Sandbox, request: Request) -> Response:
+    """PUT (replace) or PATCH (merge) /users/{userId}."""
     env_id = request.path_params["envId"]
     user = get_user(sandbox, env_id, request.path_params["userId"])
     body = await json_body(request)
@@ -130,6 +134,7 @@ async def update_user(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def delete_user(sandbox: Sandbox, request: Request) -> Response:
+    """DELETE /users/{userId} and the user's transactions."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     sandbox.store.delete("user", user["id"])
     for tx in sandbox.store.values("tx"):
@@ -147,11 +152,13 @@ def _verify_status_body(request: Request, user: dict[str, Any]) -> dict[str, Any
 
 
 async def read_verify_status(sandbox: Sandbox, request: Request) -> Response:
+    """GET /users/{userId}/verifyStatus (deprecated by PingOne)."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     return json_response(_verify_status_body(request, user))
 
 
 async def update_verify_status(sandbox: Sandbox, request: Request) -> Response:
+    """PUT /users/{userId}/verifyStatus (deprecated by PingOne)."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     value = (await json_body(request)).get("verifyStatus")
     if value not in _VERIFY_STATUSES:

@@ -75,6 +75,7 @@ def _client(request: Request) -> dict[str, str]:
 
 
 async def qr(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../{txId}/qr: a PNG QR code of the web verification URL."""
     from .verification import qr_png
 
     tx = _transaction(sandbox, request)
@@ -83,6 +84,7 @@ async def qr(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def read_state(sandbox: Sandbox, request: Request) -> Response:
+    """GET .../{txId}?code=: what the page shows."""
     tx = _transaction(sandbox, request)
     _check_code(tx, request.query_params.get("code"))
     return json_response(_state(sandbox, request, tx))
@@ -122,6 +124,7 @@ async def upload(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def static(sandbox: Sandbox, request: Request) -> Response:
+    """GET /verify-webapp/{name}: the page's HTML and script."""
     name = request.path_params["name"]
     if name not in _STATIC:
         raise not_found()

@@ -5,7 +5,7 @@ const params = new URLSearchParams(window.location.search);
 const txnid = params.get("txnid");
 const api = params.get("url");
 const code = params.get("code");
-const TEXT_TYPES = new Set(["Driver License Code", "Phone", "Email"]);
+const TEXT_TYPES = new Set(["Driver License Code", "ID Card Code", "Phone", "Email"]);
 const TERMINAL = new Set(["SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST"]);
 const $ = (id) => document.getElementById(id);
 
