@@ -19,7 +19,7 @@ from flowengine._plan import NodePlan, build_plan, error_dict, exception_error
 from flowengine._run import Run
 from flowengine.errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine.spec import FlowSpec, NodeSpec
-from flowengine.trace import compile_secrets, make_event, redact_event
+from flowengine.trace import compile_secrets, make_event, redact_parts
 
 if TYPE_CHECKING:
     from flowengine.runtime import Engine
@@ -249,6 +249,10 @@ class Execution:
         output: Any,
         error: Any,
     ) -> None:
+        if not self.engine.redact_personal_data:
+            personal = ()
+        if personal or self.secrets:
+            inputs, output, error = redact_parts(inputs, output, error, self.secrets, personal)
         event = make_event(
             self.run.id,
             node_id,
@@ -261,10 +265,6 @@ class Execution:
             output,
             error,
         )
-        if not self.engine.redact_personal_data:
-            personal = ()
-        if personal or self.secrets:
-            event = redact_event(event, self.secrets, personal)
         self.run.trace.append(event)
         for sink in self.engine.trace_sinks:
             sink(event)

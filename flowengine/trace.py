@@ -25,6 +25,7 @@ __all__ = [
     "make_event",
     "redact",
     "redact_event",
+    "redact_parts",
 ]
 
 REDACTED = "[REDACTED]"
@@ -183,19 +184,31 @@ def redact_event(
     event: dict[str, Any], secrets: Iterable[str], personal_paths: Iterable[str]
 ) -> dict[str, Any]:
     """The event with its input, output and error redacted (a new dict when anything changed)."""
-    compiled = secrets if isinstance(secrets, Secrets) else compile_secrets(frozenset(secrets))
-    parts = (
-        _redact_paths(event["input"], personal_paths),
-        _redact_paths(event["output"], personal_paths),
-        event["error"],
-    )
-    if compiled.scan(parts):  # one scan of the three parts; usually nothing to replace
-        parts = tuple(_redact_secrets(part, compiled.values) for part in parts)
-    elif parts[0] is event["input"] and parts[1] is event["output"]:
+    parts = redact_parts(event["input"], event["output"], event["error"], secrets, personal_paths)
+    if parts[0] is event["input"] and parts[1] is event["output"] and parts[2] is event["error"]:
         return event
     out = dict(event)
     out["input"], out["output"], out["error"] = parts
     return out
+
+
+def redact_parts(
+    input: Any, output: Any, error: Any, secrets: Iterable[str], personal_paths: Iterable[str]
+) -> tuple[Any, Any, Any]:
+    """A node visit's input, output and error redacted for its trace event.
+
+    Personal data paths apply to the input and output; secrets to all three, found by one
+    scan of the three together (usually there is nothing to replace).
+    """
+    compiled = secrets if isinstance(secrets, Secrets) else compile_secrets(frozenset(secrets))
+    parts = (_redact_paths(input, personal_paths), _redact_paths(output, personal_paths), error)
+    if compiled.scan(parts):
+        return (
+            _redact_secrets(parts[0], compiled.values),
+            _redact_secrets(parts[1], compiled.values),
+            _redact_secrets(parts[2], compiled.values),
+        )
+    return parts
 
 
 class JsonlTraceSink:
