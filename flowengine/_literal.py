@@ -109,7 +109,10 @@ def explain(error: jsonschema.ValidationError) -> list[tuple[Path, str, bool]]:
         if description:
             return [(path, f"{error.instance!r} is not valid; expected {description}", True)]
         return explain(best_match(error.context))
-    return [(path, error.message, error.validator != "required")]
+    message = error.message
+    if error.validator == "enum" and isinstance(error.instance, str):
+        message += did_you_mean(error.instance, [str(v) for v in error.validator_value])
+    return [(path, message, error.validator != "required")]
 
 
 def json_path_of(path: Iterable[str | int]) -> str:

@@ -18,8 +18,9 @@ connector = Connector(
 )
 
 
-@connector.capability(title="Set variables", outcomes=("success",))
-def set(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+# Named `set` in flows; the function has another name so as not to hide the builtin.
+@connector.capability("set", title="Set variables", outcomes=("success",))
+def set_variables(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """Set each variable in `values` to its (rendered) value."""
     return {"set_vars": dict(inputs["values"])}
 

@@ -134,7 +134,7 @@ def test_condition_refuses_unreadable_text() -> None:
 
 
 def test_variables_set_and_increment() -> None:
-    assert variables.set({"values": {"a": 1, "b": "x"}}, ctx()) == {"set_vars": {"a": 1, "b": "x"}}
+    assert variables.set_variables({"values": {"a": 1, "b": "x"}}, ctx()) == {"set_vars": {"a": 1, "b": "x"}}
     assert variables.increment({"name": "n"}, ctx(vars={"n": 2})) == {
         "value": 3,
         "set_vars": {"n": 3},
