@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -52,7 +53,10 @@ class ClientCredentialsAuth(httpx.Auth):
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
-        self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        # RFC 6749 §2.3.1: both are form-encoded before Basic (Go's oauth2, PingOne's SDK, too),
+        # so a secret holding ':', '%' or '+' reaches the server intact.
+        pair = f"{quote_plus(client_id, safe='')}:{quote_plus(client_secret, safe='')}"
+        self._basic = "Basic " + base64.b64encode(pair.encode()).decode()
         self.clock: Clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
         self.token_requests = 0

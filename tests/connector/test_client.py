@@ -95,6 +95,23 @@ async def test_token_request_is_client_secret_basic(clock: VirtualClock) -> None
     assert token.content == b"grant_type=client_credentials"
 
 
+async def test_special_characters_in_the_secret_reach_the_sandbox(clock: VirtualClock) -> None:
+    from connectors.pingone.sandbox import Sandbox
+
+    secret = "p@ss w%rd+/:ü"
+    sandbox = Sandbox(clock=clock, config={"environments": {ENV: {"clients": {"a:b": secret}}}})
+    own = {**settings("sandbox"), "client_id": "a:b", "client_secret": secret}
+    async with PingOneClient(own, transport=sandbox.transport(), clock=clock) as c:
+        assert (await c.get(c.env_path("verifyPolicies"))).status_code == 200
+        header = c.auth._basic.removeprefix("Basic ")
+        assert base64.b64decode(header) == b"a%3Ab:p%40ss+w%25rd%2B%2F%3A%C3%BC"
+    wrong = {**own, "client_secret": secret.replace("+", " ")}
+    async with PingOneClient(wrong, transport=sandbox.transport(), clock=clock) as c:
+        with pytest.raises(PingOneError) as refused:
+            await c.get(c.env_path("verifyPolicies"))
+        assert refused.value.code == "AUTHENTICATION_FAILED"
+
+
 async def test_token_refetched_shortly_before_expiry(
     client: PingOneClient, pingone: ScriptedPingOne, clock: VirtualClock
 ) -> None:

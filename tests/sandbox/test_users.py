@@ -47,6 +47,14 @@ async def test_list_with_filter(client: httpx.AsyncClient) -> None:
     assert either.json()["size"] == 2
 
 
+async def test_filter_values_unescape_quotes_and_backslashes(client: httpx.AsyncClient) -> None:
+    await make_user(client, 'odd\\"name')  # odd\"name
+    await make_user(client, "odd")
+    text = 'username eq "odd\\\\\\"name"'  # the value escaped: odd\\\"name
+    found = (await client.get(f"{API}/users", params={"filter": text})).json()
+    assert [u["username"] for u in found["_embedded"]["users"]] == ['odd\\"name']
+
+
 async def test_bad_filter_names_the_problem(client: httpx.AsyncClient) -> None:
     response = await client.get(f"{API}/users", params={"filter": 'password eq "x"'})
     body = assert_envelope(response, 400, "INVALID_DATA", "filter")

@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import secrets
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -83,7 +83,8 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
         except (binascii.Error, UnicodeDecodeError):
             return None
         client_id, _, secret = decoded.partition(":")
-        return unquote(client_id), unquote(secret)
+        # Form-decoded as RFC 6749 §2.3.1 asks (':' in a secret arrives as %3A).
+        return unquote_plus(client_id), unquote_plus(secret)
     if "client_id" in form:
         return form["client_id"], form.get("client_secret", "")
     return None

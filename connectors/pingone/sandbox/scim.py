@@ -13,6 +13,7 @@ __all__ = ["compile_filter"]
 _CLAUSE = re.compile(
     r'\s*([A-Za-z_][\w.]*)\s+(eq|ne|co|sw|ew|gt|lt|ge|le|pr)(?:\s+"((?:[^"\\]|\\.)*)")?\s*', re.I
 )
+_ESCAPED = re.compile(r"\\(.)")
 _JOIN = re.compile(r"\s*\b(and|or)\b\s*", re.I)
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -27,7 +28,7 @@ def _value(obj: dict[str, Any], path: str) -> Any:
 
 def _clause(attr: str, op: str, literal: str | None) -> Predicate:
     op = op.lower()
-    wanted = (literal or "").replace('\\"', '"').lower()
+    wanted = _ESCAPED.sub(r"\1", literal or "").lower()  # \" is ", \\ is \
 
     def test(obj: dict[str, Any]) -> bool:
         value = _value(obj, attr)
