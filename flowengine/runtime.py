@@ -18,7 +18,7 @@ import inspect
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowengine._connector import Connector
@@ -243,9 +243,9 @@ class _Prepared:
     """A connection's expanded and validated settings, their secrets and the state key."""
 
     connector: Connector
-    settings: dict[str, Any]
-    secrets: frozenset[str]
-    key: tuple[str, str]
+    settings: dict[str, Any] = field(repr=False)  # secrets never in a repr
+    secrets: frozenset[str] = field(repr=False)
+    key: tuple[str, str] = field(repr=False)
 
 
 def _prepare(

@@ -1,10 +1,11 @@
 """Trace events: one per node visit, redacted before anyone sees them.
 
 An event is a plain dict: {"run", "node", "parent", "visit", "start", "end", "duration_ms",
-"outcome", "input", "output", "error"}. Secrets (values read from `${VAR}` and the values of
-a connector's `secret_settings`) are always replaced by "[REDACTED]" wherever they occur
+"outcome", "input", "output", "error"}. Secrets (the secret values among a run's connection
+settings: `runtime.setting_secrets`) are always replaced by "[REDACTED]" wherever they occur
 inside strings; personal data paths declared by a capability (`Capability.personal_data`,
 dotted, `*` for any key or item) are replaced unless the engine is told to keep them.
+Redaction first scans a whole value once in C (`Secrets.scan`) and walks it only on a hit.
 """
 
 from __future__ import annotations

@@ -130,6 +130,7 @@ def test_setting_secrets_rule() -> None:
         OrderedDict(a="s3cr3t"),  # a Mapping marshal refuses: pickle scans it
         {"when": datetime.date(2020, 1, 1), "who": "s3cr3t"},
         {"k": {1, 2}, "v": ["über s3cr3t"]},
+        {"f": lambda: None, "v": "s3cr3t"},  # neither marshal nor pickle: the walk decides
     ],
 )
 def test_scan_finds_secrets_in_any_shape(value: Any) -> None:
