@@ -116,4 +116,11 @@ def documents_action(interaction: Interaction, args: dict[str, Any], env: Any) -
                     value if isinstance(value, str) else base64.b64encode(value).decode("ascii")
                 )
                 break
+    if not response:
+        fields = [f.get("name") for f in (interaction.data or {}).get("fields") or []]
+        raise RunError(
+            f"answer action 'documents': no field of node {getattr(env, 'node_id', '?')!r} "
+            f"({', '.join(map(str, fields)) or 'none'}) is named or labelled after a document of "
+            f"persona {persona!r}; name fields after {', '.join(sorted(docs))}"
+        )
     return response

@@ -1,12 +1,13 @@
-"""The pingone plugin's answer actions (`phone`, `sandbox.advance`) and the embedded sandbox."""
+"""The pingone plugin's answer actions (phone, sandbox.advance, documents), embedded sandbox."""
 
 from __future__ import annotations
 
+import base64
 from types import SimpleNamespace
 
 import pytest
 
-from connectors.pingone import advance_action, phone_action
+from connectors.pingone import advance_action, documents_action, phone_action
 from connectors.pingone.client import PingOneClient
 from connectors.pingone.sandbox import default_sandbox
 from flowengine import Interaction, RunError, SystemClock, load_registry
@@ -46,6 +47,24 @@ async def test_phone_needs_a_qr_interaction_and_a_persona() -> None:
         await phone_action(qr, {}, env)
     with pytest.raises(RunError, match="unknown persona 'nobody'; choose one of success"):
         await phone_action(qr, {"persona": "nobody"}, env)
+
+
+def test_documents_fill_the_fields_named_after_document_types() -> None:
+    fields = [
+        {"name": "driver_license_front"},
+        {"name": "code", "label": "Driver License Code"},
+        {"name": "note"},
+    ]
+    env = SimpleNamespace(node_id="upload")
+    out = documents_action(Interaction("form", {"fields": fields}), {"persona": "success"}, env)
+    assert set(out) == {"driver_license_front", "code"}
+    assert base64.b64decode(out["driver_license_front"])[:2] == b"\xff\xd8"  # a JPEG
+    assert out["code"].startswith("@")  # the AAMVA barcode text
+    unmatched = Interaction("form", {"fields": [{"name": "note"}]})
+    with pytest.raises(RunError, match=r"no field of node 'upload' \(note\).*driver_license"):
+        documents_action(unmatched, {"persona": "success"}, env)
+    with pytest.raises(RunError, match="unknown persona"):
+        documents_action(Interaction("form", {"fields": fields}), {"persona": "nobody"}, env)
 
 
 async def test_sandbox_region_reaches_the_embedded_sandbox() -> None:
