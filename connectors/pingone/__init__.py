@@ -47,7 +47,9 @@ def register_answer_actions(register: Any) -> None:
 
 async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
     """Answer a QR screen: the persona's phone opens its URL and submits their documents."""
-    from connectors.pingone.sandbox import Phone, default_sandbox
+    import httpx
+
+    from connectors.pingone.sandbox import Phone, PhoneError, default_sandbox
 
     url = (interaction.data or {}).get("url")
     if interaction.kind != "qr" or not url:
@@ -65,6 +67,11 @@ async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any)
         await phone.persona(url, persona)
     except (KeyError, ValueError) as e:  # an unknown persona, a URL that is no verification link
         raise RunError(f"answer action 'phone': {e.args[0] if e.args else e}") from e
+    except (PhoneError, httpx.HTTPError) as e:  # refused by the sandbox, or it was not reachable
+        raise RunError(
+            f"answer action 'phone' at node {getattr(env, 'node_id', '?')!r}: {e}",
+            run_id=getattr(getattr(env, "run", None), "id", None),
+        ) from e
     return {}
 
 

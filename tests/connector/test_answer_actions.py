@@ -9,8 +9,8 @@ import pytest
 
 from connectors.pingone import advance_action, documents_action, phone_action
 from connectors.pingone.client import PingOneClient
-from connectors.pingone.sandbox import default_sandbox
-from flowengine import Interaction, RunError, SystemClock, load_registry
+from connectors.pingone.sandbox import Sandbox, default_sandbox, use_sandbox
+from flowengine import Interaction, RunError, SystemClock, VirtualClock, load_registry
 
 
 def test_actions_are_registered() -> None:
@@ -47,6 +47,24 @@ async def test_phone_needs_a_qr_interaction_and_a_persona() -> None:
         await phone_action(qr, {}, env)
     with pytest.raises(RunError, match="unknown persona 'nobody'; choose one of success"):
         await phone_action(qr, {"persona": "nobody"}, env)
+
+
+async def test_phone_refused_by_the_sandbox_is_a_run_error() -> None:
+    clock = VirtualClock()
+    settings = {"environment_id": "env-p", "client_id": "sandbox-client"}
+    settings["client_secret"] = "sandbox-secret"
+    with use_sandbox(Sandbox(clock=clock)):
+        async with PingOneClient(settings, clock=clock) as client:
+            user = await client.post(client.env_path("users"), json={"username": "late"})
+            tx = await client.post(
+                client.env_path("users", user.body["id"], "verifyTransactions"), json={}
+            )
+        clock.advance(31 * 60)  # past expiresAt: the transaction takes no more documents
+        qr = Interaction("qr", {"url": tx.body["webVerificationUrl"]})
+        env = SimpleNamespace(node_id="show_qr", run=SimpleNamespace(id="r2"))
+        with pytest.raises(RunError, match=r"'show_qr'.*no longer accepts documents") as e:
+            await phone_action(qr, {"persona": "success"}, env)
+    assert e.value.run_id == "r2"
 
 
 def test_documents_fill_the_fields_named_after_document_types() -> None:

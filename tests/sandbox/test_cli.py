@@ -65,7 +65,7 @@ def test_serve_rejects_a_bad_config(tmp_path: Path) -> None:
     config.write_text("token_lifetime: -5\n")
     result = CliRunner().invoke(sandbox_group, ["serve", "--config", str(config)])
     assert result.exit_code == 2
-    assert "token_lifetime must be a positive number" in result.output
+    assert "token_lifetime must be a positive whole number" in result.output
 
 
 def test_make_documents_writes_a_personas_files(tmp_path: Path) -> None:

@@ -97,6 +97,15 @@ def test_config_file(tmp_path: Path) -> None:
     bad.write_text('{"environments": {"e": {}}}')
     with pytest.raises(ValueError, match=r"environments\.e\.clients"):
         load_config(bad)
+    bad.write_text('{"processing_seconds": "soon"}')
+    with pytest.raises(ValueError, match=r"bad.json: processing_seconds must be a number"):
+        load_config(bad)
+    bad.write_text('{"rate_limit": 0}')
+    with pytest.raises(ValueError, match=r"rate_limit must be .*requests per second"):
+        load_config(bad)
+    bad.write_text('{"faults": [{"action": "explode"}]}')
+    with pytest.raises(ValueError, match=r"bad.json: faults\[0\]: action must be one of"):
+        load_config(bad)
 
 
 async def test_sqlite_keeps_decisions_and_verified_data(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from .app import Sandbox, SandboxTransport, default_sandbox, use_sandbox
 from .config import SandboxConfig, load_config
-from .phone import Phone
+from .phone import Phone, PhoneError
 
 __all__ = [
     "Phone",
+    "PhoneError",
     "Sandbox",
     "SandboxConfig",
     "SandboxTransport",

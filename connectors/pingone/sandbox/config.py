@@ -80,10 +80,12 @@ def _from_mapping(data: Any, where: str) -> SandboxConfig:
         raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(_KNOWN_KEYS)}")
     return SandboxConfig(
         environments=_environments(data.get("environments"), where),
-        token_lifetime=_positive_int(data.get("token_lifetime", 3600), f"{where}: token_lifetime"),
+        token_lifetime=_positive_int(
+            data.get("token_lifetime", 3600), f"{where}: token_lifetime", "a number of seconds"
+        ),
         faults=_faults(data.get("faults", []), where),
         admin=bool(data.get("admin", False)),
-        processing_seconds=float(data.get("processing_seconds", 0.0)),
+        processing_seconds=_seconds(data.get("processing_seconds", 0.0), where),
         rate_limit=_rate_limit(data.get("rate_limit"), where),
     )
 
@@ -91,7 +93,15 @@ def _from_mapping(data: Any, where: str) -> SandboxConfig:
 def _rate_limit(value: Any, where: str) -> int | None:
     if value is None:
         return None
-    return _positive_int(value, f"{where}: rate_limit (requests per second)")
+    return _positive_int(value, f"{where}: rate_limit", "a number of requests per second")
+
+
+def _seconds(value: Any, where: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"{where}: processing_seconds must be a number of seconds (0 or more), got {value!r}"
+        )
+    return float(value)
 
 
 def _environments(raw: Any, where: str) -> dict[str, dict[str, str]] | None:
@@ -112,12 +122,16 @@ def _environments(raw: Any, where: str) -> dict[str, dict[str, str]] | None:
 
 
 def _faults(raw: Any, where: str) -> list[dict[str, Any]]:
+    from .faults import FaultRule
+
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
         raise ValueError(f"{where}: faults must be a list of rule mappings")
+    for index, rule in enumerate(raw):
+        FaultRule.parse(rule, f"{where}: faults[{index}]")  # errors name the file and the rule
     return list(raw)
 
 
-def _positive_int(value: Any, what: str) -> int:
+def _positive_int(value: Any, what: str, unit: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{what} must be a positive number of seconds, got {value!r}")
+        raise ValueError(f"{what} must be a positive whole number ({unit}), got {value!r}")
     return value

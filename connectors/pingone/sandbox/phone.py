@@ -11,7 +11,12 @@ import httpx
 if TYPE_CHECKING:
     from .app import Sandbox
 
-__all__ = ["Phone"]
+__all__ = ["Phone", "PhoneError"]
+
+
+class PhoneError(RuntimeError):
+    """The sandbox refused what the phone sent (an expired transaction, a bad document...)."""
+
 
 USER_AGENT = "Mozilla/5.0 (Linux; Android 14; flowengine-sandbox-phone) Mobile"
 
@@ -58,7 +63,7 @@ class Phone:
     async def _post(self, client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> Any:
         response = await client.post(url, json=body)
         if response.status_code >= 400:
-            raise RuntimeError(
+            raise PhoneError(
                 f"The sandbox refused {url.rsplit('/', 1)[-1]}: {response.status_code} "
                 f"{response.text[:500]}"
             )
