@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-async def engine(registry: Registry, clock: VirtualClock):  # type: ignore[no-untyped-def]
+async def engine(registry: Registry, clock: VirtualClock) -> AsyncIterator[Engine]:
     async with Engine(registry, clock=clock, environ={}) as eng:
         yield eng
 

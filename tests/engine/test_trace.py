@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from flowengine.trace import REDACTED, JsonlTraceSink, make_event, redact, redact_event
 
@@ -32,7 +33,7 @@ def test_empty_secret_is_ignored() -> None:
 
 
 def test_personal_paths_with_wildcards() -> None:
-    value = {
+    value: dict[str, Any] = {
         "user": {"email": "a@example.com", "id": "u1"},
         "documents": [{"number": "X123", "type": "passport"}, {"number": "Y9", "type": "id"}],
         "other": {"email": "not declared"},
