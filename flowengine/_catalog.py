@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any
 
+from flowengine._literal import did_you_mean
 from flowengine.plugins import LoadedCapability, Registry
 
 __all__ = ["describe"]
@@ -47,18 +47,21 @@ def _one(registry: Registry, connector: str, capability: str) -> LoadedCapabilit
     try:
         return registry.capability(connector, capability)
     except KeyError:
-        known = ", ".join(c.capability.name for c in _capabilities(registry, connector))
+        names = [c.capability.name for c in _capabilities(registry, connector)]
         raise LookupError(
-            f"connector {connector!r} has no capability {capability!r}; it has: {known}"
+            f"connector {connector!r} has no capability {capability!r}"
+            f"{did_you_mean(capability, names)} (it has: {', '.join(names)})"
         ) from None
 
 
 def _check_connector(registry: Registry, name: str) -> None:
     """Raise LookupError (with did-you-mean) for an unknown connector."""
     if name not in registry.connectors:
-        close = difflib.get_close_matches(name, list(registry.connectors), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise LookupError(f"no connector named {name!r}{hint}")
+        names = sorted(registry.connectors)
+        raise LookupError(
+            f"no connector named {name!r}{did_you_mean(name, names)} (installed: "
+            f"{', '.join(names)})"
+        )
 
 
 def describe(registry: Registry, name: str | None, capability: str | None, *, as_json: bool) -> str:

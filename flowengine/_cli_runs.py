@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from flowengine._cli_common import (
+    DEFAULT_STORE,
     answers_option,
     dump,
     fail,
@@ -106,8 +107,13 @@ class _Session:
         if self.as_json:
             click.echo(dump(run.to_dict()))
         else:
-            self.terminal.summary(run)
+            self.terminal.summary(run, self._store_option())
         sys.exit(run.exit_code)
+
+    def _store_option(self) -> str:
+        """` --store URL` when the store is not the one `runs resume` finds by itself."""
+        default = os.environ.get("FLOWENGINE_STORE", DEFAULT_STORE)
+        return "" if self.store_url == default else f" --store {self.store_url}"
 
     def _run_async(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         """Run the coroutine; engine errors exit 2, Ctrl-C while waiting exits 3."""
@@ -122,7 +128,7 @@ class _Session:
             run = self.waiting
             click.echo(
                 f"\ninterrupted; run {run.id} is saved, waiting at {run.waiting['node']!r}: "
-                f"continue with `flowengine runs resume {run.id} --store {self.store_url}`",
+                f"continue with `flowengine runs resume {run.id}{self._store_option()}`",
                 err=True,
             )
             sys.exit(3)

@@ -72,7 +72,8 @@ class Terminal:
         if interaction.kind == "form" and not self.interactive:
             for f in data.get("fields", []):
                 need = "required" if f.get("required") else "optional"
-                self.echo(f"  - {f['name']}: {f['label']} ({f['type']}, {need})")
+                label = f.get("label") or f["name"]
+                self.echo(f"  - {f['name']}: {label} ({f.get('type', 'text')}, {need})")
         if interaction.kind == "qr":
             url = str(data.get("url", ""))
             # A polling screen comes back every interval: draw each code once.
@@ -90,7 +91,11 @@ class Terminal:
         if not self.interactive or interaction.kind != "form":
             return MISSING
         data = interaction.data
-        extra = [b for b in data.get("buttons", []) if b.get("type") != "SUBMIT_BUTTON"]
+        extra = [
+            b
+            for b in data.get("buttons", [])
+            if b.get("type") != "SUBMIT_BUTTON" and b.get("outcome")
+        ]
         if extra:
             choices = ["success", *(b["outcome"] for b in extra)]
             action = click.prompt("  action", type=click.Choice(choices), default="success")
@@ -101,7 +106,8 @@ class Terminal:
 
     def _ask(self, field: dict[str, Any], default: Any) -> Any:
         """Prompt for one form field, with its default and options."""
-        label = f"  {field['label']}"
+        # Forms from other plugins may leave out what ui.form always fills in.
+        label = f"  {field.get('label') or field['name']}"
         options = [o["value"] for o in field.get("options", [])]
         kind = click.Choice(options) if options else None
         hide = field.get("type") == "password"
@@ -131,8 +137,8 @@ class Terminal:
 
     # The end -------------------------------------------------------------------------
 
-    def summary(self, run: Any) -> None:
-        """The run's status and its result or error."""
+    def summary(self, run: Any, resume_options: str = "") -> None:
+        """The run's status and its result or error; how to resume a waiting run."""
         colour = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(run.status)
         self.echo()
         self.echo(f"run {run.id} {run.status}", fg=colour, bold=True)
@@ -144,5 +150,5 @@ class Terminal:
             node = (run.waiting or {}).get("node")
             self.echo(
                 f"waiting at node {node!r}: answer with "
-                f"`flowengine runs resume {run.id} --answers FILE`"
+                f"`flowengine runs resume {run.id}{resume_options} --answers FILE`"
             )

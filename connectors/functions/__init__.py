@@ -7,6 +7,8 @@ from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl
 
+__all__ = ["connector"]
+
 connector = Connector(
     name="functions",
     title="Functions",
@@ -69,7 +71,7 @@ def _contains(left: Any, right: Any) -> bool:
     )
 
 
-def is_empty(value: Any) -> bool:
+def _is_empty(value: Any) -> bool:
     """True for null, "", blank strings, and empty lists or objects."""
     if value is None:
         return True
@@ -86,7 +88,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "contains": _contains,
     "greater": lambda a, b: _ordered(a, b, "greater"),
     "less": lambda a, b: _ordered(a, b, "less"),
-    "empty": lambda a, _b: is_empty(a),
+    "empty": lambda a, _b: _is_empty(a),
 }
 
 
@@ -127,12 +129,12 @@ def _case_key(value: Any) -> str:
 
 @connector.capability(title="Test a condition", outcomes=("true", "false"))
 def condition(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
-    """Outcome "true" when `expression` (usually a `{{ }}` template already rendered) is truthy."""
-    result = truthy(inputs.get("expression"))
+    """Outcome "true" when `expression` (usually a `{{ }}` template already rendered) is _truthy."""
+    result = _truthy(inputs.get("expression"))
     return Outcome("true" if result else "false", {"result": result})
 
 
-def truthy(value: Any) -> bool:
+def _truthy(value: Any) -> bool:
     """How a condition reads a value: words like "false"/"no"/"0" and empty things are false."""
     if isinstance(value, str):
         word = value.strip().lower()

@@ -6,6 +6,8 @@ import re
 from datetime import date
 from typing import Any
 
+from flowengine import ConnectorError
+
 __all__ = ["COLLECTORS", "normalise_fields", "validate_response"]
 
 # The DaVinci client collector each field type maps onto (davinci-client-protocol.md §4.2).
@@ -56,8 +58,18 @@ def normalise_field(raw: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def normalise_fields(raw: list[Any]) -> list[dict[str, Any]]:
-    """Every field declaration in full form, in order."""
-    return [normalise_field(f) for f in raw]
+    """Every field declaration in full form, in order; a name used twice is an error."""
+    fields = [normalise_field(f) for f in raw]
+    seen: set[str] = set()
+    for field in fields:
+        if field["name"] in seen:
+            # The response is keyed by field name: two fields would share one value.
+            raise ConnectorError(
+                f"form field {field['name']!r} is declared twice; give each field its own name",
+                code="INVALID_FORM",
+            )
+        seen.add(field["name"])
+    return fields
 
 
 def _check(field: dict[str, Any], value: Any) -> str | None:

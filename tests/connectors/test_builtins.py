@@ -134,7 +134,9 @@ def test_condition_refuses_unreadable_text() -> None:
 
 
 def test_variables_set_and_increment() -> None:
-    assert variables.set_variables({"values": {"a": 1, "b": "x"}}, ctx()) == {"set_vars": {"a": 1, "b": "x"}}
+    assert variables.set_variables({"values": {"a": 1, "b": "x"}}, ctx()) == {
+        "set_vars": {"a": 1, "b": "x"}
+    }
     assert variables.increment({"name": "n"}, ctx(vars={"n": 2})) == {
         "value": 3,
         "set_vars": {"n": 3},
@@ -291,3 +293,9 @@ def test_builtins_declare_their_outcomes(registry: Any) -> None:
     assert registry.capability("functions", "switch").capability.dynamic_outcomes == "cases"
     assert registry.capability("ui", "form").capability.interactive
     assert outcomes[("ui", "error")] == ("error",)
+
+
+def test_form_field_declared_twice_is_an_error() -> None:
+    with pytest.raises(ConnectorError, match="form field 'email' is declared twice") as e:
+        ui.form({"fields": ["email", {"name": "email", "type": "email"}]}, ctx())
+    assert e.value.code == "INVALID_FORM"

@@ -1,0 +1,47 @@
+"""What a run shows in a terminal: forms from any plugin, and how to resume a waiting run."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flowengine import Interaction
+from flowengine._terminal import Terminal
+from flowengine.cli import main
+
+FORM_FLOW = "flow: form\nstart: ask\nnodes:\n  ask: {use: ui.form, with: {fields: [email]}}\n"
+
+
+def test_a_plugin_form_without_labels_or_types_is_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    form = Interaction("form", {"fields": [{"name": "code", "required": True}]})
+    Terminal().show(None, form)
+    assert "  - code: code (text, required)" in capsys.readouterr().out
+
+
+def test_waiting_run_says_how_to_resume_it_from_the_same_store(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    flow = tmp_path / "form.yaml"
+    flow.write_text(FORM_FLOW)
+    store = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    result = runner.invoke(main, ["run", str(flow), "--no-prompt", "--store", store])
+    assert result.exit_code == 3
+    found = re.search(r"run ([0-9a-f]{32}) waiting", result.output)
+    assert found, result.output
+    run_id = found.group(1)
+    hint = f"`flowengine runs resume {run_id} --store {store} --answers FILE`"
+    assert hint in result.output
+    shown = runner.invoke(main, ["runs", "show", run_id, "--store", store, "--json"])
+    assert json.loads(shown.output)["status"] == "waiting"
+
+
+def test_default_store_needs_no_store_option(runner: CliRunner, tmp_path: Path) -> None:
+    flow = tmp_path / "form.yaml"
+    flow.write_text(FORM_FLOW)
+    result = runner.invoke(main, ["run", str(flow), "--no-prompt"])
+    assert result.exit_code == 3
+    assert "--answers FILE`" in result.output and "--store" not in result.output
