@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,29 +11,9 @@ from p1_engine import output_of, run_capability
 
 import connectors.pingone.client as client_module
 from connectors.pingone.client import PingOneClient
-from connectors.pingone.sandbox import Sandbox, use_sandbox
-from flowengine import Registry, VirtualClock, load_registry
+from connectors.pingone.sandbox import Sandbox
+from flowengine import Registry, VirtualClock
 from flowengine.runtime import Engine
-
-
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return load_registry()
-
-
-@pytest.fixture
-def sandbox(clock: VirtualClock) -> Iterator[Sandbox]:
-    # Connections whose region is `sandbox` reach this sandbox instead of the process's one.
-    with use_sandbox(Sandbox(clock=clock)) as box:
-        yield box
-
-
-@pytest.fixture
-async def engine(
-    registry: Registry, clock: VirtualClock, sandbox: Sandbox
-) -> AsyncIterator[Engine]:
-    async with Engine(registry, clock=clock, environ={}) as e:
-        yield e
 
 
 async def new_user(engine: Engine, registry: Registry) -> dict[str, Any]:

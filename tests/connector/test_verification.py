@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from p1_engine import output_of, run_capability
 
-from connectors.pingone.sandbox import Sandbox, use_sandbox
 from connectors.pingone.sandbox.verification.personas import PERSONAS, documents_for
-from flowengine import Registry, VirtualClock, load_registry
+from flowengine import Registry
 from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
 
 REGISTRATION = Path(__file__).resolve().parents[2] / "flows" / "registration.yaml"
 V = "pingone_verify"
-
-
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return load_registry()
-
-
-@pytest.fixture
-def sandbox(clock: VirtualClock) -> Iterator[Sandbox]:
-    # Both the connections (region: sandbox) and the answer actions use this sandbox.
-    with use_sandbox(Sandbox(clock=clock)) as box:
-        yield box
-
-
-@pytest.fixture
-async def engine(
-    registry: Registry, clock: VirtualClock, sandbox: Sandbox
-) -> AsyncIterator[Engine]:
-    async with Engine(registry, clock=clock, environ={}) as e:
-        yield e
 
 
 async def start_transaction(engine: Engine, registry: Registry, persona: str) -> dict[str, str]:
