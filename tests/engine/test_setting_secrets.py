@@ -173,12 +173,16 @@ nodes:
 """
 
 
-async def test_pingone_region_from_env_stays_readable(tmp_path: Path) -> None:
+async def test_pingone_public_settings_from_env_stay_readable(tmp_path: Path) -> None:
     from connectors.pingone.sandbox import Sandbox, use_sandbox
     from flowengine import load_registry
 
     registry = load_registry()
-    environ = {"PINGONE_REGION": "sandbox", "PINGONE_CLIENT_SECRET": "sandbox-secret"}
+    environ = {
+        "PINGONE_REGION": "sandbox",
+        "PINGONE_CLIENT_SECRET": "sandbox-secret",
+        "PINGONE_ENVIRONMENT_ID": "env-from-the-environment",  # long, but x-secret: false
+    }
     db = tmp_path / "runs.db"
     sandbox = Sandbox()
     try:
@@ -192,5 +196,7 @@ async def test_pingone_region_from_env_stays_readable(tmp_path: Path) -> None:
     trace_text, stored = json.dumps(run.trace), db.read_bytes().decode("utf-8", "replace")
     for text in (trace_text, stored):
         assert "sandbox-secret" not in text
-        assert "http://sandbox.pingone.local/v1/environments/env-regions/users/" in text
+        assert (
+            "http://sandbox.pingone.local/v1/environments/env-from-the-environment/users/" in text
+        )
         assert f"{REDACTED}.pingone" not in text  # before: "sandbox" was redacted in URLs
