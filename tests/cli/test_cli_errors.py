@@ -43,48 +43,28 @@ def _error_line(runner: CliRunner, args: list[str]) -> str:
     return errors[0]
 
 
-def test_inputs_file_with_a_yaml_error_names_line_and_column(
-    runner: CliRunner, ok_flow: Path, tmp_path: Path
+# (option, file text, what the Error: line says; {file} is the file's path)
+FILE_CASES = [
+    ("--inputs", "limit: 3\nname: [\n", "{file}:3:1: the --inputs file is not valid YAML/JSON"),
+    ("--inputs", "- 1\n", "--inputs {file} must hold an object of input values"),
+    ("--answers", "hello: {}\nx: {a: [}\n", "{file}:2:9: the answers file is not valid YAML"),
+    ("--answers", "- hello\n", "answers file {file} must map node ids to responses"),
+    (
+        "--answers",
+        "helo: {}\n",
+        "answers nodes the flow does not have: ['helo'] (its nodes: hello)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("option", "text", "expected"), FILE_CASES)
+def test_bad_inputs_or_answers_file(
+    runner: CliRunner, ok_flow: Path, tmp_path: Path, option: str, text: str, expected: str
 ) -> None:
-    bad = tmp_path / "inputs.yaml"
-    bad.write_text("limit: 3\nname: [\n")
-    line = _error_line(runner, ["run", str(ok_flow), "--inputs", str(bad)])
-    assert line.startswith(f"Error: {bad}:3:1: the --inputs file is not valid YAML/JSON")
-
-
-def test_inputs_file_that_is_not_an_object(
-    runner: CliRunner, ok_flow: Path, tmp_path: Path
-) -> None:
-    bad = tmp_path / "inputs.yaml"
-    bad.write_text("- 1\n")
-    line = _error_line(runner, ["run", str(ok_flow), "--inputs", str(bad)])
-    assert f"--inputs {bad} must hold an object of input values" in line
-
-
-def test_answers_file_with_a_yaml_error_names_line_and_column(
-    runner: CliRunner, ok_flow: Path, tmp_path: Path
-) -> None:
-    bad = tmp_path / "answers.yaml"
-    bad.write_text("hello: {}\nhello2: {a: [}\n")
-    line = _error_line(runner, ["run", str(ok_flow), "--answers", str(bad)])
-    assert line.startswith(f"Error: {bad}:2:")
-    assert "the answers file is not valid YAML/JSON" in line
-
-
-def test_answers_file_that_is_a_list(runner: CliRunner, ok_flow: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "answers.yaml"
-    bad.write_text("- hello\n")
-    line = _error_line(runner, ["run", str(ok_flow), "--answers", str(bad)])
-    assert "must map node ids to responses" in line
-
-
-def test_answers_for_unknown_nodes_list_the_flow_nodes(
-    runner: CliRunner, ok_flow: Path, tmp_path: Path
-) -> None:
-    answers = tmp_path / "answers.yaml"
-    answers.write_text("helo: {}\n")
-    line = _error_line(runner, ["run", str(ok_flow), "--answers", str(answers)])
-    assert "answers nodes the flow does not have: ['helo'] (its nodes: hello)" in line
+    bad = tmp_path / "file.yaml"
+    bad.write_text(text)
+    line = _error_line(runner, ["run", str(ok_flow), option, str(bad)])
+    assert expected.format(file=bad) in line
 
 
 @pytest.mark.parametrize("url", ["foo://x", "postgres://db/runs"])
@@ -101,22 +81,21 @@ def test_store_that_is_not_a_database(runner: CliRunner, tmp_path: Path) -> None
     assert "the run store cannot be read (file is not a database); check --store" in line
 
 
-def test_store_folder_that_cannot_be_made(runner: CliRunner, ok_flow: Path, tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    url = f"sqlite:///{blocker}/sub/runs.db"
-    line = _error_line(runner, ["run", str(ok_flow), "--store", url])
-    assert f"--store {url}: cannot make the folder {blocker}/sub" in line
-
-
-def test_trace_file_that_cannot_be_written(
-    runner: CliRunner, ok_flow: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--store", "sqlite:///{blocker}/sub/runs.db", "cannot make the folder {blocker}/sub"),
+        ("--trace", "{blocker}/trace.jsonl", "cannot write there"),
+    ],
+)
+def test_path_under_a_file_cannot_be_written(
+    runner: CliRunner, ok_flow: Path, tmp_path: Path, option: str, value: str, expected: str
 ) -> None:
-    blocker = tmp_path / "file"
+    blocker = tmp_path / "file"  # a file, so nothing can be made below it
     blocker.write_text("")
-    trace = blocker / "trace.jsonl"
-    line = _error_line(runner, ["run", str(ok_flow), "--trace", str(trace)])
-    assert f"--trace {trace}: cannot write there" in line
+    value = value.format(blocker=blocker)
+    line = _error_line(runner, ["run", str(ok_flow), option, value])
+    assert f"{option} {value}: {expected.format(blocker=blocker)}" in line
 
 
 def _waiting_run(runner: CliRunner, tmp_path: Path) -> str:
