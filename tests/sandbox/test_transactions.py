@@ -54,6 +54,8 @@ async def test_create_shape(client: httpx.AsyncClient) -> None:
         ({"requirements": {"given_name": "Alice"}}, "requirements.given_name"),
         ({"requirements": {"family_name": {"options": []}}}, "requirements.family_name.options"),
         ({"sendNotification": {"fax": "1"}}, "sendNotification.fax"),
+        ({"callback": {"headers": {}}}, "callback.url"),
+        ({"callback": "https://hooks.example"}, "callback.url"),
     ],
 )
 async def test_create_validation(client: httpx.AsyncClient, body: dict, target: str) -> None:
@@ -89,6 +91,10 @@ async def test_list_latest_first_with_limit(client: httpx.AsyncClient, clock: Vi
     assert body["size"] == 3
     limited = (await client.get(url, params={"limit": 2})).json()
     assert [t["id"] for t in limited["_embedded"]["verifyTransactions"]] == ids[:0:-1]
+    # `limit` is the page size: the rest is one `_links.next` away.
+    rest = (await client.get(limited["_links"]["next"]["href"])).json()
+    assert [t["id"] for t in rest["_embedded"]["verifyTransactions"]] == ids[:1]
+    assert "next" not in rest["_links"]
     bad = await client.get(url, params={"limit": "lots"})
     assert_envelope(bad, 400, "INVALID_DATA", "limit")
 

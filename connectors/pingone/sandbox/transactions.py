@@ -140,11 +140,18 @@ def _requirements(raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _with_url(raw: Any, name: str) -> dict[str, Any] | None:
+    """An optional `{url, ...}` object (`redirect`, `callback`); 400 when it has no url."""
+    if raw is not None and (not isinstance(raw, dict) or not isinstance(raw.get("url"), str)):
+        raise invalid_data(f"{name}.url", f"{name}.url is required", "REQUIRED_VALUE")
+    return raw
+
+
 def _redirect(raw: Any) -> dict[str, Any] | None:
+    """The redirect after collection: an https URL and a message of at most 256 characters."""
+    raw = _with_url(raw, "redirect")
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not isinstance(raw.get("url"), str):
-        raise invalid_data("redirect.url", "redirect.url is required", "REQUIRED_VALUE")
     if not raw["url"].lower().startswith("https://"):
         raise invalid_data("redirect.url", "redirect.url must be an https:// URL")
     message = raw.get("message")
@@ -165,14 +172,6 @@ def _strings(raw: Any, name: str, keys: tuple[str, ...]) -> dict[str, Any] | Non
     for key, value in raw.items():
         if key not in keys or not isinstance(value, str):
             raise invalid_data(f"{name}.{key}", f"{name} takes string fields {list(keys)}")
-    return raw
-
-
-def _callback(raw: Any) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or not isinstance(raw.get("url"), str):
-        raise invalid_data("callback.url", "callback.url is required", "REQUIRED_VALUE")
     return raw
 
 
@@ -211,7 +210,7 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
             body.get("sendNotification"), "sendNotification", ("email", "phone")
         ),
         "redirect": _redirect(body.get("redirect")),
-        "callback": _callback(body.get("callback")),
+        "callback": _with_url(body.get("callback"), "callback"),
         "code": f"{secrets.randbelow(1_000_000):06d}",
         "createdAt": now,
         "updatedAt": now,
