@@ -1,7 +1,8 @@
-"""The PingOne Verify connector: the 22 capabilities of the DaVinci PingOne Verify connector.
+"""The PingOne Verify connector: the 19 capabilities of the DaVinci PingOne Verify connector.
 
-Each capability maps its documented inputs to one PingOne Verify API call (two for Read User
-Data; none for Create Response for External Client) and returns the documented output:
+Each capability maps its documented inputs to one PingOne Verify API call (more when it reads
+list pages, looks a policy or selfie up first, or is Read User Data; none for Create Response
+for External Client) and returns the documented output:
 `<key>`, `rawResponse`, `headers` and `statusCode`. Every capability's outcomes are `success`
 and `error`; a flow branches on a transaction's status with a switch on
 `nodes.<read>.output.transaction.transactionStatus.status` (SUCCESS / FAIL / anything else
