@@ -182,13 +182,23 @@ def _check_written_secrets(
 
 
 def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> None:
-    """Report `${` that is not a well-formed `${NAME}` / `${NAME:-default}`."""
+    """Report `${` that is not a well-formed `${NAME}` / `${NAME:-default}`, and `{{ }}`."""
     if isinstance(value, dict):
         for key, item in value.items():
             _check_env_syntax(doc, (*path, key), item)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _check_env_syntax(doc, (*path, i), item)
+    elif isinstance(value, str) and "{{" in value:
+        # Settings are read once per connection, before any node runs: nothing to render.
+        doc.report(
+            "FE073",
+            f"connection {path[1]!r} setting {json_path_of(path[3:])} holds a `{{{{ ... }}}}` "
+            "template, which connection settings do not render (they would get the text as "
+            "written); read the environment with ${NAME}",
+            path,
+            at_value=True,
+        )
     elif isinstance(value, str) and "${" in _ENV_REF.sub("", value):
         # The value is not echoed: it may hold a secret (a default, or a pasted key).
         doc.report(
