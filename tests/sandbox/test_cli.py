@@ -68,6 +68,21 @@ def test_serve_rejects_a_bad_config(tmp_path: Path) -> None:
     assert "token_lifetime must be a positive whole number" in result.output
 
 
+def test_serve_says_what_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.pingone.sandbox.server as server
+
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr(server, "serve", lambda **options: served.append(options))
+    config = tmp_path / "envs.yaml"
+    config.write_text("environments: {env-x: {clients: {app: pw}}}\n")
+    result = CliRunner().invoke(sandbox_group, ["serve", "--config", str(config), "--port", "9"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:9: environments env-x (clients from --config)" in result.output
+    assert "pw" not in result.output and served[0]["config"] == config
+    default = CliRunner().invoke(sandbox_group, ["serve"])
+    assert "any environment, client sandbox-client / sandbox-secret" in default.output
+
+
 def test_make_documents_writes_a_personas_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         sandbox_group, ["make-documents", "--persona", "passport", "--out", str(tmp_path)]

@@ -37,10 +37,15 @@ def serve_command(host: str, port: int, data: Path | None, config: Path | None) 
     from .server import serve
 
     try:
-        load_config(config)
+        loaded = load_config(config)
     except (ValueError, OSError) as exc:
         raise click.BadParameter(str(exc), param_hint="--config") from None
-    click.echo(f"PingOne sandbox on http://{host}:{port} (client sandbox-client / sandbox-secret)")
+    served = (
+        "any environment, client sandbox-client / sandbox-secret"
+        if loaded.environments is None
+        else f"environments {', '.join(sorted(loaded.environments))} (clients from --config)"
+    )
+    click.echo(f"PingOne sandbox on http://{host}:{port}: {served}")
     serve(host=host, port=port, data_path=data, config=config)
 
 
