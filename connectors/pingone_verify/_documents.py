@@ -44,12 +44,12 @@ _BY_KEY = {re.sub(r"[\s_\-]+", "", t).lower(): t for t in DOCUMENT_TYPES}
 PROCESS_CONTENT_TYPE = "application/vnd.pingidentity.documents.process+json"
 
 
-def document_type(name: str) -> str:
+def document_type(name: str, field: str = "documentTypeName") -> str:
     """The readable type PingOne expects: "DRIVER_LICENSE_FRONT" -> "Driver License Front"."""
     found = _BY_KEY.get(re.sub(r"[\s_\-]+", "", name).lower())
     if found is None:
         raise ConnectorError(
-            f"document type {name!r} is unknown; use one of {', '.join(DOCUMENT_TYPES)}",
+            f"{field}: document type {name!r} is unknown; use one of {', '.join(DOCUMENT_TYPES)}",
             code="INVALID_INPUT",
         )
     return found
@@ -71,7 +71,7 @@ async def readDocuments(inputs: dict[str, Any], ctx: CallContext) -> dict[str, A
     """Return the data collected from the user, of the chosen types (all when none)."""
     client = client_of(ctx)
     response = await client.get(transaction_path(client, inputs, "documents"))
-    wanted = {document_type(t) for t in inputs.get("documentTypes") or []}
+    wanted = {document_type(t, "documentTypes") for t in inputs.get("documentTypes") or []}
     keep = (lambda item: item.get("type") in wanted) if wanted else None
     return output_with(response, "documents", "documents", keep)
 

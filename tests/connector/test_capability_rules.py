@@ -140,8 +140,10 @@ async def test_background_finds_the_selfie_when_no_id(clock: VirtualClock) -> No
 def test_document_types_read_as_pingone_names() -> None:
     assert _documents.document_type("DRIVER_LICENSE_FRONT") == "Driver License Front"
     assert _documents.document_type("passport card back") == "Passport Card Back"
-    with pytest.raises(ConnectorError, match="unknown; use one of Driver License Front"):
+    with pytest.raises(ConnectorError, match=r"^documentTypeName: .*unknown; use one of Driver"):
         _documents.document_type("Library Card")
+    with pytest.raises(ConnectorError, match=r"^documentTypes: document type 'x'"):
+        _documents.document_type("x", "documentTypes")
 
 
 async def test_identity_record_matching_needs_a_probe(clock: VirtualClock) -> None:
