@@ -111,13 +111,18 @@ def graph(flow_file: str, fmt: str, run_id: str | None, store: str) -> None:
 
     flow = load_or_fail(flow_file, registry())
     found = stored_run(store, run_id) if run_id else None
+    if found is not None and found.flow_id != flow.id:
+        fail(
+            f"run {run_id} is a run of flow {found.flow_id!r} ({found.flow_file}), not of "
+            f"{flow.id!r}: draw `flowengine graph {found.flow_file} --run {run_id}`"
+        )
     click.echo(export(flow, fmt, found), nl=False)
 
 
 @main.command()
 @click.argument("name", required=False)
 @click.argument("capability", required=False)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
 def connectors(name: str | None, capability: str | None, as_json: bool) -> None:
     """The connectors, a connector's capabilities, or one capability's schemas."""
     from flowengine._catalog import describe

@@ -41,7 +41,8 @@ def _node_outcomes(run: Any) -> list[tuple[str, str]]:
 
 def run_path(flow: FlowSpec, run: Any) -> RunPath:
     """The part of `flow` that `run` went through."""
-    visited = set(run.path) | set(run.nodes)
+    # Only this flow's nodes: a run of an older version may have visited nodes since removed.
+    visited = (set(run.path) | set(run.nodes)) & set(flow.all_nodes)
     edges: set[tuple[str, str]] = set()
     outcomes: dict[str, list[str]] = {}
     for node_id, outcome in _node_outcomes(run):

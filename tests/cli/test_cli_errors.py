@@ -163,3 +163,22 @@ def test_broken_plugin_is_one_line_naming_it(
     monkeypatch.setattr("flowengine.plugins.load_registry", broken)
     line = _error_line(runner, ["validate", str(ok_flow)])
     assert line == "Error: Plugin 'acme': connector 'x' is registered twice"
+
+
+def test_graph_of_another_flows_run(runner: CliRunner, ok_flow: Path, examples: Path) -> None:
+    done = runner.invoke(main, ["run", str(ok_flow), "--json"])
+    run_id = json.loads(done.output)["id"]
+    line = _error_line(runner, ["graph", str(examples / "loop.yaml"), "--run", run_id])
+    assert line == (
+        f"Error: run {run_id} is a run of flow 'ok' ({ok_flow}), not of 'loop': "
+        f"draw `flowengine graph {ok_flow} --run {run_id}`"
+    )
+
+
+def test_graph_of_a_changed_flow_draws_only_its_nodes(runner: CliRunner, ok_flow: Path) -> None:
+    done = runner.invoke(main, ["run", str(ok_flow), "--json"])
+    run_id = json.loads(done.output)["id"]
+    ok_flow.write_text(OK_FLOW.replace("hello", "greet"))  # the visited node is gone
+    result = runner.invoke(main, ["graph", str(ok_flow), "--run", run_id])
+    assert result.exit_code == 0, result.output
+    assert "n_hello" not in result.output and "n_greet" in result.output
