@@ -119,3 +119,10 @@ async def test_paging_follows_next_links(client: httpx.AsyncClient) -> None:
     assert seen == [f"user{index}" for index in range(5)]
     bad = await client.get(f"{API}/users", params={"cursor": "abc"})
     assert_envelope(bad, 400, "INVALID_DATA", "cursor")
+
+
+async def test_percent_in_a_user_id_is_decoded_once(client: httpx.AsyncClient) -> None:
+    # The client escapes `%` as %25; the sandbox must see the id as sent, not decode it twice.
+    response = await client.get(f"{API}/users/a%2541")
+    body = assert_envelope(response, 404, "NOT_FOUND")
+    assert "'a%41'" in body["message"]

@@ -7,7 +7,6 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 from starlette.applications import Starlette
@@ -50,7 +49,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             "http_version": "1.1",
             "method": request.method,
             "scheme": url.scheme,
-            "path": unquote(url.path),
+            "path": url.path,  # already percent-decoded by httpx: decoding again mangles `%`
             "raw_path": url.raw_path.split(b"?", 1)[0],
             "query_string": url.query,
             "root_path": "",
