@@ -80,13 +80,15 @@ def stored_run(store: str, run_id: str) -> Any:
         fail(f"{e}; `flowengine runs list --store {store}` shows the stored runs")
 
 
-def load_or_fail(path: str, registry: Any) -> Any:
+def load_or_fail(path: str, registry: Any, *, unreadable_hint: str = "") -> Any:
     """The checked FlowSpec of `path`; on errors print every diagnostic and exit 2."""
     from flowengine.loader import load_flow
 
     try:
         return load_flow(path, registry)
     except FlowDefinitionError as e:
+        if [d.code for d in e.diagnostics] == ["FE000"]:  # missing or unreadable: one line
+            fail(f"{path}: {e.diagnostics[0].message}{unreadable_hint}")
         for d in e.diagnostics:
             click.echo(str(d), err=True)
         fail(f"{path} is not a valid flow; nothing ran (`flowengine validate {path}` lists why)")

@@ -59,9 +59,9 @@ class _Session:
         self.waiting: Any = None
         """The run last seen waiting: named when Ctrl-C stops a poll wait or a prompt."""
 
-    def load(self, flow_file: str) -> Any:
+    def load(self, flow_file: str, unreadable_hint: str = "") -> Any:
         """The flow, checked, and the answers file checked against its node ids."""
-        flow = load_or_fail(flow_file, self.registry)
+        flow = load_or_fail(flow_file, self.registry, unreadable_hint=unreadable_hint)
         if self.answers is not None:
             unknown = self.answers.unknown_nodes(set(flow.all_nodes))
             if unknown:
@@ -242,7 +242,8 @@ def runs_resume(
     stored = stored_run(options["store"], run_id)
     if stored.status != "waiting":
         fail(f"run {run_id} is {stored.status}, not waiting: nothing to resume")
-    flow = session.load(flow_file or stored.flow_file)
+    hint = "" if flow_file else "; the run started from it: pass the flow with --flow FILE"
+    flow = session.load(flow_file or stored.flow_file, hint)
     resume_options = {"allow_changed_flow": allow_changed_flow}
 
     async def go() -> Any:

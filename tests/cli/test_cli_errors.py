@@ -182,3 +182,19 @@ def test_graph_of_a_changed_flow_draws_only_its_nodes(runner: CliRunner, ok_flow
     result = runner.invoke(main, ["graph", str(ok_flow), "--run", run_id])
     assert result.exit_code == 0, result.output
     assert "n_hello" not in result.output and "n_greet" in result.output
+
+
+def test_missing_flow_file_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    line = _error_line(runner, ["run", str(missing)])
+    assert line == (
+        f"Error: {missing}: cannot read the flow file: [Errno 2] No such file or directory: "
+        f"'{missing}'"
+    )
+
+
+def test_resume_when_the_runs_flow_file_is_gone(runner: CliRunner, tmp_path: Path) -> None:
+    run_id = _waiting_run(runner, tmp_path)
+    (tmp_path / "form.yaml").unlink()
+    line = _error_line(runner, ["runs", "resume", run_id, "--response", "{}"])
+    assert line.endswith("the run started from it: pass the flow with --flow FILE")
