@@ -90,21 +90,22 @@ def test_config_file(tmp_path: Path) -> None:
     assert config.clients(ENV) == {"app": "pw"} and config.clients("other") is None
     assert config.token_lifetime == 120 and config.admin is True
     assert "pw" not in repr(config) and "app" in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"environment": {}}', r"bad.json: unknown key\(s\) \['environment'\]"),
+        ('{"environments": {"e": {}}}', r"environments\.e\.clients"),
+        ('{"processing_seconds": "soon"}', r"bad.json: processing_seconds must be a number"),
+        ('{"rate_limit": 0}', r"bad.json: rate_limit must be .*requests per second"),
+        ('{"faults": [{"action": "explode"}]}', r"bad.json: faults\[0\]: action must be one of"),
+    ],
+)
+def test_bad_config_names_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"environment": {}}')
-    with pytest.raises(ValueError, match=r"bad.json: unknown key\(s\) \['environment'\]"):
-        load_config(bad)
-    bad.write_text('{"environments": {"e": {}}}')
-    with pytest.raises(ValueError, match=r"environments\.e\.clients"):
-        load_config(bad)
-    bad.write_text('{"processing_seconds": "soon"}')
-    with pytest.raises(ValueError, match=r"bad.json: processing_seconds must be a number"):
-        load_config(bad)
-    bad.write_text('{"rate_limit": 0}')
-    with pytest.raises(ValueError, match=r"rate_limit must be .*requests per second"):
-        load_config(bad)
-    bad.write_text('{"faults": [{"action": "explode"}]}')
-    with pytest.raises(ValueError, match=r"bad.json: faults\[0\]: action must be one of"):
+    bad.write_text(text)
+    with pytest.raises(ValueError, match=message):
         load_config(bad)
 
 
