@@ -198,3 +198,20 @@ def test_resume_when_the_runs_flow_file_is_gone(runner: CliRunner, tmp_path: Pat
     (tmp_path / "form.yaml").unlink()
     line = _error_line(runner, ["runs", "resume", run_id, "--response", "{}"])
     assert line.endswith("the run started from it: pass the flow with --flow FILE")
+
+
+def test_resume_from_another_folder_finds_the_flow(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "form.yaml").write_text(FORM_FLOW)
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    started = runner.invoke(main, ["run", "form.yaml", "--no-prompt", "--json", "--store", store])
+    run = json.loads(started.output)
+    assert run["flow_file"] == str(tmp_path / "form.yaml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    args = ["runs", "resume", run["id"], "--response", '{"email": "a@b.c"}', "--store", store]
+    resumed = runner.invoke(main, [*args, "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.output)["result"] == {"email": "a@b.c"}
