@@ -237,6 +237,24 @@ async def test_retry_keeps_previous_attempts(client: httpx.AsyncClient, sandbox:
     assert len(docs["previousAttempts"]) == len(documents_for("expired_id"))
 
 
+async def test_data_collection_only_keeps_the_verified_data(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    policy = {
+        "name": "collect only",
+        "governmentId": {"verify": "REQUIRED"},
+        "facialComparison": {"verify": "REQUIRED", "threshold": "MEDIUM"},
+        "transaction": {"dataCollectionOnly": True},
+    }
+    policy_id = (await client.post(f"{API}/verifyPolicies", json=policy)).json()["id"]
+    url, tx = await _tx(client, "selfie_mismatch", verifyPolicy={"id": policy_id})
+    final = await Phone(sandbox).persona(tx["webVerificationUrl"], "selfie_mismatch")
+    assert final["transactionStatus"]["status"] == "SUCCESS"  # collected, not judged
+    assert (await client.get(f"{url}/metaData")).json()["size"] == 0
+    data = (await client.get(f"{url}/verifiedData", params={"type": "GOVERNMENT_ID"})).json()
+    assert data["_embedded"]["verifiedData"][0]["data"]["lastName"]
+
+
 async def test_processing_delay_and_expiry_rules(clock: VirtualClock) -> None:
     sandbox = Sandbox(clock=clock, config={"processing_seconds": 20})
     async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as c:

@@ -166,21 +166,20 @@ def process(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> dic
 
     now = sandbox.now()
     docs = live_documents(sandbox, tx)
-    if (policy.get("transaction") or {}).get("dataCollectionOnly"):
-        status, messages, verified, meta = "SUCCESS", ["data collection only"], [], []
-    else:
-        try:
-            result = evaluate(
-                _submitted(docs),
-                requirements=tx["requirements"],
-                policy=policy,
-                now=sandbox.clock.utcnow(),
-            )
-        except ValueError as exc:
-            target = getattr(exc, "target", "value")
-            raise invalid_data(target, f"A document could not be read: {exc}") from None
-        status, messages = result.status, list(result.provider_messages)
-        verified, meta = list(result.verified_data), list(result.metadata)
+    try:
+        # A dataCollectionOnly policy is the rules' business too: SUCCESS, no checks, but the
+        # verified data (images, the ID's fields) is kept as for any other decision.
+        result = evaluate(
+            _submitted(docs),
+            requirements=tx["requirements"],
+            policy=policy,
+            now=sandbox.clock.utcnow(),
+        )
+    except ValueError as exc:
+        target = getattr(exc, "target", "value")
+        raise invalid_data(target, f"A document could not be read: {exc}") from None
+    status, messages = result.status, list(result.provider_messages)
+    verified, meta = list(result.verified_data), list(result.metadata)
     record = {
         "attempt": tx["attempt"],
         "status": status,
