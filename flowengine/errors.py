@@ -99,7 +99,9 @@ class TemplateError(FlowEngineError):
 class NodeExecutionError(FlowEngineError):
     """A node could not run (loop limit, unrouted error, timeout) and the run failed."""
 
-    def __init__(self, message: str, *, node_id: str | None = None, code: str = "NODE_FAILED"):
+    def __init__(
+        self, message: str, *, node_id: str | None = None, code: str = "NODE_FAILED"
+    ) -> None:
         self.node_id = node_id
         self.code = code
         super().__init__(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -33,15 +34,24 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def _text(value: Any) -> str:
+    """A value as a template renders it inside text: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
 def _equals(left: Any, right: Any) -> bool:
-    """Equality as flows mean it: "3" equals 3."""
-    # Templates render to strings when mixed with text, so "3" must equal 3.
+    """Equality as flows mean it: "3" equals 3, true equals "true", but true is not 1."""
+    if isinstance(left, bool) or isinstance(right, bool) or left is None or right is None:
+        # Python's True == 1 and str(None) == "None" are not what a flow means.
+        return _text(left) == _text(right)
     if left == right:
         return True
+    # Templates render to strings when mixed with text, so "3" must equal 3.
     ln, rn = _number(left), _number(right)
     if ln is not None and rn is not None:
         return ln == rn
-    return isinstance(left, str | int | float) and str(left) == str(right)
+    scalar = str | int | float
+    return isinstance(left, scalar) and isinstance(right, scalar) and str(left) == str(right)
 
 
 def _ordered(left: Any, right: Any, op: str) -> bool:

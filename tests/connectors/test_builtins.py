@@ -51,6 +51,12 @@ def validated(registry: Any, qualname: str, inputs: dict[str, Any]) -> dict[str,
         ("a", "equals", "b", False),
         ("a", "not equals", "b", True),
         ("3", "not equals", 3, False),
+        (True, "equals", 1, False),  # JSON's true is not the number 1
+        (True, "equals", "true", True),  # "{{ ... }}" inside text renders true as "true"
+        (None, "equals", "None", False),
+        (None, "equals", None, True),
+        (False, "equals", 0, False),
+        ([True], "contains", 1, False),
         ("hello world", "contains", "world", True),
         (["x", "y"], "contains", "y", True),
         ([1, 2], "contains", "2", True),
