@@ -70,7 +70,7 @@ def _ordered(left: Any, right: Any, op: str) -> bool:
 def _contains(left: Any, right: Any) -> bool:
     """Substring, key of an object, or item of a list."""
     if isinstance(left, str):
-        return str(right) in left
+        return _text(right) in left
     if isinstance(left, dict):
         return right in left
     if isinstance(left, list):
