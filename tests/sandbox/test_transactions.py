@@ -50,6 +50,7 @@ async def test_create_shape(client: httpx.AsyncClient) -> None:
         ({"redirect": {"message": "x"}}, "redirect.url"),
         ({"redirect": {"url": "https://a.example", "message": "x" * 257}}, "redirect.message"),
         ({"verifyPolicy": {"id": "no-such-policy"}}, "verifyPolicy.id"),
+        ({"verifyPolicy": "Default Verify Policy"}, "verifyPolicy"),
         ({"requirements": {"shoe_size": {"value": "9"}}}, "requirements.shoe_size"),
         ({"requirements": {"given_name": "Alice"}}, "requirements.given_name"),
         ({"requirements": {"family_name": {"options": []}}}, "requirements.family_name.options"),

@@ -190,7 +190,11 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
     user = get_user(sandbox, env_id, request.path_params["userId"])
     body = await json_body(request)
     policy_ref = body.get("verifyPolicy")
-    policy_id = policy_ref.get("id") if isinstance(policy_ref, dict) else None
+    if policy_ref is not None and not isinstance(policy_ref, dict):
+        raise invalid_data(
+            "verifyPolicy", "verifyPolicy must be an object {id}; omit it for the default"
+        )
+    policy_id = policy_ref.get("id") if policy_ref else None
     try:
         policy = get_policy(sandbox, env_id, policy_id)
     except ApiError:
