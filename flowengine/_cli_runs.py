@@ -123,7 +123,7 @@ class _Session:
             return asyncio.run(factory())
         except FlowEngineError as e:
             fail(str(e))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C and EOF into Abort
             if self.waiting is None:
                 raise
             # The engine saved the run as waiting before showing its screen: it can go on later.

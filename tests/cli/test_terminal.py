@@ -45,3 +45,18 @@ def test_default_store_needs_no_store_option(runner: CliRunner, tmp_path: Path) 
     result = runner.invoke(main, ["run", str(flow), "--no-prompt"])
     assert result.exit_code == 3
     assert "--answers FILE`" in result.output and "--store" not in result.output
+
+
+@pytest.mark.parametrize("typed", ["", "Ada\n"])
+def test_prompt_ended_early_leaves_the_run_saved_and_waiting(
+    runner: CliRunner, tmp_path: Path, typed: str
+) -> None:
+    # click.prompt turns Ctrl-C and end of input into click.Abort: the run is already saved.
+    flow = tmp_path / "form.yaml"
+    flow.write_text(FORM_FLOW.replace("[email]", "[name, email]"))
+    result = runner.invoke(main, ["run", str(flow), "--prompt"], input=typed)
+    assert result.exit_code == 3, result.output
+    found = re.search(r"interrupted; run ([0-9a-f]{32}) is saved, waiting at 'ask'", result.output)
+    assert found, result.output
+    shown = runner.invoke(main, ["runs", "show", found.group(1), "--json"])
+    assert json.loads(shown.output)["status"] == "waiting"
