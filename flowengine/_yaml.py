@@ -233,7 +233,7 @@ def load_yaml(text: str, file: str) -> YamlDocument:
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
-        doc.diagnostics.append(_syntax_error(e, file))
+        doc.diagnostics.append(_syntax_error(e, file, text))
         return doc
     except yaml.YAMLError as e:
         doc.diagnostics.append(Diagnostic(Location(file), "FE001", f"YAML syntax error: {e}"))
@@ -253,13 +253,30 @@ def _loc(mark: Any, file: str) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def _syntax_error(e: yaml.MarkedYAMLError, file: str) -> Diagnostic:
-    """A PyYAML syntax error as an FE001 diagnostic at its mark."""
+_ONE_DOCUMENT = "a flow file holds one YAML document: remove this `---` and what follows"
+_NO_TABS = "YAML indents with spaces, never tabs: replace the tab with spaces"
+
+
+def _hint(e: yaml.MarkedYAMLError, text: str) -> str:
+    """The fix for two common mistakes PyYAML reports in its own words, else ""."""
+    if "another document" in str(e):
+        return f"; {_ONE_DOCUMENT}"
+    mark = e.problem_mark
+    if mark is not None:
+        lines = text.splitlines()
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        if line[mark.column : mark.column + 1] == "\t":
+            return f"; {_NO_TABS}"
+    return ""
+
+
+def _syntax_error(e: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic:
+    """A PyYAML syntax error as an FE001 diagnostic at its mark, with a fix when one is known."""
     mark = e.problem_mark or e.context_mark
     where = _loc(mark, file) if mark is not None else Location(file)
     problem = e.problem or "invalid YAML"
     context = f" ({e.context})" if e.context else ""
-    return Diagnostic(where, "FE001", f"YAML syntax error: {problem}{context}")
+    return Diagnostic(where, "FE001", f"YAML syntax error: {problem}{context}{_hint(e, text)}")
 
 
 class _Builder:

@@ -70,3 +70,24 @@ def test_broken_yaml_is_a_diagnostic_with_location(
 def test_empty_document() -> None:
     doc = load_yaml("# nothing\n", "f")
     assert doc.data is None and doc.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "a: 1\n---\nb: 2\n",
+            "f:2:1: FE001 YAML syntax error: but found another document (expected a single "
+            "document in the stream); a flow file holds one YAML document: remove this `---` "
+            "and what follows",
+        ),
+        (
+            "a:\n\tb: 1\n",
+            "f:2:1: FE001 YAML syntax error: found character that cannot start any token "
+            "(while scanning for the next token); YAML indents with spaces, never tabs: "
+            "replace the tab with spaces",
+        ),
+    ],
+)
+def test_common_syntax_errors_say_the_fix(text: str, expected: str) -> None:
+    assert [str(d) for d in load_yaml(text, "f").diagnostics] == [expected]
