@@ -100,7 +100,7 @@ def explain(error: jsonschema.ValidationError) -> list[tuple[Path, str, bool]]:
     extra = extra_keys(error)
     if extra:
         allowed = error.schema.get("properties", {})
-        return [((*path, k), f"unknown key {k!r}{did_you_mean(k, allowed)}", False) for k in extra]
+        return [((*path, k), _unknown_key(k, allowed), False) for k in extra]
     if "propertyNames" in error.relative_schema_path:
         key = str(error.instance)
         return [((*path, key), f"invalid name {key!r}: {error.message}", False)]
@@ -113,6 +113,18 @@ def explain(error: jsonschema.ValidationError) -> list[tuple[Path, str, bool]]:
     if error.validator == "enum" and isinstance(error.instance, str):
         message += did_you_mean(error.instance, [str(v) for v in error.validator_value])
     return [(path, message, error.validator != "required")]
+
+
+def _unknown_key(key: str, allowed: Collection[str]) -> str:
+    """The message for a key the schema does not allow, with the flow format's usual slips."""
+    message = f"unknown key {key!r}{did_you_mean(key, allowed)}"
+    if key == "use" and "parallel" in allowed:
+        return f"{message}: a node calls a capability (`use:`) or is a parallel block, not both"
+    if key in ("on", "next") and "use" in allowed and not {"on", "next"} & set(allowed):
+        return f"{message}: a branch has no routes; the block's `on:` / `next:` apply once all end"
+    if key == "parallel" and "use" in allowed and "parallel" not in allowed:
+        return f"{message}: parallel blocks do not nest; make the inner block a top-level node"
+    return message
 
 
 def json_path_of(path: Iterable[str | int]) -> str:
