@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,7 @@ class Registry:
             )
         if connector.name in self.connectors:
             raise PluginError(f"connector {connector.name!r} is registered twice", plugin=plugin)
+        _check_names(connector, plugin)
         self.settings[connector.name] = _compile(
             connector.settings_schema, plugin, f"{connector.name} settings schema"
         )
@@ -173,6 +175,28 @@ class Registry:
         if name in self.answer_actions:
             raise PluginError(f"answer action {name!r} is registered twice", plugin=plugin)
         self.answer_actions[name] = action
+
+
+# What `use: <connection>.<capability>` can name (schemas/flow.schema.json, `use`).
+_CONNECTOR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_CAPABILITY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_names(connector: Connector, plugin: str) -> None:
+    """Names a flow cannot write in `use:` are a PluginError: nothing could ever call them."""
+    if not _CONNECTOR_NAME.fullmatch(connector.name):
+        raise PluginError(
+            f"connector name {connector.name!r} cannot be written in `use: <name>.<capability>`; "
+            "use letters, digits, _ and - (not first)",
+            plugin=plugin,
+        )
+    for name in connector.capabilities:
+        if not _CAPABILITY_NAME.fullmatch(name):
+            raise PluginError(
+                f"capability name {name!r} of connector {connector.name!r} cannot be written in "
+                "`use:`; use letters, digits and _ (not a digit first)",
+                plugin=plugin,
+            )
 
 
 def _compile(schema: Any, plugin: str, what: str) -> CompiledSchema:

@@ -8,6 +8,7 @@ through the `flowengine` entry-point group once DIR is on sys.path.
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -281,3 +282,25 @@ def test_plugin_whose_hook_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         sys.modules.pop("buggy_mod", None)
     assert e.value.plugin == "buggy"
     assert "register_connectors() raised KeyError" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("connector", "capability", "message"),
+    [
+        (
+            "my.conn",
+            "noop",
+            "connector name 'my.conn' cannot be written in `use: <name>.<capability>`",
+        ),
+        ("2fa", "noop", "connector name '2fa' cannot be written"),
+        ("ok", "do-it", "capability name 'do-it' of connector 'ok' cannot be written in `use:`"),
+    ],
+)
+def test_names_a_flow_cannot_write_fail_at_load(
+    connector: str, capability: str, message: str
+) -> None:
+    c = Connector(name=connector)
+    c.capability(capability, input_schema=OBJ, output_schema=OBJ)(_noop)
+    with pytest.raises(PluginError, match=re.escape(message)) as e:
+        registry_with(_Registers(c), "names")
+    assert e.value.plugin == "names"
