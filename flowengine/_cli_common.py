@@ -148,6 +148,7 @@ def read_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]
 
 store_option = click.option(
     "--store",
+    metavar="URL",
     default=lambda: os.environ.get("FLOWENGINE_STORE", DEFAULT_STORE),
     show_default=DEFAULT_STORE,
     help="Run store URL: sqlite:///PATH or memory: (env FLOWENGINE_STORE).",

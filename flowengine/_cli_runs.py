@@ -187,8 +187,12 @@ def runs() -> None:
 
 
 @runs.command("list")
-@click.option("--status", type=click.Choice(["running", "waiting", "completed", "failed"]))
-@click.option("--limit", default=50, show_default=True)
+@click.option(
+    "--status",
+    type=click.Choice(["running", "waiting", "completed", "failed"]),
+    help="Only runs with this status.",
+)
+@click.option("--limit", default=50, show_default=True, help="How many runs at most.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @store_option
 def runs_list(status: str | None, limit: int, as_json: bool, store: str) -> None:
@@ -228,8 +232,13 @@ def runs_show(run_id: str, as_json: bool, store: str) -> None:
 
 @runs.command("resume")
 @click.argument("run_id")
-@click.option("--response", help="A JSON object: the waiting node's response.")
-@click.option("--flow", "flow_file", type=click.Path(dir_okay=False), help="Default: as stored.")
+@click.option("--response", metavar="JSON", help="A JSON object: the waiting node's response.")
+@click.option(
+    "--flow",
+    "flow_file",
+    type=click.Path(dir_okay=False),
+    help="The flow file (default: the one the run started from).",
+)
 @click.option("--allow-changed-flow", is_flag=True, help="Resume even if the flow file changed.")
 @_session_options
 def runs_resume(

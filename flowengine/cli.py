@@ -102,8 +102,15 @@ def validate(flows: Sequence[str], as_json: bool) -> None:
 
 @main.command()
 @click.argument("flow_file", metavar="FLOW", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-@click.option("--run", "run_id", help="Highlight the path of this stored run.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid flowchart or Graphviz DOT.",
+)
+@click.option("--run", "run_id", metavar="RUN_ID", help="Highlight the path of this stored run.")
 @store_option
 def graph(flow_file: str, fmt: str, run_id: str | None, store: str) -> None:
     """Draw a flow as Mermaid or DOT, outcomes on the edges."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
 from flowengine.cli import main
@@ -137,3 +139,30 @@ def test_python_dash_m(examples: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("loop.yaml: ok")
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    """Every command below `group` (the lazily loaded `sandbox` group is its own docs' job)."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found += _commands(command, f"{prefix}{name} ")
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(main))
+def test_every_command_and_option_has_help(name: str, command: click.Command) -> None:
+    assert command.help, f"`flowengine {name}` has no help"
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"`flowengine {name}` option {param.opts[0]} has no help"
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(main))
+def test_every_command_is_in_the_cli_docs(name: str, command: click.Command) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert f"flowengine {name}" in docs
+    for param in command.params:
+        if isinstance(param, click.Option) and param.opts[0] != "--help":
+            assert param.opts[0] in docs, f"docs/cli.md does not mention {name} {param.opts[0]}"
