@@ -36,6 +36,7 @@ def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
         node = spec.all_nodes[node_id]
         check_literal(doc, (*node_path(node), "with"), node.inputs, loaded.input, node.id)
     _check_outcomes(spec, doc, caps)
+    _check_interactive_branches(spec, doc, caps)
     reachable = check_reachable(spec, doc)
     ReferenceChecker(spec, doc, reachable).check()
 
@@ -344,3 +345,21 @@ def _check_unrouted(doc: YamlDocument, node: NodeSpec, declared: set[str], what:
             )
             code = "FE041"
         doc.report(code, message, node_path(node), warning=True, node_id=node.id)
+
+
+def _check_interactive_branches(
+    spec: FlowSpec, doc: YamlDocument, caps: Mapping[str, LoadedCapability]
+) -> None:
+    """A branch cannot pause its run for a person (FE036): the runtime would fail it."""
+    for node_id, cap in caps.items():
+        node = spec.all_nodes[node_id]
+        if node.parent is not None and cap.capability.interactive:
+            doc.report(
+                "FE036",
+                f"branch {node.id!r} of parallel block {node.parent!r} uses {cap.qualname}, "
+                "which asks a person and pauses the run; branches cannot pause: move it out "
+                "of the block",
+                (*node_path(node), "use"),
+                at_value=True,
+                node_id=node.id,
+            )

@@ -16,6 +16,7 @@ def _ui() -> Connector:
     @ui.capability(
         outcomes=("success",),
         dynamic_outcomes="buttons",
+        interactive=True,
         input_schema={
             "type": "object",
             "properties": {
