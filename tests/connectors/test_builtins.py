@@ -12,6 +12,7 @@ from flowengine import (
     ConnectorError,
     Interaction,
     Outcome,
+    Registry,
     VirtualClock,
     load_registry,
 )
@@ -31,7 +32,7 @@ def ctx(response: Any = None, vars: dict[str, Any] | None = None) -> CallContext
 
 
 @pytest.fixture(scope="module")
-def registry():  # type: ignore[no-untyped-def]
+def registry() -> Registry:
     return load_registry()
 
 
@@ -222,7 +223,7 @@ def test_form_valid_response_is_typed_output(registry: Any) -> None:
 
 
 def test_form_optional_field_left_empty_is_null() -> None:
-    assert ui.form(FORM, ctx(response={**GOOD, "age": ""}))["age"] is None  # type: ignore[index]
+    assert ui.form(FORM, ctx(response={**GOOD, "age": ""}))["age"] is None
 
 
 def test_form_invalid_response_asks_again_with_errors() -> None:
@@ -270,7 +271,7 @@ def test_qr_waits_poll_interval_then_continues(registry: Any) -> None:
         poll_interval=2.0,
     )
     assert ui.qr(inputs, ctx(response={})) == {"continued": True}
-    assert ui.qr({"url": "u"}, ctx()).poll_interval == 5.0  # type: ignore[union-attr]
+    assert ui.qr({"url": "u"}, ctx()).poll_interval == 5.0
 
 
 def test_qr_data_url_is_a_png() -> None:
