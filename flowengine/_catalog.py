@@ -15,8 +15,8 @@ def _outcomes(loaded: LoadedCapability) -> list[str]:
     """A capability's outcomes, error and dynamic ones included."""
     cap = loaded.capability
     outcomes = [*cap.outcomes, *(["error"] if "error" not in cap.outcomes else [])]
-    if cap.dynamic_outcomes:
-        outcomes.append(f"<values of {cap.dynamic_outcomes}>")
+    if cap.outcome_fields:
+        outcomes.append(f"<values of {', '.join(cap.outcome_fields)}>")
     return outcomes
 
 

@@ -84,7 +84,8 @@ class Capability:
     `input_schema` / `output_schema` left as None are read from
     `<schema_dir>/<connector>/<name>.input.json` / `.output.json` when the plugin loads.
     `outcomes` lists every outcome the function can return; "error" is always possible.
-    `dynamic_outcomes` names an input field whose values are outcomes too (a switch's cases).
+    `dynamic_outcomes` names the input field (or fields) whose values are outcomes too: a
+    mapping's values, a list's items or a single label (a switch's `cases` and `default`).
     `personal_data` lists dotted paths (`*` for any key or item) inside the input and
     output that traces redact by default.
     """
@@ -96,9 +97,15 @@ class Capability:
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
     outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
-    dynamic_outcomes: str | None = None
+    dynamic_outcomes: str | tuple[str, ...] | None = None
     personal_data: tuple[str, ...] = ()
     interactive: bool = False
+
+    @property
+    def outcome_fields(self) -> tuple[str, ...]:
+        """The input fields named by `dynamic_outcomes`, as a tuple."""
+        fields = self.dynamic_outcomes
+        return (fields,) if isinstance(fields, str) else tuple(fields or ())
 
     @property
     def is_async(self) -> bool:
@@ -139,7 +146,7 @@ class Connector:
         *,
         title: str = "",
         outcomes: tuple[str, ...] = DEFAULT_OUTCOMES,
-        dynamic_outcomes: str | None = None,
+        dynamic_outcomes: str | tuple[str, ...] | None = None,
         personal_data: tuple[str, ...] = (),
         interactive: bool = False,
         input_schema: dict[str, Any] | None = None,

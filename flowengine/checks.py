@@ -278,19 +278,15 @@ def _resolve_capabilities(
 
 def _dynamic_outcomes(node: NodeSpec, cap: LoadedCapability) -> set[str] | None:
     """Outcome labels written in the node's inputs; None if a template hides some."""
-    field = cap.capability.dynamic_outcomes
-    if not field:
-        return set()
     values: list[Any] = []
-    source = node.inputs.get(field)
-    if isinstance(source, dict):
-        values.extend(source.values())
-    elif isinstance(source, list):
-        values.extend(source)
-    elif source is not None:
-        return None  # the whole field is a template
-    if "default" in node.inputs:
-        values.append(node.inputs["default"])
+    for field in cap.capability.outcome_fields:
+        source = node.inputs.get(field)
+        if isinstance(source, dict):
+            values.extend(source.values())
+        elif isinstance(source, list):
+            values.extend(source)
+        elif source is not None:
+            values.append(source)  # one label, or a template standing for the whole field
     if any(not isinstance(v, str) or "{{" in v for v in values):
         return None
     return set(values)

@@ -109,7 +109,7 @@ def compare(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
     return Outcome("true" if result else "false", {"result": result})
 
 
-@connector.capability(title="Switch on a value", outcomes=(), dynamic_outcomes="cases")
+@connector.capability(title="Switch on a value", outcomes=(), dynamic_outcomes=("cases", "default"))
 def switch(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
     """The outcome is the label that `cases` gives `value`, else the `default` label."""
     value = inputs.get("value")
@@ -139,7 +139,7 @@ def _case_key(value: Any) -> str:
 
 @connector.capability(title="Test a condition", outcomes=("true", "false"))
 def condition(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
-    """Outcome "true" when `expression` (usually a `{{ }}` template already rendered) is _truthy."""
+    """Outcome "true" when `expression` (usually a `{{ }}` template already rendered) is truthy."""
     result = _truthy(inputs.get("expression"))
     return Outcome("true" if result else "false", {"result": result})
 

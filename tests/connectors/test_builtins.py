@@ -299,7 +299,10 @@ def test_builtins_declare_their_outcomes(registry: Any) -> None:
         if q[0] in {"functions", "ui", "variables"}
     }
     assert outcomes[("functions", "compare")] == ("true", "false")
-    assert registry.capability("functions", "switch").capability.dynamic_outcomes == "cases"
+    assert registry.capability("functions", "switch").capability.dynamic_outcomes == (
+        "cases",
+        "default",
+    )
     assert registry.capability("ui", "form").capability.interactive
     assert outcomes[("ui", "error")] == ("error",)
 

@@ -63,7 +63,7 @@ def _functions() -> Connector:
 
     @functions.capability(
         outcomes=(),
-        dynamic_outcomes="cases",
+        dynamic_outcomes=("cases", "default"),
         input_schema={
             "type": "object",
             "properties": {

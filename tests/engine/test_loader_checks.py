@@ -207,3 +207,31 @@ def test_known_names_agree_with_the_template_evaluator() -> None:
         render(f"{{{{ {name} }}}}", scope)  # evaluates: the name is known at run time too
     with pytest.raises(TemplateError, match="lenn"):
         render("{{ lenn }}", scope)
+
+
+def test_only_the_declared_fields_give_dynamic_outcomes() -> None:
+    # A `default` input is an outcome for a switch, which declares it, and for no one else.
+    from flowengine import Connector
+
+    chooser = Connector(name="chooser")
+    chooser.capability(
+        "pick", outcomes=(), dynamic_outcomes="choices", input_schema={}, output_schema={}
+    )(lambda inputs, ctx: {})
+    registry = make_registry()
+    registry.add_connector(chooser, "test")
+    text = """
+flow: t
+start: a
+nodes:
+  a:
+    use: chooser.pick
+    with: {choices: [yes_please], default: fallback}
+    on: {yes_please: b, fallback: b, error: b}
+  b:
+    use: functions.switch
+    with: {value: x, cases: {x: one}, default: other}
+    on: {one: a, other: a, error: a}
+"""
+    diagnostics = check_flow("f.yaml", registry, text=text)[1]
+    assert [(d.code, d.node_id) for d in diagnostics] == [("FE040", "a")]
+    assert "routes outcome 'fallback'" in diagnostics[0].message
