@@ -21,7 +21,8 @@ from flowengine.spec import FlowSpec, NodeSpec
 __all__ = ["PARALLEL_OUTCOMES", "run_all"]
 
 PARALLEL_OUTCOMES = ("success", "error")
-# The `${...}` syntax templating.expand_env() reads when a run starts.
+# The `${...}` syntax templating.expand_settings() reads when a connection opens (the same
+# pattern as its `_ENV`; kept here so the loader need not reach into a private name).
 _ENV_REF = re.compile(r"\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}")
 
 

@@ -235,3 +235,15 @@ nodes:
     diagnostics = check_flow("f.yaml", registry, text=text)[1]
     assert [(d.code, d.node_id) for d in diagnostics] == [("FE040", "a")]
     assert "routes outcome 'fallback'" in diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["${A}", "x${A_1:-d}y", "$$", "${A B}", "${A", "$${A}", "${A:-}", "${1A}", "${A:-a}b}"],
+)
+def test_loader_and_runtime_agree_on_env_references(text: str) -> None:
+    # The loader's FE072 check and the runtime's expansion must read `${...}` alike.
+    from flowengine import checks, templating
+
+    spans = [m.span() for m in checks._ENV_REF.finditer(text)]
+    assert spans == [m.span() for m in templating._ENV.finditer(text)]
