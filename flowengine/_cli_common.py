@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import yaml
 
 from flowengine.errors import FlowDefinitionError
 
@@ -117,17 +116,15 @@ def parse_response(text: str) -> dict[str, Any]:
 
 
 def _yaml_file(path: str, what: str) -> Any:
-    """A YAML (or JSON) file's value; a syntax error exits 2 naming file:line:col."""
+    """A YAML (or JSON) file's value in the flow files' dialect; errors exit 2 at file:line:col."""
+    from flowengine._yaml import read_value
+
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        fail(f"{where}: {what} is not valid YAML/JSON: {e.problem or e}")
-    except yaml.YAMLError as e:
-        fail(f"{path}: {what} is not valid YAML/JSON: {e}")
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f"cannot read {what} {path}: {e}")
+        return read_value(Path(path).read_text(encoding="utf-8-sig"), path, what)
+    except ValueError as e:  # UnicodeDecodeError is one too
+        fail(str(e) if not isinstance(e, UnicodeDecodeError) else f"cannot read {path}: {e}")
+    except OSError as e:
+        fail(f"cannot read {what} {path}: {e.strerror}")
 
 
 def read_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]:

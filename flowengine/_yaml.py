@@ -21,7 +21,7 @@ import yaml
 
 from flowengine.spec import Location
 
-__all__ = ["Diagnostic", "Locations", "Mark", "Path", "YamlDocument", "load_yaml"]
+__all__ = ["Diagnostic", "Locations", "Mark", "Path", "YamlDocument", "load_yaml", "read_value"]
 
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -386,3 +386,17 @@ class _Builder:
                 continue
             merged.update(self.build(source, path))
         return merged
+
+
+def read_value(text: str, file: str, what: str) -> Any:
+    """The value of a YAML/JSON file read in the flow files' dialect (`no` stays a string).
+
+    Answers and inputs files are read like flows, so that `country: NO` is Norway, not
+    false. The first syntax error or duplicate key raises ValueError naming file:line:col.
+    """
+    doc = load_yaml(text, file)
+    if doc.diagnostics:
+        first = min(doc.diagnostics, key=lambda d: (d.location.line, d.location.col))
+        problem = first.message.removeprefix("YAML syntax error: ")
+        raise ValueError(f"{first.location}: {what} is not valid YAML/JSON: {problem}")
+    return doc.data

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from flowengine._connector import Interaction
+from flowengine._yaml import read_value
 from flowengine.clock import Clock, SystemClock
 from flowengine.errors import RunError
 
@@ -54,15 +53,13 @@ class Answers:
 
     @classmethod
     def load(cls, path: str | Path) -> Answers:
-        """Read an answers file (YAML, of which JSON is a subset)."""
-        text = Path(path).read_text(encoding="utf-8-sig")
+        """Read an answers file (YAML, of which JSON is a subset, in the flow files' dialect)."""
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise RunError(
-                f"{_yaml_place(path, e)}: the answers file is not valid YAML/JSON: "
-                f"{getattr(e, 'problem', None) or e}"
-            ) from e
+            data = read_value(Path(path).read_text("utf-8-sig"), str(path), "the answers file")
+        except UnicodeDecodeError as e:
+            raise RunError(f"answers file {path} is not UTF-8 text: {e.reason}") from None
+        except ValueError as e:
+            raise RunError(str(e)) from None
         if data is None:
             data = {}
         if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
@@ -98,12 +95,6 @@ class Answers:
     def unknown_nodes(self, node_ids: set[str]) -> list[str]:
         """Answered node ids that the flow does not have (a typo in the answers file)."""
         return sorted(set(self.responses) - node_ids)
-
-
-def _yaml_place(path: str | Path, error: yaml.YAMLError) -> str:
-    """file:line:col of a YAML error (just the file when PyYAML gives no mark)."""
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    return f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
 
 
 @dataclass
@@ -176,6 +167,8 @@ async def drive(
         if on_interaction is not None:
             await _maybe(on_interaction(run, interaction))
         response = answers.next_for(node_id, _visits(run, node_id)) if answers else MISSING
+        if answers is not None and response is not MISSING:
+            _check_answer(answers, node_id, response, run)
         if response is MISSING and prompt is not None and interaction.poll_interval is None:
             response = await _maybe(prompt(node_id, interaction))
         if response is MISSING:
@@ -193,6 +186,17 @@ async def drive(
             response = await _run_action(response, interaction, env)
         run = await engine.resume(run, response, flow=flow, **(resume_options or {}))
     return run
+
+
+def _check_answer(answers: Answers, node_id: str, response: Any, run: Any) -> None:
+    """An answer must be an object (a response or an action): say so before the run sees it."""
+    if not isinstance(response, dict):
+        raise RunError(
+            f"{answers.source}: the answer for node {node_id!r} is a {type(response).__name__}, "
+            f"not an object; write field values ({node_id}: {{email: a@b.c}}), {{}} to "
+            "continue, or an action ({do: <name>})",
+            run_id=getattr(run, "id", None),
+        )
 
 
 async def _unanswered(interaction: Interaction, clock: Clock, wait: Wait | None) -> Any:

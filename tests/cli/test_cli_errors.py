@@ -54,6 +54,17 @@ FILE_CASES = [
         "helo: {}\n",
         "answers nodes the flow does not have: ['helo'] (its nodes: hello)",
     ),
+    (
+        "--answers",
+        "hello: {}\nhello: {}\n",
+        "{file}:2:1: the answers file is not valid YAML/JSON: duplicate key 'hello' (first "
+        "written at line 1); remove one of them",
+    ),
+    (
+        "--answers",
+        "hello: yes\n",
+        "{file}: the answer for node 'hello' is a str, not an object; write field values",
+    ),
 ]
 
 
@@ -215,3 +226,15 @@ def test_resume_from_another_folder_finds_the_flow(
     resumed = runner.invoke(main, [*args, "--json"])
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.output)["result"] == {"email": "a@b.c"}
+
+
+def test_answers_and_inputs_files_read_yaml_like_flows(tmp_path: Path) -> None:
+    # `NO` is Norway and `yes` a word: only true / false are booleans, as in flow files.
+    from flowengine._cli_common import read_inputs
+    from flowengine.headless import Answers
+
+    path = tmp_path / "answers.yaml"
+    path.write_text("ask: {country: NO, newsletter: yes, born: 1990-01-01, ok: true}\n")
+    expected = {"country": "NO", "newsletter": "yes", "born": "1990-01-01", "ok": True}
+    assert Answers.load(path).responses == {"ask": expected}
+    assert read_inputs([], str(path)) == {"ask": expected}
