@@ -19,9 +19,10 @@ from typing import Any
 
 import yaml
 
+from flowengine._diagnostic import Diagnostic
 from flowengine.spec import Location
 
-__all__ = ["Diagnostic", "Locations", "Mark", "Path", "YamlDocument", "load_yaml", "read_value"]
+__all__ = ["Locations", "Mark", "Path", "YamlDocument", "load_yaml", "read_value"]
 
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -36,39 +37,6 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One problem found in a flow file."""
-
-    location: Location
-    code: str
-    message: str
-    severity: str = "error"
-    node_id: str | None = None
-    json_path: str | None = None
-
-    def __str__(self) -> str:
-        label = "warning: " if self.severity == "warning" else ""
-        return f"{self.location}: {self.code} {label}{self.message}"
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The diagnostic as JSON for `flowengine validate --json`."""
-        return {
-            "file": self.location.file,
-            "line": self.location.line,
-            "col": self.location.col,
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "node_id": self.node_id,
-            "json_path": self.json_path,
-        }
 
 
 def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
