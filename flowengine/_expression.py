@@ -48,6 +48,11 @@ MAX_EXPONENT = 1000
 class Missing(Exception):
     """A read of something that is not there; `default()` turns it into its fallback."""
 
+    def __init__(self, message: str, not_run: str | None = None) -> None:
+        super().__init__(message)
+        self.not_run = not_run
+        """The node id, when what is missing is a node that has not run."""
+
 
 def _safe_power(base: Any, exponent: Any) -> Any:
     if isinstance(exponent, int | float) and abs(exponent) > MAX_EXPONENT:
@@ -86,10 +91,15 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 """Functions an expression may call; `default(expr, fallback)` is handled by the evaluator."""
 
 
+def _missing(base_src: str, base: Any, key: Any) -> Missing:
+    """The Missing error for `key` not readable from `base` (written `base_src`)."""
+    if base_src == "nodes" and isinstance(base, Mapping):
+        return Missing(f"nodes.{key} has not run", not_run=str(key))
+    return Missing(_describe_missing(base_src, base, key))
+
+
 def _describe_missing(base_src: str, base: Any, key: Any) -> str:
     """Say why `key` cannot be read from `base` (written `base_src` in the expression)."""
-    if base_src == "nodes" and isinstance(base, Mapping):
-        return f"nodes.{key} has not run"
     if base is None:
         return f"{base_src} is null (cannot read {key!r})"
     if isinstance(base, Mapping):
@@ -140,10 +150,10 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
             try:
                 return base[node.attr]
             except KeyError:
-                raise Missing(_describe_missing(ast.unparse(node.value), base, node.attr)) from None
+                raise _missing(ast.unparse(node.value), base, node.attr) from None
         if isinstance(base, str) and node.attr in _STR_METHODS:
             return getattr(base, node.attr)
-        raise Missing(_describe_missing(ast.unparse(node.value), base, node.attr))
+        raise _missing(ast.unparse(node.value), base, node.attr)
 
     def _eval_subscript(self, node: ast.Subscript) -> Any:
         base = self._eval(node.value)
@@ -151,7 +161,7 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         try:
             return base[key]
         except (KeyError, IndexError, TypeError):
-            raise Missing(_describe_missing(ast.unparse(node.value), base, key)) from None
+            raise _missing(ast.unparse(node.value), base, key) from None
 
     def _eval_call(self, node: ast.Call) -> Any:
         if isinstance(node.func, ast.Name) and node.func.id == "default":
@@ -261,7 +271,7 @@ class Expression:
             try:
                 value = value[key]
             except (KeyError, IndexError, TypeError):
-                raise Missing(_describe_missing(_path_text(keys[:i]), value, key)) from None
+                raise _missing(_path_text(keys[:i]), value, key) from None
         return value
 
     def _evaluate_slow(self, scope: Mapping[str, Any]) -> Any:

@@ -92,9 +92,28 @@ def _evaluate(expr: Expression, scope: Mapping[str, Any], ctx: _Context) -> Any:
     try:
         return expr.evaluate(scope)
     except Missing as e:
-        raise ctx.fail(expr, str(e)) from None
+        message = str(e) if e.not_run is None else _not_run(e.not_run, expr, ctx.node_id)
+        raise ctx.fail(expr, message) from None
     except TemplateError as e:
         raise ctx.fail(expr, str(e)) from None
+
+
+_SHORT_EXPRESSION = 60
+"""Up to this long, the fix for a read of a node that has not run quotes the expression."""
+
+
+def _not_run(node: str, expr: Expression, reader: str | None) -> str:
+    """Why a read of node `node` failed, and the two ways to fix it."""
+    source = expr.source.strip()
+    if len(source) <= _SHORT_EXPRESSION:
+        fix = f"write default({source}, fallback)"
+    else:
+        fix = f"wrap the read of nodes.{node} in default(..., fallback)"
+    before = f"before {reader!r}" if reader else "first"
+    return (
+        f"nodes.{node} has not run; route the flow so that {node!r} runs {before}, "
+        f"or {fix} if it may not have run"
+    )
 
 
 class _Single(Renderer):

@@ -117,12 +117,31 @@ def test_error_names_node_field_and_expression(scope: dict[str, Any]) -> None:
     with pytest.raises(TemplateError) as info:
         renderer.render(scope)
     assert str(info.value) == (
-        "Node 'create_user' input $.user.email: nodes.get_user_details has not run "
+        "Node 'create_user' input $.user.email: nodes.get_user_details has not run; route the "
+        "flow so that 'get_user_details' runs before 'create_user', or write "
+        "default(nodes.get_user_details.output.email, fallback) if it may not have run "
         "(expression: nodes.get_user_details.output.email)"
     )
     assert info.value.node_id == "create_user"
     assert info.value.field == "$.user.email"
     assert info.value.expression == "nodes.get_user_details.output.email"
+
+
+def test_node_not_run_in_a_long_expression_says_the_fix(scope: dict[str, Any]) -> None:
+    template = "{{ join([t for t in nodes.other.output.tags if t != 'x'], ', ') or 'none' }}"
+    with pytest.raises(TemplateError) as info:
+        compile_value({"m": f"Tags: {template}"}, node_id="show").render(scope)
+    assert (
+        "nodes.other has not run; route the flow so that 'other' runs before 'show', or wrap "
+        "the read of nodes.other in default(..., fallback) if it may not have run"
+    ) in str(info.value)
+
+
+def test_a_missing_key_is_not_called_a_node_that_has_not_run(scope: dict[str, Any]) -> None:
+    with pytest.raises(TemplateError) as info:
+        compile_value("{{ nodes.get_user.output.nope }}", node_id="n").render(scope)
+    assert "has not run" not in str(info.value)
+    assert "default(" not in str(info.value)
 
 
 @pytest.mark.parametrize(
