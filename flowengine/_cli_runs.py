@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
@@ -169,8 +167,7 @@ def run(
     """Run a flow; exit 0 completed, 1 failed, 3 waiting (2: nothing ran)."""
     inputs = read_inputs(input_pairs, inputs_file)
     session = _Session(**options)
-    # The run keeps its flow's path for `runs resume`, which may run from another folder.
-    flow = dataclasses.replace(session.load(flow_file), file=str(Path(flow_file).resolve()))
+    flow = session.load(flow_file)  # the run keeps its absolute path (Engine.start)
 
     async def go() -> Any:
         async with session.engine() as engine:

@@ -89,7 +89,7 @@ class Engine:
         run = Run(
             id=new_run_id(),
             flow_id=flow.id,
-            flow_file=flow.file,
+            flow_file=_absolute(flow.file),
             flow_digest=flow.digest,
             inputs=values,
             vars=copy.deepcopy(dict(flow.variables)) if flow.variables else {},
@@ -97,11 +97,7 @@ class Engine:
             updated_at=now,
             started_at=now,
         )
-        execution = Execution(self, run, flow)
-        if flow.start not in flow.all_nodes:
-            execution.fail(flow.start, "NO_START", f"Flow {flow.id!r} has no node {flow.start!r}")
-        else:
-            await execution.drive(flow.start)
+        await Execution(self, run, flow).drive(flow.start)
         return self._save(run)
 
     async def resume(
@@ -310,6 +306,14 @@ def _declared_public(prop: Any, value: Any) -> bool:
     return ("enum" in prop and value in prop["enum"]) or (
         "const" in prop and value == prop["const"]
     )
+
+
+def _absolute(flow_file: str) -> str:
+    """The flow file's resolved absolute path, so a run resumes from any folder."""
+    # Names that are no file (a flow loaded from text) stay as they are.
+    if os.path.isabs(flow_file) or not os.path.exists(flow_file):
+        return flow_file
+    return os.path.realpath(flow_file)
 
 
 async def _maybe_await(value: Any) -> Any:

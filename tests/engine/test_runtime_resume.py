@@ -232,3 +232,25 @@ async def test_resume_without_flow_file_is_a_clear_error(
     with pytest.raises(RunError) as info:
         await engine.resume(run.id, {"colour": "red"})
     assert f"cannot read its flow file {path}" in str(info.value)
+
+
+async def test_run_keeps_the_flow_files_absolute_path(
+    tmp_path: Path, registry: Registry, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_flow(tmp_path, ASK_FLOW, "ask.yaml")
+    monkeypatch.chdir(tmp_path)
+    flow = load_flow("ask.yaml", registry)
+    assert flow.file == "ask.yaml"  # the spec keeps the path as given
+    run = await engine.start(flow, {"name": "Ada"})
+    assert run.flow_file == str((tmp_path / "ask.yaml").resolve())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # resume reads the flow from its stored path
+    resumed = await engine.resume(run.id, {"colour": "red"})
+    assert resumed.status == "completed", resumed.error
+
+
+async def test_a_flow_from_text_keeps_its_name(registry: Registry, engine: Engine) -> None:
+    flow = load_flow("<ask>", registry, text=ASK_FLOW)
+    run = await engine.start(flow, {"name": "Ada"})
+    assert run.flow_file == "<ask>"
