@@ -178,14 +178,7 @@ class Execution:
         if plan.renderer is None:
             raise plan.compile_error or TemplateError("no inputs")
         inputs = plan.renderer.render(self.scope)
-        if not plan.input.is_valid(inputs):
-            plan.input.validate(
-                inputs,
-                where=f"Node {plan.node.id!r} input",
-                node_id=plan.node.id,
-                capability=plan.qualname,
-                direction="input",
-            )
+        plan.check("input", inputs)
         return inputs
 
     def _classify(self, plan: NodePlan, result: Any, inputs: Any) -> tuple[str, Any]:
@@ -211,14 +204,7 @@ class Execution:
                 "dict, an Outcome or an Interaction",
                 code="BAD_RESULT",
             )
-        if not plan.output.is_valid(output):
-            plan.output.validate(
-                output,
-                where=f"Node {plan.node.id!r} output of {plan.qualname}",
-                node_id=plan.node.id,
-                capability=plan.qualname,
-                direction="output",
-            )
+        plan.check("output", output)
         new_vars = output.get(SET_VARS) if isinstance(output, dict) else None
         if isinstance(new_vars, dict):
             self.run.vars.update(new_vars)

@@ -46,6 +46,22 @@ class NodePlan:
     connector: str
     qualname: str
 
+    def check(self, direction: str, value: Any) -> None:
+        """Raise SchemaValidationError when `value` does not fit the input or output schema."""
+        schema = self.input if direction == "input" else self.output
+        if schema.is_valid(value):  # the fast check; the full one only to explain a failure
+            return
+        where = f"Node {self.node.id!r} {direction}"
+        if direction == "output":
+            where += f" of {self.qualname}"
+        schema.validate(
+            value,
+            where=where,
+            node_id=self.node.id,
+            capability=self.qualname,
+            direction=direction,
+        )
+
 
 def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
     """Compile a node: its capability, its input renderer, its schemas."""
