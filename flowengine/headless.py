@@ -130,7 +130,26 @@ async def _run_action(response: dict[str, Any], interaction: Interaction, env: A
             run_id=getattr(env.run, "id", None),
         )
     args = {k: v for k, v in response.items() if k != "do"}
-    return await _maybe(actions[name](interaction, args, env))
+    try:
+        return await _maybe(actions[name](interaction, args, env))
+    except RunError:
+        raise  # the action said what is wrong already
+    except Exception as e:  # a plugin's bug or arguments it did not expect: no raw traceback
+        raise _action_failed(name, args, env, e) from e
+
+
+def _action_failed(name: str, args: dict[str, Any], env: AnswerEnv, error: Exception) -> RunError:
+    """The RunError for an answer action that raised something other than RunError."""
+    run_id = getattr(env.run, "id", None)
+    # Argument names only: their values may be personal data.
+    given = ", ".join(sorted(args)) or "none"
+    return RunError(
+        f"answer for node {env.node_id!r}: action {name!r} failed with "
+        f"{type(error).__name__}: {error}; check the action's arguments (given: {given}; "
+        f"docs/cli.md, answers files) or answer the node with a plain response; run {run_id} "
+        f"stays waiting at {env.node_id!r}, to be resumed once that is fixed",
+        run_id=run_id,
+    )
 
 
 def _engine_clock(engine: Any) -> Clock:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from flowengine import Interaction, RunError, VirtualClock, load_registry
+from flowengine.cli import main
 from flowengine.headless import MISSING, AnswerEnv, Answers, drive
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
@@ -146,3 +149,74 @@ async def test_max_polls(flow: Any, registry: Any) -> None:
     async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
         with pytest.raises(RunError, match="after 2 polls"):
             await drive(engine, await engine.start(flow), flow, registry=registry, max_polls=2)
+
+
+async def test_answer_action_failing_is_a_run_error_naming_node_and_action(
+    flow: Any, registry: Any
+) -> None:
+    def broken(interaction: Interaction, args: dict[str, Any], env: AnswerEnv) -> Any:
+        return {"name": args["who"]}  # KeyError: the answers file has `person:` instead
+
+    registry.answer_actions["test.broken"] = broken
+    try:
+        answers = Answers({"ask": {"do": "test.broken", "person": "ada"}})
+        store = MemoryStore()
+        async with Engine(registry, store=store, clock=VirtualClock()) as engine:
+            started = await engine.start(flow)
+            with pytest.raises(RunError) as info:
+                await drive(engine, started, flow, answers=answers, registry=registry)
+    finally:
+        del registry.answer_actions["test.broken"]
+    message = str(info.value)
+    assert "answer for node 'ask': action 'test.broken' failed with KeyError: 'who'" in message
+    assert "check the action's arguments (given: person;" in message
+    assert f"run {started.id} stays waiting at 'ask'" in message
+    assert "ada" not in message  # argument values stay out of the message
+    assert info.value.run_id == started.id
+    assert isinstance(info.value.__cause__, KeyError)
+    assert store.load(started.id).status == "waiting"
+
+
+async def test_answer_action_run_error_passes_unchanged(flow: Any, registry: Any) -> None:
+    def refuses(interaction: Interaction, args: dict[str, Any], env: AnswerEnv) -> Any:
+        raise RunError("answer action 'test.refuses' needs `who:`")
+
+    registry.answer_actions["test.refuses"] = refuses
+    try:
+        answers = Answers({"ask": {"do": "test.refuses"}})
+        async with Engine(registry, store=MemoryStore(), clock=VirtualClock()) as engine:
+            with pytest.raises(RunError) as info:
+                await drive(
+                    engine, await engine.start(flow), flow, answers=answers, registry=registry
+                )
+    finally:
+        del registry.answer_actions["test.refuses"]
+    assert str(info.value) == "answer action 'test.refuses' needs `who:`"
+
+
+def test_cli_answer_action_failing_exits_2_and_the_run_waits(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Exit 2 as for every other wrong answer (an unknown action, an answer that is no
+    # object): the answers file needs fixing; the run itself is saved, waiting.
+    def broken(interaction: Interaction, args: dict[str, Any], env: AnswerEnv) -> Any:
+        raise ValueError("persona 'zed' has no documents")
+
+    plugins = load_registry()
+    plugins.answer_actions["test.broken"] = broken
+    monkeypatch.setattr("flowengine._cli_runs.registry", lambda: plugins)
+    (tmp_path / "flow.yaml").write_text(QR_LOOP)
+    (tmp_path / "answers.yaml").write_text("show: {}\nask: {do: test.broken}\n")
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    args = ["run", "flow.yaml", "--answers", "answers.yaml", "--store", store, "--no-prompt"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith(
+        "Error: answer for node 'ask': action 'test.broken' failed with ValueError: "
+        "persona 'zed' has no documents; check the action's arguments"
+    )
+    listed = runner.invoke(main, ["runs", "list", "--store", store, "--json"])
+    assert [r["status"] for r in json.loads(listed.output)] == ["waiting"]
