@@ -19,6 +19,19 @@ from connectors.pingone.sandbox.verification.personas import documents_for, requ
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+STATUS = "document.body.dataset.status"  # the API's status name; the page shows words
+
+
+def TEXT(element_id: str) -> str:
+    """JavaScript: the text of an element."""
+    return f"document.getElementById('{element_id}').textContent"
+
+
+# JavaScript: the document types of the inputs a person can see, in page order.
+VISIBLE_TYPES = (
+    "[...document.querySelectorAll('#capture [data-type]')]"
+    ".filter((e) => e.closest('.hidden') === null).map((e) => e.dataset.type)"
+)
 
 
 @pytest.mark.parametrize("processing_seconds", [0, 1])
@@ -47,15 +60,21 @@ async def test_person_verifies_in_the_browser(tmp_path: Path, processing_seconds
         browser = Browser(CHROMIUM, tmp_path / "profile")
         try:
             browser.call("Page.navigate", url=tx["webVerificationUrl"])
-            status = "document.getElementById('status').textContent"
-            assert browser.wait_for(f"{status} === 'REQUESTED' && {status}")
+            assert browser.wait_for(f"{STATUS} === 'REQUESTED' && {STATUS}")
+            assert browser.evaluate(TEXT("status")) == "Ready to start"
             browser.evaluate("document.getElementById('begin').click()")
-            browser.wait_for(f"{status} === 'INITIATED'")
+            browser.wait_for(f"{STATUS} === 'INITIATED'")
+            assert browser.evaluate(TEXT("status")) == "Waiting for your photos"
+            # The licence the transaction asks for is preselected; only its fields are shown.
+            assert browser.evaluate(VISIBLE_TYPES) == [
+                "Driver License Front", "Driver License Back", "Driver License Code", "Selfie"
+            ]  # fmt: skip
             assert set(files) == {"Driver License Front", "Driver License Back", "Selfie"}
-            for doc_type, path in files.items():
-                browser.set_files(f'[data-type="{doc_type}"]', [path])
+            for doc_type, chosen in files.items():
+                browser.set_files(f'[data-type="{doc_type}"]', [chosen])
             browser.evaluate("document.getElementById('send').click()")
-            assert browser.wait_for(f"{status} === 'SUCCESS' && {status}") == "SUCCESS"
+            assert browser.wait_for(f"{STATUS} === 'SUCCESS' && {STATUS}") == "SUCCESS"
+            assert browser.evaluate(TEXT("status")) == "You are verified"
             link = browser.evaluate("document.getElementById('redirect').href")
             assert link == "https://app.example.com/done"
             assert browser.evaluate("document.getElementById('redirect').textContent") == (
@@ -73,3 +92,46 @@ async def test_person_verifies_in_the_browser(tmp_path: Path, processing_seconds
             [item] = sources.json()["_embedded"]["verifiedData"]
             agents = [source["userAgent"] for source in item["data"]["sources"]]
             assert any("HeadlessChrome" in agent for agent in agents)
+
+
+async def test_passport_holder_picks_passport(tmp_path: Path) -> None:
+    """A person with a passport switches the document choice and is asked for its photo page."""
+    assert CHROMIUM is not None
+    sandbox = Sandbox()
+    with ServerThread(sandbox) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            client.headers["Authorization"] = f"Bearer {await token_for(client)}"
+            user_id = await make_user(client)
+            tx = await make_tx(client, user_id, requirements=requirements_for("passport"))
+        files = {}
+        for doc_type, data in documents_for("passport"):
+            path = tmp_path / f"{doc_type.replace(' ', '_')}.jpg"
+            path.write_bytes(data if isinstance(data, bytes) else data.encode())
+            files[doc_type] = str(path)
+        browser = Browser(CHROMIUM, tmp_path / "profile")
+        try:
+            browser.call("Page.navigate", url=tx["webVerificationUrl"])
+            browser.wait_for(f"{STATUS} === 'REQUESTED'")
+            browser.evaluate("document.getElementById('begin').click()")
+            browser.wait_for(f"{STATUS} === 'INITIATED'")
+            choices = "[...document.getElementById('doc-kind').options].map((o) => o.text)"
+            assert browser.evaluate(choices) == [
+                "Driver licence", "National ID card", "Passport", "Passport card"
+            ]  # fmt: skip
+            browser.evaluate(
+                "const k = document.getElementById('doc-kind');"
+                "k.value = [...k.options].find((o) => o.text === 'Passport').value;"
+                "k.dispatchEvent(new Event('change'))"
+            )
+            assert browser.evaluate(VISIBLE_TYPES) == ["Passport", "Selfie"]
+            label = "document.querySelector('label[for=doc-Passport]').textContent"
+            assert browser.evaluate(label) == "Photo of your passport's photo page"
+            capture = "document.querySelector('[data-type=Selfie]').getAttribute('capture')"
+            assert browser.evaluate(capture) == "user"
+            assert set(files) == {"Passport", "Selfie"}
+            for doc_type, chosen in files.items():
+                browser.set_files(f'[data-type="{doc_type}"]', [chosen])
+            browser.evaluate("document.getElementById('send').click()")
+            assert browser.wait_for(f"{STATUS} === 'SUCCESS' && {STATUS}") == "SUCCESS"
+        finally:
+            browser.close()

@@ -39,7 +39,7 @@ async def test_served_over_loopback_builds_urls_from_the_host() -> None:
             assert tx["qrUrl"].startswith(f"{url}/v1/idValidations/webVerifications/")
             assert tx["webVerificationUrl"].startswith(f"{url}/verify-webapp/index.html?")
             page = await client.get(tx["webVerificationUrl"])
-            assert page.status_code == 200 and "Begin verification" in page.text
+            assert page.status_code == 200 and "Step 1: your ID document" in page.text
             sandbox.faults.add({"action": "drop"})
             with pytest.raises(httpx.RemoteProtocolError):
                 await client.get(f"{API}/users")

@@ -175,7 +175,7 @@ async def test_web_page_is_served(client: httpx.AsyncClient) -> None:
     tx = await make_tx(client, user_id)
     page = await client.get(tx["webVerificationUrl"])
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "Begin verification" in page.text and 'src="app.js"' in page.text
+    assert "Step 1: your ID document" in page.text and 'src="app.js"' in page.text
     script = await client.get("/verify-webapp/app.js")
     assert "/sessions" in script.text and "/documents" in script.text
     assert (await client.get("/verify-webapp/secret.py")).status_code == 404

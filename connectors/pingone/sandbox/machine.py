@@ -2,7 +2,7 @@
 
 Timing rules (all against the sandbox clock, so a VirtualClock drives them in tests):
 
-* REQUESTED at creation; INITIATED once the user opens the web app ("Begin verification");
+* REQUESTED at creation; INITIATED once the user opens the web app (its "Start" button);
   IN_PROGRESS after the first document; PARTIAL when one verification type has all its
   documents and another still misses some.
 * When every required document is in, the data is processed (at once for the web app; on the

@@ -99,7 +99,7 @@ async def _posted(sandbox: Sandbox, request: Request) -> tuple[dict[str, Any], d
 
 
 async def begin(sandbox: Sandbox, request: Request) -> Response:
-    """The user pressed "Begin verification": INITIATED, and the client is recorded."""
+    """The user pressed "Start" on the web page: INITIATED, and the client is recorded."""
     tx, _ = await _posted(sandbox, request)
     if tx.get("initiatedAt") is None:
         tx["initiatedAt"] = sandbox.now()

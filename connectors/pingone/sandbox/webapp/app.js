@@ -6,7 +6,42 @@ const txnid = params.get("txnid");
 const api = params.get("url");
 const code = params.get("code");
 const TEXT_TYPES = new Set(["Driver License Code", "ID Card Code", "Phone", "Email"]);
-const TERMINAL = new Set(["SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST"]);
+const TERMINAL = new Set(["SUCCESS", "FAIL", "APPROVED_MANUALLY", "APPROVED_NO_REQUEST", "NOT_REQUIRED"]);
+// What each status means to the person holding the phone (the API's name is shown beside it).
+const STATUS_TEXT = {
+  REQUESTED: "Ready to start",
+  INITIATED: "Waiting for your photos",
+  PARTIAL: "Some photos are still needed",
+  IN_PROGRESS: "Checking your documents…",
+  SUCCESS: "You are verified",
+  APPROVED_MANUALLY: "You are verified",
+  APPROVED_NO_REQUEST: "You are verified",
+  NOT_REQUIRED: "No verification needed",
+  FAIL: "We could not verify you",
+};
+// The ID documents a person can choose from; each lists its document types, photos first.
+const DOCUMENTS = [
+  { label: "Driver licence", types: ["Driver License Front", "Driver License Back", "Driver License Code"] },
+  { label: "National ID card", types: ["ID Card Front", "ID Card Back", "ID Card Code"] },
+  { label: "Passport", types: ["Passport"] },
+  { label: "Passport card", types: ["Passport Card Front", "Passport Card Back"] },
+];
+// Other names the API accepts for a document above; the page does not ask for them twice.
+const ALIASES = ["Passport Front"];
+const LABELS = {
+  "Driver License Front": "Photo of the front of your driver licence",
+  "Driver License Back": "Photo of the back of your driver licence",
+  "ID Card Front": "Photo of the front of your ID card",
+  "ID Card Back": "Photo of the back of your ID card",
+  "Passport": "Photo of your passport's photo page",
+  "Phone": "Your mobile phone number",
+  "Email": "Your email address",
+  "Voice Sample": "A recording of your voice",
+  "Voice Input": "A recording of your voice",
+  "Passport Card Front": "Photo of the front of your passport card",
+  "Passport Card Back": "Photo of the back of your passport card",
+  "Selfie": "Take a selfie: face the camera in good light, no hat or sunglasses",
+};
 const $ = (id) => document.getElementById(id);
 
 function endpoint(suffix) {
@@ -28,22 +63,55 @@ async function call(method, suffix, body) {
   return data;
 }
 
-function fieldFor(type, index) {
-  const id = `doc-${index}`;
-  const wrap = document.createElement("div");
-  const label = document.createElement("label");
-  label.htmlFor = id;
-  label.textContent = type;
+function fieldFor(type) {
+  const id = `doc-${type.replace(/\W+/g, "-")}`;
+  const barcode = type.endsWith(" Code");
+  // A barcode's text is a fallback for testing, folded away so nobody thinks they must type it.
+  const wrap = document.createElement(barcode ? "details" : "div");
+  const label = document.createElement(barcode ? "summary" : "label");
+  label.textContent = barcode
+    ? "Barcode text (optional: only if the camera cannot read the barcode)"
+    : LABELS[type] || type;
+  if (!barcode) label.htmlFor = id;
   wrap.appendChild(label);
-  const input = document.createElement(TEXT_TYPES.has(type) ? "textarea" : "input");
-  if (!TEXT_TYPES.has(type)) {
+  const input = document.createElement(barcode ? "textarea" : "input");
+  if (type === "Phone" || type === "Email") {
+    input.type = type === "Phone" ? "tel" : "email";
+  } else if (!barcode) {
     input.type = "file";
-    input.accept = "image/jpeg";
+    input.accept = type.startsWith("Voice") ? "audio/*" : "image/jpeg";
+    // On a phone this opens the camera: the front one for a selfie, the back one for a document.
+    input.setAttribute("capture", type === "Selfie" || type.startsWith("Voice") ? "user" : "environment");
   }
   input.id = id;
   input.dataset.type = type;
+  input.setAttribute("aria-label", LABELS[type] || type);
   wrap.appendChild(input);
   return wrap;
+}
+
+function buildForm(state) {
+  const accepted = new Set(state.acceptedDocuments || []);
+  const missing = state.missingDocuments || [];
+  const choices = DOCUMENTS.filter((doc) => doc.types.some((t) => accepted.has(t)));
+  const kind = $("doc-kind");
+  choices.forEach((doc, i) => kind.appendChild(new Option(doc.label, String(i))));
+  // Preselect the document the transaction asks for first.
+  const asked = choices.findIndex((doc) => doc.types.some((t) => missing.includes(t)));
+  kind.value = String(Math.max(asked, 0));
+  const showDocument = () => {
+    $("doc-fields").replaceChildren(
+      ...choices[Number(kind.value)].types.filter((t) => accepted.has(t)).map(fieldFor));
+  };
+  kind.addEventListener("change", showDocument);
+  if (choices.length) showDocument();
+  $("doc-kind").closest("fieldset").classList.toggle("hidden", choices.length === 0);
+  $("selfie-step").classList.toggle("hidden", !accepted.has("Selfie"));
+  if (accepted.has("Selfie")) $("selfie-fields").appendChild(fieldFor("Selfie"));
+  const known = new Set(["Selfie", ...ALIASES, ...DOCUMENTS.flatMap((doc) => doc.types)]);
+  const others = [...accepted].filter((t) => !known.has(t));
+  others.forEach((t) => $("other-fields").appendChild(fieldFor(t)));
+  $("other-step").classList.toggle("hidden", others.length === 0);
 }
 
 function readBase64(file) {
@@ -57,24 +125,29 @@ function readBase64(file) {
 
 function show(state) {
   const status = state.transactionStatus.status;
-  $("status").textContent = status;
+  $("status").textContent = STATUS_TEXT[status] || status;
+  $("code").textContent = `(${status})`;
+  document.body.dataset.status = status; // the API's name, for scripts and tests
   const messages = state.transactionStatus.providerMessagesList || [];
   $("message").textContent = messages.join(" ");
+  $("message").classList.remove("error");
   const finished = TERMINAL.has(status);
   $("start").classList.toggle("hidden", status !== "REQUESTED");
   $("capture").classList.toggle("hidden", finished || status === "REQUESTED");
   $("done").classList.toggle("hidden", !finished);
-  $("missing").textContent = (state.missingDocuments || []).join(", ") || "nothing";
-  if ($("fields").childElementCount === 0) {
-    state.acceptedDocuments.forEach((type, i) => $("fields").appendChild(fieldFor(type, i)));
-  }
-  const waiting = !finished && status !== "REQUESTED" && (state.missingDocuments || []).length === 0;
-  if (waiting && state.transactionStatus.status === "IN_PROGRESS") {
+  const missing = state.missingDocuments || [];
+  $("missing").textContent = missing.join(", ");
+  $("missing-line").classList.toggle("hidden", missing.length === 0);
+  if (!finished && status !== "REQUESTED" && $("doc-kind").options.length === 0) buildForm(state);
+  const waiting = !finished && status !== "REQUESTED" && missing.length === 0;
+  if (waiting && status === "IN_PROGRESS") {
     // Everything is in and the decision is being made: ask again shortly.
     window.setTimeout(refresh, 2000);
   }
   if (finished) {
-    $("result").textContent = status === "FAIL" ? "We could not verify you." : "You are verified.";
+    $("result").textContent = status === "FAIL"
+      ? "We could not verify you. You can close this page."
+      : "You are verified. You can close this page and go back to where you started.";
     if (state.redirect && state.redirect.url) {
       $("redirect").href = state.redirect.url;
       $("redirect").textContent = state.redirect.message || "Continue";
@@ -83,10 +156,15 @@ function show(state) {
   }
 }
 
+function fail(error) {
+  $("message").textContent = error.message;
+  $("message").classList.add("error");
+}
+
 async function sendAll(event) {
   event.preventDefault();
   let state = null;
-  for (const input of $("fields").querySelectorAll("[data-type]")) {
+  for (const input of $("capture").querySelectorAll("[data-type]")) {
     const type = input.dataset.type;
     let value = null;
     if (TEXT_TYPES.has(type)) {
@@ -99,25 +177,25 @@ async function sendAll(event) {
     }
   }
   if (state) show(state);
+  else fail(new Error("Choose a photo first: tap a field above to open the camera."));
 }
 
 async function refresh() {
   try {
     show(await call("GET", `?code=${encodeURIComponent(code)}`));
   } catch (error) {
-    $("message").textContent = error.message;
+    fail(error);
   }
 }
 
 async function main() {
   if (!txnid || !api || !code) {
-    $("status").textContent = "invalid link";
+    $("status").textContent = "This link is incomplete: scan the QR code again.";
     return;
   }
-  $("begin").addEventListener("click", async () => show(await call("POST", "/sessions", {})));
-  $("capture").addEventListener("submit", (event) =>
-    sendAll(event).catch((error) => { $("message").textContent = error.message; }));
+  $("begin").addEventListener("click", () => call("POST", "/sessions", {}).then(show).catch(fail));
+  $("capture").addEventListener("submit", (event) => sendAll(event).catch(fail));
   await refresh();
 }
 
-main().catch((error) => { $("message").textContent = error.message; });
+main().catch(fail);
