@@ -221,7 +221,8 @@ class Execution:
         # finished visit's output stays readable.
         previous = run.nodes.get(node_id) or {"output": None, "error": None}
         run.nodes[node_id] = {**previous, "outcome": "waiting", "visits": visit}
-        self._emit(plan.personal, node_id, None, visit, start, "waiting", inputs, data, None)
+        personal = plan.personal_waiting  # the screen shows what the node got
+        self._emit(personal, node_id, None, visit, start, "waiting", inputs, data, None)
 
     def _emit(
         self,
@@ -295,7 +296,9 @@ class Execution:
             "visits": visit,
         }
         self.run.path.append(block.id)
-        self._emit((), block.id, None, visit, start, outcome, None, outputs, error)
+        # The block's output holds its branches' outputs: each keeps its own redaction.
+        personal = tuple(f"{p.node.id}.{path}" for p in plans for path in p.personal)
+        self._emit(personal, block.id, None, visit, start, outcome, None, outputs, error)
         return outcome
 
     async def _await_branches(self, tasks: Mapping[Any, tuple[NodePlan, int]]) -> str | None:

@@ -42,6 +42,9 @@ class NodePlan:
     outcomes: frozenset[str] | None
     """Outcomes the capability may report; None when they depend on its inputs."""
     personal: tuple[str, ...]
+    """The capability's personal data paths, redacted in trace events' input and output."""
+    personal_waiting: tuple[str, ...]
+    """The same, for a waiting event, whose output is the interaction: also inside its data."""
     connection: str
     connector: str
     qualname: str
@@ -92,6 +95,7 @@ def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
         output=loaded.output,
         outcomes=None if cap.dynamic_outcomes else frozenset((*cap.outcomes, "error")),
         personal=cap.personal_data,
+        personal_waiting=(*cap.personal_data, *(f"data.{p}" for p in cap.personal_data)),
         connection=node.connection,
         connector=connector,
         qualname=loaded.qualname,

@@ -4,7 +4,9 @@ An event is a plain dict: {"run", "node", "parent", "visit", "start", "end", "du
 "outcome", "input", "output", "error"}. Secrets (the secret values among a run's connection
 settings: `runtime.setting_secrets`) are always replaced by "[REDACTED]" wherever they occur
 inside strings; personal data paths declared by a capability (`Capability.personal_data`,
-dotted, `*` for any key or item) are replaced unless the engine is told to keep them.
+dotted, `*` for any key or item) are replaced unless the engine is told to keep them: in a
+waiting event, whose output is the interaction, also inside the interaction's `data`; in a
+parallel block's event, inside each branch's output by that branch's paths.
 Redaction first scans a whole value once in C (`Secrets.scan`) and walks it only on a hit.
 """
 

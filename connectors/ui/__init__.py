@@ -91,7 +91,15 @@ def _button_outcome(
     return Outcome(action, {k: v for k, v in response.items() if k != "action"})
 
 
-@connector.capability(title="Show a QR code", outcomes=("success",), interactive=True)
+# A screen's title and message are free text that flows build from what they know about the
+# person (a greeting by name, the verified data shown back): personal data, kept out of traces.
+# A QR code's url and fallback_text point at the verification session, not at the person.
+_SCREEN_TEXT = ("title", "message")
+
+
+@connector.capability(
+    title="Show a QR code", outcomes=("success",), interactive=True, personal_data=_SCREEN_TEXT
+)
 def qr(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] | Interaction:
     """Show `url` as a QR code; continue after `poll_interval` seconds (or on any response)."""
     if ctx.response is None:
@@ -105,7 +113,9 @@ def qr(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] | Interaction
     return {"continued": True}
 
 
-@connector.capability(title="Show a message", outcomes=("success",), interactive=True)
+@connector.capability(
+    title="Show a message", outcomes=("success",), interactive=True, personal_data=_SCREEN_TEXT
+)
 def message(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] | Interaction:
     """Show a title and a message; any response acknowledges it."""
     if ctx.response is None:

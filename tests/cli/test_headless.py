@@ -220,3 +220,16 @@ def test_cli_answer_action_failing_exits_2_and_the_run_waits(
     )
     listed = runner.invoke(main, ["runs", "list", "--store", store, "--json"])
     assert [r["status"] for r in json.loads(listed.output)] == ["waiting"]
+
+
+def test_cli_shows_the_message_that_the_trace_redacts(runner: CliRunner, tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[2] / "flows" / "examples"
+    args = ["run", str(examples / "form.yaml"), "--answers", str(examples / "form" / "valid.yaml")]
+    result = runner.invoke(main, [*args, "--trace", "trace.jsonl", "--no-prompt"])
+    assert result.exit_code == 0, result.output
+    assert "== Welcome, Ada ==" in result.output  # the screen, as the person sees it
+    assert "Your pro account is ready." in result.output
+    trace = (tmp_path / "trace.jsonl").read_text()
+    assert '"node": "welcome"' in trace  # the node is there ...
+    for personal in ("Ada", "ada@example.com", "Your pro account"):
+        assert personal not in trace  # ... its text is not

@@ -311,3 +311,17 @@ def test_form_field_declared_twice_is_an_error() -> None:
     with pytest.raises(ConnectorError, match="form field 'email' is declared twice") as e:
         ui.form({"fields": ["email", {"name": "email", "type": "email"}]}, ctx())
     assert e.value.code == "INVALID_FORM"
+
+
+def test_ui_screens_declare_their_text_personal_data(registry: Any) -> None:
+    personal = {
+        name: registry.capability("ui", name).capability.personal_data
+        for name in ("form", "qr", "message", "success", "error")
+    }
+    assert personal == {
+        "form": ("*",),  # whatever a person types
+        "qr": ("title", "message"),  # free text a flow may build from the person's data
+        "message": ("title", "message"),
+        "success": ("result",),
+        "error": (),  # its message and details are for logs: flows keep them generic
+    }

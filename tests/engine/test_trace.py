@@ -6,6 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from runtime_support import make_connector
+
+from flowengine import VirtualClock, load_registry
+from flowengine.headless import Answers, drive
+from flowengine.loader import load_flow
+from flowengine.runtime import Engine
 from flowengine.trace import REDACTED, JsonlTraceSink, make_event, redact, redact_event
 
 
@@ -90,3 +96,89 @@ def test_jsonl_sink_appends_lines(tmp_path: Path) -> None:
         "output",
         "error",
     }
+
+
+SCREEN_FLOW = """\
+flow: screens
+start: ask
+nodes:
+  ask:
+    use: ui.form
+    with: {fields: [name, id_number]}
+    on: {success: checks}
+  checks:
+    parallel:
+      copy:
+        use: t.personal
+        with:
+          user: {email: "{{ nodes.ask.output.name }}@example.com", name: x}
+          documents: [{number: "{{ nodes.ask.output.id_number }}", kind: passport}]
+      plain:
+        use: t.echo
+        with: {n: 1}
+    on: {success: show}
+  show:
+    use: ui.message
+    with:
+      title: "Welcome, {{ nodes.ask.output.name }}"
+      message: "Verified ID number {{ nodes.ask.output.id_number }}"
+    on: {success: done}
+  done:
+    use: ui.success
+    with: {result: ok}
+"""
+
+
+async def _screen_run(tmp_path: Path, *, redact_personal_data: bool = True) -> tuple[Any, Path]:
+    """Run SCREEN_FLOW to its end with a JSONL trace: the run and the trace file."""
+    registry = load_registry()
+    registry.add_connector(make_connector(), "test")
+    (tmp_path / "screens.yaml").write_text(SCREEN_FLOW)
+    flow = load_flow(tmp_path / "screens.yaml", registry)
+    trace_file = tmp_path / "trace.jsonl"
+    answers = Answers({"ask": {"name": "Zelda", "id_number": "D7654321"}})
+    engine = Engine(
+        registry,
+        clock=VirtualClock(),
+        environ={},
+        trace_sinks=[JsonlTraceSink(trace_file)],
+        redact_personal_data=redact_personal_data,
+    )
+    async with engine:
+        started = await engine.start(flow)
+        run = await engine.resume(started, answers.next_for("ask", 1), flow=flow)
+        shown = run.waiting
+        run = await drive(engine, run, flow)  # acknowledges the message
+    assert run.status == "completed", run.error
+    # What the screen shows is the interaction, never redacted.
+    assert shown["interaction"]["data"] == {
+        "title": "Welcome, Zelda",
+        "message": "Verified ID number D7654321",
+    }
+    return run, trace_file
+
+
+async def test_screen_text_and_parallel_outputs_are_redacted_in_traces(tmp_path: Path) -> None:
+    run, trace_file = await _screen_run(tmp_path)
+    for text in (trace_file.read_text(), json.dumps(run.trace)):
+        assert "Zelda" not in text
+        assert "D7654321" not in text
+    events = {(e["node"], e["outcome"]): e for e in run.trace}
+    waiting = events[("show", "waiting")]
+    assert waiting["input"] == {"title": REDACTED, "message": REDACTED}
+    assert waiting["output"]["data"] == {"title": REDACTED, "message": REDACTED}
+    assert waiting["output"]["kind"] == "message"
+    block = events[("checks", "success")]["output"]
+    assert block["copy"]["user"] == {"email": REDACTED, "name": "x"}
+    assert block["copy"]["documents"] == [{"number": REDACTED, "kind": "passport"}]
+    assert block["plain"] == {"n": 1}
+    # The run itself keeps the values: later nodes read them.
+    assert run.nodes["checks"]["output"]["copy"]["documents"][0]["number"] == "D7654321"
+
+
+async def test_screen_text_kept_in_traces_when_asked(tmp_path: Path) -> None:
+    run, trace_file = await _screen_run(tmp_path, redact_personal_data=False)
+    events = {(e["node"], e["outcome"]): e for e in run.trace}
+    assert events[("show", "waiting")]["output"]["data"]["title"] == "Welcome, Zelda"
+    assert events[("checks", "success")]["output"]["copy"]["user"]["email"] == ("Zelda@example.com")
+    assert "D7654321" in trace_file.read_text()
