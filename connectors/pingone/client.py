@@ -318,15 +318,32 @@ def _status_error(response: httpx.Response, request: httpx.Request, body: Any) -
     envelope = body if isinstance(body, dict) else {}
     code = str(envelope.get("code") or f"HTTP_{response.status_code}")
     message = str(envelope.get("message") or response.reason_phrase or "no message")
-    details = envelope.get("details") if isinstance(envelope.get("details"), list) else []
+    found = envelope.get("details")
+    details: list[Any] = found if isinstance(found, list) else []
     return PingOneError(
         f"PingOne answered {response.status_code} {code} to {request.method} "
-        f"{request.url.path}: {message}",
+        f"{request.url.path}: {message}{_detail_codes(details)}",
         code=code,
         details=details,
         status_code=response.status_code,
         correlation_id=correlation_id(response) or envelope.get("id"),
     )
+
+
+def _detail_codes(details: list[Any]) -> str:
+    """The details' targets and codes, e.g. " (username: UNIQUENESS_VIOLATION)".
+
+    The envelope's message is generic ("One or more validation errors ..."); the details say
+    which field and why. Their own messages may quote the submitted values (personal data), so
+    only the target and code go into the message; `details` keeps everything.
+    """
+    parts = []
+    for detail in details[:5]:
+        if isinstance(detail, dict) and (detail.get("code") or detail.get("target")):
+            target, why = detail.get("target"), detail.get("code") or "invalid"
+            parts.append(f"{target}: {why}" if target else str(why))
+    more = f", and {len(details) - 5} more" if len(details) > 5 else ""
+    return f" ({'; '.join(parts)}{more})" if parts else ""
 
 
 def _transport_error(error: httpx.TransportError, request: httpx.Request) -> PingOneError:

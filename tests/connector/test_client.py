@@ -263,6 +263,27 @@ async def test_error_envelope_becomes_pingone_error(
         "correlation_id": "c-123",
     }
     assert "400 INVALID_DATA to POST /v1/environments/env-0001/users/u/" in e.value.message
+    # The generic message is followed by which field failed and why (codes only, no values).
+    assert e.value.message.endswith("in the request. (type: INVALID_VALUE)")
+
+
+async def test_error_message_names_each_detail_without_its_values(
+    client: PingOneClient, pingone: ScriptedPingOne
+) -> None:
+    details: list[object] = [
+        {"code": "UNIQUENESS_VIOLATION", "target": "username", "message": "'ada@x' used"}
+    ]
+    details += [{"code": "REQUIRED_VALUE", "message": "name is required"}, "not an object"]
+    details += [{"code": f"C{n}", "target": f"f{n}"} for n in range(5)]
+    body = {"code": "INVALID_DATA", "message": "Invalid.", "details": details}
+    pingone.queue.append(json_response(400, body))
+    with pytest.raises(PingOneError) as e:
+        await client.post(client.env_path("users"), json={"username": "ada@x"})
+    assert e.value.message.endswith(
+        "Invalid. (username: UNIQUENESS_VIOLATION; REQUIRED_VALUE; f0: C0; f1: C1, and 3 more)"
+    )
+    assert "ada@x" not in e.value.message
+    assert e.value.details == details
 
 
 async def test_refused_credentials_name_the_fix_without_the_secret(clock: VirtualClock) -> None:
@@ -358,3 +379,22 @@ async def test_telemetry_headers_follow_each_task(
         "/v1/left": ("run_1", "run_1/left#2"),
         "/v1/right": ("run_1", "run_1/right#2"),
     }
+
+
+@pytest.mark.parametrize("connector", ["pingone", "pingone_verify"])
+def test_empty_url_settings_mean_unset(connector: str) -> None:
+    """`api_url: ${PINGONE_API_URL:-}` lets one flow serve the embedded and a served sandbox."""
+    import jsonschema
+
+    from flowengine import load_registry
+
+    schema = load_registry().connectors[connector].settings_schema
+    base = {"environment_id": ENV, "client_id": CLIENT_ID, "client_secret": SECRET}
+    jsonschema.validate({**base, "api_url": "", "auth_url": ""}, schema)
+    with pytest.raises(jsonschema.ValidationError, match="ftp:"):
+        jsonschema.validate({**base, "api_url": "ftp://host/v1"}, schema)
+    unset = PingOneSettings.from_mapping({**base, "api_url": "", "auth_url": ""})
+    assert unset.embedded and unset.api_base == "http://sandbox.pingone.local/v1"
+    served = PingOneSettings.from_mapping({**base, "api_url": "http://127.0.0.1:8799/v1"})
+    assert not served.embedded
+    assert served.token_url == f"http://127.0.0.1:8799/{ENV}/as/token"
