@@ -4,6 +4,7 @@
 several processes can share, one row per run with the run's JSON. `open_store(url)` picks
 one from a URL: "memory:" or "sqlite:///relative/path.db" / "sqlite:////absolute/path.db".
 Stored runs are `Run.to_dict()`: secrets are redacted on the way in, settings never stored.
+SQLite keeps a parallel block's `{branch: output}` without repeating the branches' outputs.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class SQLiteStore:
         return sqlite3.connect(self.path, timeout=30)
 
     def save(self, run: Run) -> None:
-        body = json.dumps(run.to_dict(), default=str)
+        body = json.dumps(_pack(run.to_dict()), default=str)
         with closing(self._connect()) as conn, conn:
             conn.execute(
                 "INSERT OR REPLACE INTO runs (id, flow_id, status, updated_at, body)"
@@ -132,7 +133,7 @@ class SQLiteStore:
             row = conn.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise _unknown(run_id, str(self.path))
-        return Run.from_dict(json.loads(row[0]))
+        return Run.from_dict(_unpack(json.loads(row[0])))
 
     def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
         query = "SELECT body FROM runs"
@@ -143,10 +144,58 @@ class SQLiteStore:
         query += " ORDER BY updated_at DESC LIMIT ?"
         with closing(self._connect()) as conn:
             rows = conn.execute(query, (*args, limit)).fetchall()
-        return [Run.from_dict(json.loads(r[0])) for r in rows]
+        return [Run.from_dict(_unpack(json.loads(r[0]))) for r in rows]
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+
+_SHARED = "shared_outputs"
+"""Stored body key: node id -> the keys of its output that are other nodes' outputs."""
+
+
+def _pack(data: dict[str, Any]) -> dict[str, Any]:
+    """Run data with each output that is also another node's output stored once.
+
+    A parallel block's output is `{branch: output}` holding its branches' very outputs
+    (often most of a run's size: images); the copy under the block is left out and named in
+    `shared_outputs`. Only the same object counts, so loading gives back equal data.
+    """
+    nodes = data["nodes"]
+    shared: dict[str, list[str]] = {}
+    for node_id, result in nodes.items():
+        output = result.get("output") if isinstance(result, dict) else None
+        if isinstance(output, dict):
+            same = [k for k, v in output.items() if _same_output(nodes, node_id, k, v)]
+            if same:
+                shared[node_id] = same
+    if not shared:
+        return data
+    packed = dict(nodes)
+    for node_id, keys in shared.items():
+        output = {k: None if k in keys else v for k, v in nodes[node_id]["output"].items()}
+        packed[node_id] = {**nodes[node_id], "output": output}
+    return {**data, "nodes": packed, _SHARED: shared}
+
+
+def _same_output(nodes: Mapping[str, Any], owner: str, key: Any, value: Any) -> bool:
+    """Whether `value` (under `key` in node `owner`'s output) is node `key`'s output itself."""
+    if key == owner or not isinstance(value, dict | list) or not isinstance(key, str):
+        return False
+    other = nodes.get(key)
+    return isinstance(other, dict) and other.get("output") is value
+
+
+def _unpack(data: dict[str, Any]) -> dict[str, Any]:
+    """Stored run data with the outputs `_pack` left out put back (the same objects)."""
+    shared = data.pop(_SHARED, None)
+    if shared:
+        nodes = data["nodes"]
+        for node_id, keys in shared.items():
+            output = nodes[node_id]["output"]
+            for key in keys:
+                output[key] = nodes[key]["output"]
+    return data
 
 
 def open_store(url: str) -> RunStore:

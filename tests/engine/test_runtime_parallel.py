@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from runtime_support import EVENTS, load, make_registry
 from flowengine import VirtualClock
 from flowengine.plugins import Registry
 from flowengine.runtime import Engine
+from flowengine.store import SQLiteStore
 
 
 @pytest.fixture
@@ -174,3 +178,20 @@ async def test_block_in_a_loop_counts_visits(
     assert run.status == "completed"
     assert run.nodes["blk"]["visits"] == 3
     assert run.nodes["a"] == {"output": {"n": 3}, "error": None, "outcome": "success", "visits": 3}
+
+
+async def test_sqlite_store_keeps_a_blocks_outputs_once(
+    tmp_path: Path, registry: Registry, clock: VirtualClock
+) -> None:
+    flow = load(tmp_path, block(2, False), registry)
+    store = SQLiteStore(tmp_path / "runs.db")
+    async with Engine(registry, clock=clock, environ={}, store=store) as engine:
+        run = await engine.start(flow)
+    with closing(sqlite3.connect(tmp_path / "runs.db")) as conn:
+        (body,) = conn.execute("SELECT body FROM runs").fetchone()
+    stored = json.loads(body)
+    assert sorted(stored["shared_outputs"]["read"]) == ["left", "quick", "right"]
+    assert stored["nodes"]["read"]["output"] == {"left": None, "right": None, "quick": None}
+    loaded = store.load(run.id)
+    assert loaded.nodes["read"]["output"] == run.nodes["read"]["output"]
+    assert loaded.nodes["read"]["output"]["left"] == {"node": "left", "steps": 2}

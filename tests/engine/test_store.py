@@ -137,3 +137,53 @@ def test_run_json_round_trip_keeps_every_field() -> None:
     again = Run.from_dict(json.loads(json.dumps(run.to_dict())))
     assert again.to_dict() == run.to_dict()
     assert again.exit_code == 3
+
+
+def _stored_body(path: Path, run_id: str) -> str:
+    with sqlite3.connect(path) as conn:
+        (body,) = conn.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
+    conn.close()
+    return str(body)
+
+
+def _block_run(run_id: str) -> Run:
+    """A run whose parallel block's output holds its branches' very outputs (as the engine's)."""
+    run = make_run(run_id, "completed")
+    image = {"image": "QUJD" * 5000, "kind": "FRONT_IMAGE"}
+    meta = {"checks": [{"type": "LIVENESS", "status": "SUCCESS"}]}
+    for branch, output in (("images", image), ("meta", meta)):
+        run.nodes[branch] = {"output": output, "error": None, "outcome": "success", "visits": 1}
+    run.nodes["block"] = {
+        "output": {"images": image, "meta": meta, "gone": None},
+        "error": None,
+        "outcome": "success",
+        "visits": 1,
+    }
+    return run
+
+
+def test_sqlite_stores_a_blocks_branch_outputs_once(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "runs.db")
+    run = _block_run("r1")
+    store.save(run)
+    body = _stored_body(tmp_path / "runs.db", "r1")
+    assert body.count("QUJD" * 5000) == 1  # not again under the block
+    assert json.loads(body)["shared_outputs"] == {"block": ["images", "meta"]}
+    loaded = store.load("r1")
+    assert loaded.to_dict() == run.to_dict()
+    assert loaded.nodes["block"]["output"]["images"] is loaded.nodes["images"]["output"]
+    store.save(loaded)  # a loaded run packs again: the same objects once more
+    assert _stored_body(tmp_path / "runs.db", "r1").count("QUJD" * 5000) == 1
+    assert [r.to_dict() for r in store.list()] == [run.to_dict()]
+
+
+def test_sqlite_keeps_equal_but_separate_outputs_whole(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "runs.db")
+    run = make_run("r1")
+    copied = {"x": [1, 2]}  # equal to node a's output, not the same object: stored as is
+    run.nodes["b"] = {"output": {"a": copied, "n": 1}, "error": None, "outcome": "success"}
+    store.save(run)
+    stored = json.loads(_stored_body(tmp_path / "runs.db", "r1"))
+    assert "shared_outputs" not in stored
+    assert stored["nodes"]["b"]["output"] == {"a": {"x": [1, 2]}, "n": 1}
+    assert store.load("r1").to_dict() == run.to_dict()
