@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from runtime_support import EVENTS, load, make_registry
+from runtime_support import EVENTS, load
 
 from flowengine import VirtualClock
 from flowengine.plugins import Registry
 from flowengine.runtime import Engine
-
-
-@pytest.fixture
-def registry() -> Registry:
-    return make_registry()
-
-
-@pytest.fixture
-async def engine(registry: Registry, clock: VirtualClock) -> AsyncIterator[Engine]:
-    async with Engine(registry, clock=clock, environ={}) as eng:
-        yield eng
 
 
 async def test_routes_follow_outcomes(tmp_path: Path, registry: Registry, engine: Engine) -> None:

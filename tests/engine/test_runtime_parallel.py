@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 
-import pytest
-from runtime_support import EVENTS, load, make_registry
+from runtime_support import EVENTS, load
 
 from flowengine import VirtualClock
 from flowengine.plugins import Registry
 from flowengine.runtime import Engine
 from flowengine.store import SQLiteStore
-
-
-@pytest.fixture
-def registry() -> Registry:
-    return make_registry()
-
-
-@pytest.fixture
-async def engine(registry: Registry, clock: VirtualClock) -> AsyncIterator[Engine]:
-    async with Engine(registry, clock=clock, environ={}) as eng:
-        yield eng
-
 
 BLOCK = """
 flow: par

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from runtime_support import ASK_FLOW, load, make_registry, write_flow
+from runtime_support import ASK_FLOW, load, write_flow
 
 from flowengine import VirtualClock
 from flowengine.errors import FlowChangedError, RunError
@@ -19,17 +18,6 @@ from flowengine.runtime import Engine
 from flowengine.store import SQLiteStore
 
 CHILD = Path(__file__).parent / "resume_child.py"
-
-
-@pytest.fixture
-def registry() -> Registry:
-    return make_registry()
-
-
-@pytest.fixture
-async def engine(registry: Registry, clock: VirtualClock) -> AsyncIterator[Engine]:
-    async with Engine(registry, clock=clock, environ={}) as eng:
-        yield eng
 
 
 async def test_interaction_pauses_and_resume_continues(
