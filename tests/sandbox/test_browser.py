@@ -135,3 +135,25 @@ async def test_passport_holder_picks_passport(tmp_path: Path) -> None:
             assert browser.wait_for(f"{STATUS} === 'SUCCESS' && {STATUS}") == "SUCCESS"
         finally:
             browser.close()
+
+
+async def test_a_wrong_code_says_what_to_do(tmp_path: Path) -> None:
+    """A link with another code is refused, and the page tells the person to scan again."""
+    assert CHROMIUM is not None
+    with ServerThread(Sandbox()) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            client.headers["Authorization"] = f"Bearer {await token_for(client)}"
+            tx = await make_tx(client, await make_user(client))
+        link = tx["webVerificationUrl"].replace(f"code={tx['webVerificationCode']}", "code=000000")
+        browser = Browser(CHROMIUM, tmp_path / "profile")
+        try:
+            browser.call("Page.navigate", url=link)
+            assert browser.wait_for(f"{TEXT('status')} !== 'Loading…' && {TEXT('status')}") == (
+                "This link cannot be used"
+            )
+            message = browser.evaluate(TEXT("message"))
+            assert message.endswith(". Scan the QR code again, or ask for a new link.")
+            assert message.count("does not match") == 1
+            assert browser.evaluate(VISIBLE_TYPES) == []
+        finally:
+            browser.close()

@@ -57,8 +57,10 @@ async function call(method, suffix, body) {
   const response = await fetch(endpoint(suffix), options);
   const data = await response.json();
   if (!response.ok) {
-    const detail = (data.details || []).map((d) => d.message).join("; ");
-    throw new Error(`${data.message || response.status}${detail ? " (" + detail + ")" : ""}`);
+    const message = data.message || `The server answered ${response.status}.`;
+    // PingOne's message often repeats its detail: show each sentence once.
+    const details = (data.details || []).map((d) => d.message).filter((d) => d && !message.includes(d));
+    throw new Error(details.length ? `${message} (${details.join("; ")})` : message);
   }
   return data;
 }
@@ -184,7 +186,15 @@ async function refresh() {
   try {
     show(await call("GET", `?code=${encodeURIComponent(code)}`));
   } catch (error) {
-    fail(error);
+    if ($("status").textContent === "Loading…") {
+      // Nothing could be read: the link is wrong or expired. Say what to do next.
+      $("status").textContent = "This link cannot be used";
+      $("code").textContent = "";
+      const said = /[.!?)]$/.test(error.message) ? error.message : `${error.message}.`;
+      fail(new Error(`${said} Scan the QR code again, or ask for a new link.`));
+    } else {
+      fail(error);
+    }
   }
 }
 
