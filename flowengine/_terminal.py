@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +69,7 @@ class Terminal:
             self.echo(f"  == {data['title']} ==", bold=True)
         for text in (data.get("description"), data.get("message")):
             if text:
-                self.echo(f"  {text}")
+                self.echo(textwrap.indent(str(text), "  "))
         if interaction.kind == "form" and not self.interactive:
             for f in data.get("fields", []):
                 need = "required" if f.get("required") else "optional"

@@ -60,3 +60,10 @@ def test_prompt_ended_early_leaves_the_run_saved_and_waiting(
     assert found, result.output
     shown = runner.invoke(main, ["runs", "show", found.group(1), "--json"])
     assert json.loads(shown.output)["status"] == "waiting"
+
+
+def test_every_line_of_a_message_is_indented(capsys: pytest.CaptureFixture[str]) -> None:
+    message = Interaction("message", {"title": "Result", "message": "Verified: JOHN\nChecks: OK"})
+    Terminal().show(None, message)
+    out = capsys.readouterr().out
+    assert "  Verified: JOHN\n  Checks: OK\n" in out
