@@ -348,9 +348,12 @@ def _detail_codes(details: list[Any]) -> str:
 
 def _transport_error(error: httpx.TransportError, request: httpx.Request) -> PingOneError:
     timeout = isinstance(error, httpx.TimeoutException)
+    # httpx's text names the cause (refused, unknown host); it never holds headers or bodies.
+    cause = f" ({error})" if str(error) and not timeout else ""
     return PingOneError(
         f"PingOne could not be reached for {request.method} {request.url.host}{request.url.path}: "
-        f"{type(error).__name__}{' (timed out)' if timeout else ''}",
+        f"{type(error).__name__}{' (timed out)' if timeout else cause}; check the connection's "
+        "region or api_url, and that the host is up (a served sandbox: flowengine sandbox serve)",
         code="TIMEOUT" if timeout else "NETWORK_ERROR",
     )
 

@@ -65,4 +65,6 @@ async def test_unreachable_pingone_is_a_network_error(
     assert run.status == "failed" and run.error is not None
     assert run.error["code"] == "NETWORK_ERROR"
     assert "could not be reached" in run.error["message"] and "127.0.0.1" in run.error["message"]
+    assert "ConnectError (All connection attempts failed)" in run.error["message"]
+    assert "check the connection's region or api_url" in run.error["message"]
     assert clock.now() - start >= 0.5 + 1 + 2  # three backoffs before giving up

@@ -75,12 +75,30 @@ def test_serve_says_what_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(server, "serve", lambda **options: served.append(options))
     config = tmp_path / "envs.yaml"
     config.write_text("environments: {env-x: {clients: {app: pw}}}\n")
-    result = CliRunner().invoke(sandbox_group, ["serve", "--config", str(config), "--port", "9"])
+    port = free_port()
+    args = ["serve", "--config", str(config), "--port", str(port)]
+    result = CliRunner().invoke(sandbox_group, args)
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:9: environments env-x (clients from --config)" in result.output
+    assert f"http://127.0.0.1:{port}: environments env-x (clients from --config)" in result.output
     assert "pw" not in result.output and served[0]["config"] == config
-    default = CliRunner().invoke(sandbox_group, ["serve"])
+    default = CliRunner().invoke(sandbox_group, ["serve", "--port", str(free_port())])
     assert "any environment, client sandbox-client / sandbox-secret" in default.output
+
+
+def test_serve_on_a_taken_port_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    import connectors.pingone.sandbox.server as server
+
+    monkeypatch.setattr(server, "serve", lambda **options: pytest.fail("served on a taken port"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(sandbox_group, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+    assert "choose another --port" in result.output and "PingOne sandbox on" not in result.output
 
 
 def test_make_documents_writes_a_personas_files(tmp_path: Path) -> None:

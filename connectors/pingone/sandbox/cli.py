@@ -45,8 +45,25 @@ def serve_command(host: str, port: int, data: Path | None, config: Path | None) 
         if loaded.environments is None
         else f"environments {', '.join(sorted(loaded.environments))} (clients from --config)"
     )
+    _check_port(host, port)
     click.echo(f"PingOne sandbox on http://{host}:{port}: {served}")
     serve(host=host, port=port, data_path=data, config=config)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with the fix when the address cannot be listened on (uvicorn would exit 3)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; another program (a sandbox "
+            "already serving?) may hold the port: stop it or choose another --port"
+        ) from None
 
 
 @sandbox.command("make-documents")
