@@ -21,16 +21,26 @@ def is_use_id(select: Any) -> bool:
     return isinstance(select, str) and select.replace(" ", "").replace("_", "").lower() == USE_ID
 
 
-async def find_policy(client: PingOneClient, select: Any, policy_id: Any) -> PingOneResponse | None:
-    """The policy a dropdown + ID pair names; None means "the default policy"."""
+SELECT_FIELDS = ("verifyPolicySelect", "verifyPolicyIdSelect")
+"""Read Verify Policy's dropdown and ID fields (Create Transaction's are verifyPolicy, -Id)."""
+
+
+async def find_policy(
+    client: PingOneClient, select: Any, policy_id: Any, fields: tuple[str, str] = SELECT_FIELDS
+) -> PingOneResponse | None:
+    """The policy a dropdown + ID pair names; None means "the default policy".
+
+    `fields` names the caller's dropdown and ID inputs, for the message when no policy has
+    the name.
+    """
     if is_use_id(select) or not select:
         if not policy_id:
             return None
         return await client.get(client.env_path("verifyPolicies", policy_id))
-    return await _by_name(client, str(select))
+    return await _by_name(client, str(select), fields)
 
 
-async def _by_name(client: PingOneClient, name: str) -> PingOneResponse:
+async def _by_name(client: PingOneClient, name: str, fields: tuple[str, str]) -> PingOneResponse:
     quoted = name.replace("\\", "\\\\").replace('"', '\\"')
     response = await collect(
         client,
@@ -43,7 +53,8 @@ async def _by_name(client: PingOneClient, name: str) -> PingOneResponse:
     if not found:
         raise PingOneError(
             f"verifyPolicy could not be found: no verify policy is named {name!r} in environment "
-            f"{client.environment_id}; give its ID with verifyPolicySelect: useVerifyPolicyId",
+            f"{client.environment_id}; fix {fields[0]}, or give the policy's ID in {fields[1]} "
+            f"with {fields[0]}: useVerifyPolicyId",
             code="NOT_FOUND",
             status_code=404,
             correlation_id=response.headers.get("correlation-id"),

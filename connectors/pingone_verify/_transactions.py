@@ -40,7 +40,8 @@ async def _policy_id(client: PingOneClient, inputs: dict[str, Any]) -> str | Non
     select, policy_id = inputs.get("verifyPolicy"), inputs.get("verifyPolicyId")
     if not select or is_use_id(select):
         return str(policy_id) if policy_id else None
-    found = await find_policy(client, select, None)  # a policy name: look its ID up
+    # A policy name: look its ID up.
+    found = await find_policy(client, select, None, ("verifyPolicy", "verifyPolicyId"))
     return str(found.body["id"]) if found is not None else None
 
 

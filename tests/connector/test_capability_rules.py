@@ -78,6 +78,23 @@ async def test_unknown_policy_name_is_a_clear_error(clock: VirtualClock) -> None
             _policies.readVerifyPolicy, {"verifyPolicySelect": "Lenient"}, Recorder(POLICIES), clock
         )
     assert (e.value.code, e.value.status_code) == ("NOT_FOUND", 404)
+    assert e.value.message.endswith(
+        "fix verifyPolicySelect, or give the policy's ID in verifyPolicyIdSelect with "
+        "verifyPolicySelect: useVerifyPolicyId"
+    )
+
+
+async def test_unknown_policy_name_in_create_transaction_names_its_fields(
+    clock: VirtualClock,
+) -> None:
+    """Create Transaction's fields are verifyPolicy / verifyPolicyId, not Read Policy's."""
+    inputs = {"userId": "u", "deviceOsType": "Mobile Web", "verifyPolicy": "Lenient"}
+    with pytest.raises(PingOneError, match="no verify policy is named 'Lenient'") as e:
+        await call(_transactions.createVerifyTransaction, inputs, Recorder(POLICIES), clock)
+    assert e.value.message.endswith(
+        "fix verifyPolicy, or give the policy's ID in verifyPolicyId with "
+        "verifyPolicy: useVerifyPolicyId"
+    )
 
 
 async def test_create_transaction_by_policy_name_and_random_challenge(clock: VirtualClock) -> None:
