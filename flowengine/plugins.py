@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -34,6 +35,7 @@ BUILTIN_PLUGINS = (
     "connectors.pingone",
     "connectors.pingone_verify",
 )
+_BUILTIN_NAMES = frozenset(m.split(".")[-1] for m in BUILTIN_PLUGINS)
 LOAD_PLUGINS_ENV = "FLOWENGINE_LOAD_PLUGINS"
 """Unset: load every installed plugin. Set: a comma-separated list of the installed
 (non-built-in) plugins to load; set to "" to load none but the built-ins."""
@@ -109,13 +111,25 @@ def _load_entrypoints(pm: pluggy.PluginManager, names: set[str] | None) -> None:
 
 def _check_wanted(names: set[str] | None, installed: set[str]) -> None:
     """A name in FLOWENGINE_LOAD_PLUGINS that no installed plugin has is a typo: say so."""
-    missing = sorted((names or set()) - installed - {m.split(".")[-1] for m in BUILTIN_PLUGINS})
-    if missing:
-        raise PluginError(
-            f"{LOAD_PLUGINS_ENV} names {', '.join(map(repr, missing))}, which no installed "
-            f"plugin has (installed: {', '.join(sorted(installed)) or 'none'}); fix the name "
-            "or install the plugin"
-        )
+    known = sorted(installed | _BUILTIN_NAMES)
+    missing = sorted((names or set()) - set(known))
+    if not missing:
+        return
+    if len(missing) == 1:
+        named = f"{missing[0]!r}, which no installed plugin has{did_you_mean(missing[0], known)}"
+    else:
+        named = ", ".join(_with_hint(name, known) for name in missing)
+        named += ", which no installed plugin has"
+    raise PluginError(
+        f"{LOAD_PLUGINS_ENV} names {named} (installed: {', '.join(sorted(installed)) or 'none'}); "
+        "fix the name or install the plugin"
+    )
+
+
+def _with_hint(name: str, known: list[str]) -> str:
+    """`'name'`, or `'name' (did you mean 'x'?)` when a known name is close."""
+    hint = did_you_mean(name, known).removeprefix("; ")
+    return f"{name!r} ({hint})" if hint else repr(name)
 
 
 @dataclass
@@ -224,12 +238,25 @@ def _capability_schema(
             schema = load_schema(relative, base)
         except FileNotFoundError as e:
             raise PluginError(
-                f"{what} is missing: add {base / relative} or pass {direction}_schema=",
+                f"{what} is missing: {_missing_schema_fix(connector, plugin, base / relative)}",
                 plugin=plugin,
             ) from e
         except ValueError as e:
             raise PluginError(f"{what} in {base / relative} is not JSON: {e}", plugin=plugin) from e
     return _compile(schema, plugin, what)
+
+
+def _missing_schema_fix(connector: Connector, plugin: str, path: Path) -> str:
+    """How to give a capability the schema file it lacks."""
+    inline = "input_schema= / output_schema= on the capability"
+    if connector.schema_dir is not None or plugin in _BUILTIN_NAMES:
+        return f"add {path} or pass {inline}"
+    # A third-party connector without schema_dir would read flowengine's own folder, which
+    # is no place for a plugin's files: point at the plugin's own.
+    return (
+        f"set schema_dir= on Connector({connector.name!r}) to the plugin's schemas folder "
+        f"(holding {connector.name}/{path.name}), or pass {inline}"
+    )
 
 
 def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:

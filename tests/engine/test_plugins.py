@@ -25,6 +25,7 @@ from flowengine import (
     hookimpl,
     load_registry,
 )
+from flowengine._schema import schema_dir
 from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
@@ -137,6 +138,19 @@ def test_load_plugins_env_disables_installed(
     assert "greeter" in load_registry().connectors
 
 
+def test_misspelt_plugin_name_gets_did_you_mean(
+    on_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWENGINE_LOAD_PLUGINS", "greter")
+    with pytest.raises(PluginError) as e:
+        load_registry()
+    assert "names 'greter', which no installed plugin has; did you mean 'greeter'?" in str(e.value)
+    monkeypatch.setenv("FLOWENGINE_LOAD_PLUGINS", "greter, zzz")
+    with pytest.raises(PluginError) as e:
+        load_registry()
+    assert "names 'greter' (did you mean 'greeter'?), 'zzz', which no" in str(e.value)
+
+
 # Load-time errors name the plugin ------------------------------------------------------
 
 
@@ -197,6 +211,25 @@ def test_missing_schema_file(tmp_path: Path) -> None:
     assert e.value.plugin == "lost-plugin"
     assert "lost.noop input schema is missing" in str(e.value)
     assert str(tmp_path / "lost" / "noop.input.json") in str(e.value)
+
+
+def test_missing_schema_of_a_third_party_connector_points_at_its_own_folder() -> None:
+    with pytest.raises(PluginError) as e:
+        registry_with(_Registers(_connector("greeter", output_schema=OBJ)), "greeter")
+    message = str(e.value)
+    assert "greeter.noop input schema is missing" in message
+    assert "set schema_dir= on Connector('greeter') to the plugin's schemas folder" in message
+    assert "(holding greeter/noop.input.json), or pass input_schema= / output_schema=" in message
+    assert "flowengine/schemas" not in message and "add " not in message
+
+
+def test_missing_schema_of_a_built_in_names_flowengines_folder() -> None:
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.unregister(name="ui")
+    pm.register(_Registers(_connector("ui", output_schema=OBJ)), name="ui")
+    with pytest.raises(PluginError) as e:
+        load_registry(pm)
+    assert f"add {schema_dir() / 'ui' / 'noop.input.json'} or pass input_schema=" in str(e.value)
 
 
 def test_schema_file_not_json(tmp_path: Path) -> None:
