@@ -93,12 +93,33 @@ def load_or_fail(path: str, registry: Any, *, unreadable_hint: str = "") -> Any:
         fail(f"{path} is not a valid flow; nothing ran (`flowengine validate {path}` lists why)")
 
 
-def _parse_value(text: str) -> Any:
-    """`--input k=v` values: JSON when they parse as JSON (3, true, [1]), else the text."""
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "null": (type(None),),
+}
+
+
+def _parse_value(text: str, declared: Any = None) -> Any:
+    """`--input k=v` values: JSON when they parse as JSON (3, true, [1]), else the text.
+
+    When the flow declares the input a string, text that parses as another JSON type
+    (`policy_id=123`) stays text: what the flow asks for is what the user meant.
+    """
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError:
         return text
+    types = declared if isinstance(declared, list) else [declared]
+    if "string" in types and not isinstance(value, str):
+        allowed = tuple(t for name in types for t in _JSON_TYPES.get(str(name), ()))
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            return text
+    return value
 
 
 def parse_response(text: str) -> dict[str, Any]:
@@ -127,8 +148,15 @@ def _yaml_file(path: str, what: str) -> Any:
         fail(f"cannot read {what} {path}: {e.strerror}")
 
 
-def read_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]:
-    """The flow inputs from `--inputs FILE` then `--input k=v` (later ones win)."""
+def read_inputs(
+    pairs: Sequence[str], inputs_file: str | None, schema: Any = None
+) -> dict[str, Any]:
+    """The flow inputs from `--inputs FILE` then `--input k=v` (later ones win).
+
+    `schema` is the flow's `inputs` schema: an input it declares a string keeps its text.
+    """
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    props = props if isinstance(props, dict) else {}
     inputs: dict[str, Any] = {}
     if inputs_file:
         loaded = _yaml_file(inputs_file, "the --inputs file")
@@ -139,7 +167,8 @@ def read_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]
         key, sep, value = pair.partition("=")
         if not sep or not key:
             fail(f"--input {pair!r} must be written name=value")
-        inputs[key] = _parse_value(value)
+        prop = props.get(key)
+        inputs[key] = _parse_value(value, prop.get("type") if isinstance(prop, dict) else None)
     return inputs
 
 

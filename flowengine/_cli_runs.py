@@ -26,7 +26,7 @@ from flowengine._cli_common import (
     stored_run,
     trace_option,
 )
-from flowengine.errors import FlowEngineError
+from flowengine.errors import FlowEngineError, RunError, SchemaValidationError
 
 __all__ = ["run", "runs"]
 
@@ -165,17 +165,40 @@ def run(
     flow_file: str, input_pairs: Sequence[str], inputs_file: str | None, **options: Any
 ) -> None:
     """Run a flow; exit 0 completed, 1 failed, 3 waiting (2: nothing ran)."""
-    inputs = read_inputs(input_pairs, inputs_file)
     session = _Session(**options)
     flow = session.load(flow_file)  # the run keeps its absolute path (Engine.start)
+    inputs = read_inputs(input_pairs, inputs_file, dict(flow.inputs_schema))
 
     async def go() -> Any:
         async with session.engine() as engine:
             session.terminal.echo(f"run of {flow.id} ({flow_file})", bold=True)
-            started = await engine.start(flow, inputs)
+            try:
+                started = await engine.start(flow, inputs)
+            except RunError as e:
+                raise RunError(f"{e}{_text_hint(e, input_pairs)}") from e
             return await session.drive(engine, started, flow)
 
     session.run_to_end(go)
+
+
+def _text_hint(error: RunError, pairs: Sequence[str]) -> str:
+    """How to pass text when an `--input` value was read as JSON but the flow wants a string."""
+    cause = error.__cause__
+    if not isinstance(cause, SchemaValidationError):
+        return ""
+    given = dict(pair.partition("=")[::2] for pair in pairs)
+    found = list(cause.errors)
+    for err in found:
+        found.extend(err.context or ())  # anyOf / oneOf alternatives
+        expected = err.validator_value if err.validator == "type" else None
+        wanted = expected if isinstance(expected, list) else [expected]
+        name = err.absolute_path[0] if len(err.absolute_path) == 1 else None
+        if "string" in wanted and not isinstance(err.instance, str) and name in given:
+            return (
+                f"; --input {name}={given[name]} was read as JSON: to pass it as text, "
+                f"""quote it: --input '{name}="{given[name]}"'"""
+            )
+    return ""
 
 
 @click.group()
@@ -215,10 +238,15 @@ def runs_show(run_id: str, as_json: bool, store: str) -> None:
     if as_json:
         click.echo(dump(found.to_dict()))
         return
+    from flowengine._terminal import error_note
+
     click.echo(f"run {found.id}  {found.status}\nflow {found.flow_id} ({found.flow_file})")
     for event in found.trace:
-        if event.get("outcome"):
-            click.echo(f"  {event['node']} -> {event['outcome']}")
+        outcome = event.get("outcome")
+        if outcome:
+            indent = "    " if event.get("parent") else "  "
+            why = error_note(event.get("error")) if outcome == "error" else ""
+            click.echo(f"{indent}{event['node']} -> {outcome}{why}")
     if found.waiting:
         click.echo(f"waiting at {found.waiting['node']}: {dump(found.waiting['interaction'])}")
     if found.status == "completed":

@@ -15,7 +15,7 @@ from flowengine._connector import Interaction
 from flowengine.clock import Clock
 from flowengine.headless import MISSING
 
-__all__ = ["Terminal"]
+__all__ = ["Terminal", "error_note"]
 
 
 def _qr_text(url: str, *, tty: bool) -> str:
@@ -28,6 +28,17 @@ def _qr_text(url: str, *, tty: bool) -> str:
     # print_ascii draws two modules per character cell, so the code stays square and small.
     code.print_ascii(out=out, invert=tty)
     return out.getvalue()
+
+
+def error_note(error: Any) -> str:
+    """` (CODE: message)` for a node's error, or '' when it has none."""
+    # A routed error ends no run, so this line is the only place a person sees why the
+    # node failed. The error is the trace's: secrets are already redacted.
+    if not isinstance(error, dict) or not (error.get("code") or error.get("message")):
+        return ""
+    message = " ".join(str(error.get("message") or "").split())  # one line
+    code = str(error.get("code") or "ERROR")
+    return f" ({code}: {message})" if message else f" ({code})"
 
 
 class Terminal:
@@ -57,7 +68,8 @@ class Terminal:
         took = f"{ms:.1f} ms" if isinstance(ms, int | float) else ""
         visit = f" (visit {event['visit']})" if (event.get("visit") or 1) > 1 else ""
         node = click.style(str(event.get("node")), bold=True)
-        self.echo(f"{indent}{node}{visit} -> {click.style(outcome, fg=colour)}  {took}")
+        why = error_note(event.get("error")) if outcome == "error" else ""
+        self.echo(f"{indent}{node}{visit} -> {click.style(outcome, fg=colour)}{why}  {took}")
 
     # Interactions --------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from flowengine._connector import Connector
 from flowengine._execution import Execution, NodePlan
+from flowengine._plan import check_value
 from flowengine._run import EXIT_CODES, Run, new_run_id
 from flowengine._schema import CompiledSchema
 from flowengine.clock import Clock, SystemClock
@@ -163,7 +164,7 @@ class Engine:
             if name not in inputs and isinstance(prop, dict) and "default" in prop:
                 inputs[name] = copy.deepcopy(prop["default"])
         try:
-            schema.validate(inputs, where=f"Flow {flow.id!r} inputs")
+            check_value(schema, inputs, where=f"Flow {flow.id!r} inputs")
         except SchemaValidationError as e:
             raise RunError(f"{e} ({flow.file})") from e
         return inputs
@@ -262,11 +263,25 @@ def _prepare(
     found = frozenset(setting_secrets(connector, settings, reads))
     secrets |= found  # before validating: the error must not show them
     try:
-        registry.settings[connector.name].validate(settings, where=f"Connection {name!r} settings")
+        check_value(
+            registry.settings[connector.name], settings, where=f"Connection {name!r} settings"
+        )
     except SchemaValidationError as e:
-        raise ConnectorError(str(e), code="SETTINGS_INVALID") from None
+        raise ConnectorError(
+            f"{e}{_env_source(raw, environ, e)}", code="SETTINGS_INVALID"
+        ) from None
     key = (connector.name, json.dumps(settings, sort_keys=True, default=str))
     return _Prepared(connector, settings, found, key)
+
+
+def _env_source(
+    raw: Mapping[str, Any], environ: Mapping[str, str], error: SchemaValidationError
+) -> str:
+    """' (the value comes from $PINGONE_REGION)' when the failing setting read the environment."""
+    # The flow file may be right and the environment wrong: name the variable to fix.
+    parts = error.errors[0].path if len(error.errors) == 1 else ()
+    names = [n for n in env_names(raw.get(parts[0])) if n in environ] if parts else []
+    return f" (the value comes from ${', $'.join(names)})" if names else ""
 
 
 def setting_secrets(

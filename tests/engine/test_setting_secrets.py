@@ -110,7 +110,10 @@ async def test_enum_setting_holding_a_non_member_stays_secret(tmp_path: Path) ->
         run = await engine.start(load(tmp_path, FLOW, registry))
     assert run.status == "failed"
     assert "swapped-secret-value" not in json.dumps(run.to_dict())
-    assert REDACTED in run.error["message"]  # type: ignore[index]
+    assert run.error["message"] == (  # type: ignore[index]
+        "Connection 'k' settings invalid at $.region: a string of 20 characters is not one of "
+        "['EU', 'NA', 'sandbox'] (the value comes from $REGION)"
+    )
 
 
 def test_setting_secrets_rule() -> None:
