@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
@@ -12,7 +14,13 @@ from flowengine._refs import KNOWN_NAMES, Reference, find_references
 from flowengine._yaml import Path, YamlDocument
 from flowengine.spec import FlowSpec, NodeSpec
 
-__all__ = ["ReferenceChecker", "check_reachable", "node_path"]
+__all__ = ["OutputSchema", "ReferenceChecker", "check_reachable", "node_path", "unlisted_key"]
+
+OutputSchema = tuple[dict[str, Any], str]
+"""A node's output schema and what it is ("pingone.createUser's output schema")."""
+# Keywords that make a schema's keys depend on more than its `properties` (alternatives,
+# references, conditions): such a schema is not judged.
+_COMPOSITE = frozenset({"$ref", "$dynamicRef", "allOf", "anyOf", "oneOf", "if", "not"})
 
 _NOT_FUNCTIONS = frozenset({"nodes", "inputs", "vars", "run", "true", "false", "null"})
 
@@ -46,10 +54,17 @@ class ReferenceChecker:
     """Checks the reads in `{{ ... }}` templates: node ids against the order nodes can run
     in, input names against the `inputs:` schema, other names against the evaluator's."""
 
-    def __init__(self, spec: FlowSpec, doc: YamlDocument, reachable: set[str]) -> None:
+    def __init__(
+        self,
+        spec: FlowSpec,
+        doc: YamlDocument,
+        reachable: set[str],
+        outputs: Mapping[str, OutputSchema] | None = None,
+    ) -> None:
         self.spec = spec
         self.doc = doc
         self.reachable = reachable
+        self.outputs = outputs or {}
         self.ordered = spec.start in spec.graph
         self._reach: dict[str, set[str]] = {}
         self._interval: dict[str, tuple[int, int]] = {}
@@ -71,7 +86,9 @@ class ReferenceChecker:
 
     def check_one(self, node: NodeSpec, ref: Reference) -> None:
         """Check one read: its syntax, then the name, input or node it reads."""
-        if ref.syntax_error:
+        if ref.unclosed:
+            self._unclosed(node, ref)
+        elif ref.syntax_error:
             self.report("FE064", f"template {ref.expression!r}: {ref.syntax_error}", ref, node)
         elif ref.scope == "name":
             self._unknown_name(node, ref)
@@ -79,6 +96,18 @@ class ReferenceChecker:
             self._check_input(node, ref)
         else:
             self._check_node(node, ref)
+
+    def _unclosed(self, node: NodeSpec, ref: Reference) -> None:
+        """A `{{` never closed (FE067): the run would use the text as written."""
+        text = ref.expression.rstrip()
+        fixed = f"{text}}}" if text.endswith("}") else f"{text} }}}}"
+        self.report(
+            "FE067",
+            f"template {text!r} in node {node.id!r} has no closing `}}}}`, so the run would use "
+            f"the text as written; close it: {fixed!r}",
+            ref,
+            node,
+        )
 
     def _unknown_name(self, node: NodeSpec, ref: Reference) -> None:
         """A bare name that is no scope, function or constant (FE066)."""
@@ -122,6 +151,36 @@ class ReferenceChecker:
             )
         if not ref.guarded and self.ordered and node.id in self.reachable:
             self._check_order(node, ref)
+        if ref.field == "output" and ref.tail and ref.node in self.outputs:
+            self._check_output_keys(node, ref)
+
+    def _check_output_keys(self, node: NodeSpec, ref: Reference) -> None:
+        """A key the read node's output schema does not list (FE068, a warning: the schema
+        may allow more than it lists)."""
+        schema, owner = self.outputs[ref.node]
+        skip = 0
+        block = self.spec.all_nodes[ref.node]
+        if block.is_parallel and ref.tail[0] in block.branches and ref.tail[0] in self.outputs:
+            # nodes.<block>.output.<branch>...: judged by the branch's own schema.
+            skip = 1
+            schema, owner = self.outputs[str(ref.tail[0])]
+            owner = f"{owner} (branch {ref.tail[0]!r})"
+        found = unlisted_key(schema, ref.tail[skip:])
+        if found is None:
+            return
+        depth, listed = found
+        depth += skip
+        key = ref.tail[depth]
+        read = "output" + "".join(_step(k) for k in ref.tail[: depth + 1])
+        self.report(
+            "FE068",
+            f"{ref.expression!r} in node {node.id!r} reads {read} of node {ref.node!r}, but "
+            f"{owner} has no {key!r}{did_you_mean(str(key), listed)} (it has: "
+            f"{', '.join(sorted(listed))}); fix the key",
+            ref,
+            node,
+            warning=True,
+        )
 
     def _has_error_route(self, node_id: str) -> bool:
         """Whether the node (or its parallel block) routes `error`."""
@@ -198,3 +257,37 @@ class ReferenceChecker:
                     todo.extend(self.spec.graph.successors(current))
             self._reach[source] = seen
         return self._reach[source]
+
+
+def unlisted_key(schema: Any, keys: tuple[str | int, ...]) -> tuple[int, list[str]] | None:
+    """(index in `keys`, the listed keys) of the first key `schema` does not list, or None.
+
+    A key is judged only where the schema lists `properties`, matches no `patternProperties`
+    and does not allow more keys explicitly (additionalProperties true or a schema).
+    """
+    for depth, key in enumerate(keys):
+        if not isinstance(schema, dict) or _COMPOSITE & schema.keys():
+            return None
+        if isinstance(key, int):
+            schema = schema.get("items")
+            continue
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            return None
+        if key in properties:
+            schema = properties[key]
+            continue
+        patterns = schema.get("patternProperties") or {}
+        if any(re.search(p, key) for p in patterns):
+            return None
+        if schema.get("additionalProperties", False) is not False:
+            return None
+        return depth, list(properties)
+    return None
+
+
+def _step(key: str | int) -> str:
+    """One key of a read as it is written: `.name`, `['a b']` or `[0]`."""
+    if isinstance(key, int):
+        return f"[{key}]"
+    return f".{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f"[{key!r}]"

@@ -51,14 +51,25 @@ class Reference:
     syntax_error: str | None = None
     scope: str = "nodes"
     """"nodes", "inputs", or "name" for a bare name that is neither a scope nor a function."""
+    tail: tuple[str | int, ...] = ()
+    """The plain keys read after `field` (`nodes.x.output.user.id`: ("user", "id"))."""
+    unclosed: bool = False
+    """A `{{` with no `}}` after it: `expression` is the text from the `{{` on."""
 
 
 def find_references(value: Any, path: Path) -> Iterator[Reference]:
     """Every node reference in the templates inside `value` (walked recursively)."""
     if isinstance(value, str):
         if "{{" in value:
+            end = 0
             for match in _TEMPLATE.finditer(value):
                 yield from _in_expression(match.group(1).strip(), path)
+                end = match.end()
+            # The leftmost-first scan closes every `{{` it can, so one left open lies after
+            # the last template; the runtime would use it as plain text.
+            start = value.find("{{", end)
+            if start >= 0:
+                yield Reference(path, value[start:], unclosed=True)
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from find_references(item, (*path, key))
@@ -73,12 +84,13 @@ def _in_expression(expression: str, path: Path) -> Iterator[Reference]:
     if isinstance(found, str):
         yield Reference(path, expression, syntax_error=found)
         return
-    for scope, node, field, guarded in found:
-        yield Reference(path, expression, node, field, guarded, scope=scope)
+    for scope, node, field, guarded, tail in found:
+        yield Reference(path, expression, node, field, guarded, scope=scope, tail=tail)
 
 
-Found = tuple[str, str, str | None, bool]
-"""(scope, name, field, guarded)."""
+Keys = tuple[str | int, ...]
+Found = tuple[str, str, str | None, bool, Keys]
+"""(scope, name, field, guarded, the plain keys read after the field)."""
 
 
 @lru_cache(maxsize=4096)
@@ -89,11 +101,11 @@ def _parse(expression: str) -> tuple[Found, ...] | str:
     except SyntaxError as e:
         return f"not a valid expression ({e.msg})"
     refs: list[Found] = []
-    _visit(tree.body, None, False, refs)
+    _visit(tree.body, None, False, (), refs)
     bound = _comprehension_names(tree)
     for sub in ast.walk(tree):
         if isinstance(sub, ast.Name) and sub.id not in KNOWN_NAMES and sub.id not in bound:
-            refs.append(("name", sub.id, None, False))
+            refs.append(("name", sub.id, None, False, ()))
     return tuple(refs)
 
 
@@ -117,24 +129,41 @@ def _key(node: ast.AST) -> str | None:
     return None
 
 
-def _visit(node: ast.AST, parent: ast.AST | None, guarded: bool, out: list[Found]) -> None:
-    """Collect `nodes.x` / `inputs.x` reads below `node`; default()'s first argument is guarded."""
+def _plain_key(node: ast.AST, parent: ast.AST | None) -> str | int | None:
+    """The key `x.name`, `x['name']` or `x[0]` reads as data (None: computed, or a method)."""
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return None  # `text.lower()`: a method, not a key
+    if isinstance(node, ast.Subscript):
+        index = node.slice
+        if isinstance(index, ast.Constant) and type(index.value) is int:
+            return index.value
+    return _key(node)
+
+
+def _visit(
+    node: ast.AST, parent: ast.AST | None, guarded: bool, outer: Keys, out: list[Found]
+) -> None:
+    """Collect `nodes.x` / `inputs.x` reads below `node`; default()'s first argument is guarded.
+
+    `outer` holds the plain keys the enclosing expression reads from `node`'s value, up to the
+    first computed one.
+    """
     if isinstance(node, ast.Attribute | ast.Subscript):
         base = node.value
         if isinstance(base, ast.Name) and base.id in ("nodes", "inputs"):
             target = _key(node)
             if target is not None:
-                field = _key(parent) if parent is not None and _base(parent) is node else None
-                out.append((base.id, target, field, guarded))
+                field = outer[0] if outer and isinstance(outer[0], str) else None
+                out.append((base.id, target, field, guarded, outer[1:]))
+        key = _plain_key(node, parent)
+        _visit(base, node, guarded, () if key is None else (key, *outer), out)
+        if isinstance(node, ast.Subscript):
+            _visit(node.slice, node, guarded, (), out)
+        return
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "default":
         # default(value, fallback): the value may be missing on purpose; the fallback may not.
         for i, arg in enumerate(node.args):
-            _visit(arg, node, guarded or i == 0, out)
+            _visit(arg, node, guarded or i == 0, (), out)
         return
     for child in ast.iter_child_nodes(node):
-        _visit(child, node, guarded, out)
-
-
-def _base(node: ast.AST) -> ast.AST | None:
-    """What an attribute or subscript is taken from."""
-    return node.value if isinstance(node, ast.Attribute | ast.Subscript) else None
+        _visit(child, node, guarded, (), out)

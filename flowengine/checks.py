@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 
-from flowengine._graphchecks import ReferenceChecker, check_reachable, node_path
+from flowengine._graphchecks import OutputSchema, ReferenceChecker, check_reachable, node_path
 from flowengine._literal import check_literal, did_you_mean, explain, json_path_of
 from flowengine._yaml import Path, YamlDocument
 from flowengine.plugins import LoadedCapability, Registry
@@ -39,7 +39,24 @@ def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
     _check_outcomes(spec, doc, caps)
     _check_interactive_branches(spec, doc, caps)
     reachable = check_reachable(spec, doc)
-    ReferenceChecker(spec, doc, reachable).check()
+    ReferenceChecker(spec, doc, reachable, _output_schemas(spec, caps)).check()
+
+
+def _output_schemas(
+    spec: FlowSpec, caps: Mapping[str, LoadedCapability]
+) -> dict[str, OutputSchema]:
+    """Each node's output schema: its capability's; a parallel block's lists its branches."""
+    found: dict[str, OutputSchema] = {
+        node_id: (cap.output.schema, f"{cap.qualname}'s output schema")
+        for node_id, cap in caps.items()
+    }
+    for node in spec.nodes.values():
+        if node.is_parallel:
+            # The block's output maps each branch id to that branch's output.
+            branches = {b: found.get(b, ({}, ""))[0] for b in node.branches}
+            schema = {"type": "object", "properties": branches, "additionalProperties": False}
+            found[node.id] = (schema, f"the output of parallel block {node.id!r} (its branches)")
+    return found
 
 
 def _raw_node(doc: YamlDocument, node_id: str) -> dict[str, Any]:

@@ -8,6 +8,24 @@ from flowengine import CallContext, Connector, Outcome
 from flowengine.plugins import Registry
 
 OBJECT: dict[str, Any] = {"type": "object"}
+# An output schema specific enough for the loader to judge the keys flows read (FE068).
+POLICY_OUTPUT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "verifyPolicy": {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+            "additionalProperties": False,
+        },
+        "documents": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"id": {}}, "additionalProperties": False},
+        },
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "links": {"type": "object", "properties": {"self": {}}, "additionalProperties": True},
+        "statusCode": {"type": "integer"},
+    },
+}
 
 
 def _ui() -> Connector:
@@ -133,6 +151,10 @@ def _verify() -> Connector:
         output_schema=OBJECT,
     )
     def readGovernmentID(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        return {}
+
+    @verify.capability(input_schema=OBJECT, output_schema=POLICY_OUTPUT)
+    def readVerifyPolicy(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         return {}
 
     @verify.capability(input_schema=OBJECT, output_schema=OBJECT)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import networkx as nx
 import pytest
 from loader_connectors import make_registry
 
+from flowengine import load_registry
 from flowengine._dominance import immediate_dominators
+from flowengine._graphchecks import unlisted_key
 from flowengine._refs import find_references
 from flowengine.loader import check_flow
 from flowengine.plugins import Registry
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +252,77 @@ def test_loader_and_runtime_agree_on_env_references(text: str) -> None:
 
     spans = [m.span() for m in checks._ENV_REF.finditer(text)]
     assert spans == [m.span() for m in templating._ENV.finditer(text)]
+
+
+def test_references_keep_the_plain_keys_after_the_field() -> None:
+    value = (
+        "{{ nodes.a.output.user.id }} {{ nodes.b.output['x y'][0].z.lower() }} "
+        "{{ nodes.c.output[vars.i].z }} {{ default(nodes.d.error.m, '') }} {{ nodes.e.output }}"
+    )
+    tails = [(r.node, r.field, r.tail) for r in find_references(value, ())]
+    assert tails == [
+        ("a", "output", ("user", "id")),
+        ("b", "output", ("x y", 0, "z")),  # .lower() is a method, not a key
+        ("c", "output", ()),  # a computed key ends what can be judged
+        ("d", "error", ("m",)),
+        ("e", "output", ()),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "unclosed"),
+    [
+        ("{{ nodes.read_id.output }", "{{ nodes.read_id.output }"),
+        ("{{ a }} then {{ b", "{{ b"),
+        ("{{ a }} }} and { braces }", None),
+        ("no template {", None),
+    ],
+)
+def test_an_unclosed_template_is_found(text: str, unclosed: str | None) -> None:
+    found = [r.expression for r in find_references(text, ()) if r.unclosed]
+    assert found == ([unclosed] if unclosed else [])
+
+
+SPECIFIC = {
+    "type": "object",
+    "properties": {
+        "user": {"type": "object", "properties": {"id": {}}, "additionalProperties": True},
+        "list": {
+            "type": "array",
+            "items": {"properties": {"a": {}}, "additionalProperties": False},
+        },
+        "strict": {"properties": {"a": {}}, "additionalProperties": False},
+        "either": {"anyOf": [{"properties": {"a": {}}}, {"properties": {"b": {}}}]},
+        "pattern": {"properties": {"a": {}}, "patternProperties": {"^x-": {}}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (("user", "id"), None),
+        (("usr", "id"), (0, ["user", "list", "strict", "either", "pattern"])),
+        (("user", "anything"), None),  # additionalProperties: true allows more
+        (("strict", "b"), (1, ["a"])),
+        (("list", 3, "a"), None),
+        (("list", 3, "b"), (2, ["a"])),
+        (("either", "c"), None),  # alternatives are not judged
+        (("pattern", "x-trace"), None),
+        (("pattern", "y"), (1, ["a"])),
+    ],
+)
+def test_unlisted_key(keys: tuple[str | int, ...], expected: object) -> None:
+    assert unlisted_key(SPECIFIC, keys) == expected
+    assert unlisted_key({"type": "object"}, keys) is None  # a schema listing nothing
+
+
+def test_the_flows_read_only_keys_their_output_schemas_list() -> None:
+    flows = sorted((ROOT / "flows").glob("*.yaml")) + sorted(
+        (ROOT / "flows/examples").glob("*.yaml")
+    )
+    assert flows
+    registry = load_registry()
+    for path in flows:
+        _, diagnostics = check_flow(str(path), registry)
+        assert [str(d) for d in diagnostics if d.code in ("FE067", "FE068")] == []
