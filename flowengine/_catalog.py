@@ -82,17 +82,97 @@ def describe(registry: Registry, name: str | None, capability: str | None, *, as
     data = _capability_dict(_one(registry, name, capability), schemas=True)
     if as_json:
         return json.dumps(data, indent=2)
-    return "\n".join(
-        [
-            f"{name}.{capability}: {data['title']}",
-            data["description"],
-            f"outcomes: {', '.join(data['outcomes'])}",
-            "input schema:",
-            json.dumps(data["input_schema"], indent=2),
-            "output schema:",
-            json.dumps(data["output_schema"], indent=2),
-        ]
-    )
+    return _capability_text(name, capability, data)
+
+
+def _capability_text(name: str, capability: str, data: dict[str, Any]) -> str:
+    """One capability for people: its outcomes and a field table per schema."""
+    lines = [f"{name}.{capability}: {data['title']}"]
+    if data["description"]:
+        lines.append(data["description"])
+    lines.append(f"outcomes: {', '.join(data['outcomes'])}")
+    for label, key in (("input", "input_schema"), ("output", "output_schema")):
+        lines += ["", f"{label}:", *_table(_fields(data[key]))]
+    lines += ["", f"full JSON Schemas: flowengine connectors {name} {capability} --json"]
+    return "\n".join(lines)
+
+
+_HEADER = ("field", "type", "required", "choices / default", "description")
+_DESCRIPTION_WIDTH = 72
+_CHOICES_WIDTH = 60
+_MAX_DEPTH = 2  # deeper objects show as one row: --json has the rest
+
+
+def _fields(schema: Any, prefix: str = "", depth: int = 1) -> list[tuple[str, ...]]:
+    """Rows (name, type, required, choices/default, description) for an object schema."""
+    if not isinstance(schema, dict):
+        return []
+    required = set(schema.get("required") or ())
+    rows: list[tuple[str, ...]] = []
+    for key, prop in (schema.get("properties") or {}).items():
+        prop = prop if isinstance(prop, dict) else {}
+        name = f"{prefix}{key}"
+        rows.append(
+            (name, _type(prop), "yes" if key in required else "", _choices(prop), _about(prop))
+        )
+        if depth < _MAX_DEPTH:
+            items = prop.get("items")
+            if isinstance(items, dict) and items.get("properties"):
+                rows += _fields(items, f"{name}[].", depth + 1)
+            elif prop.get("properties"):
+                rows += _fields(prop, f"{name}.", depth + 1)
+    return rows
+
+
+def _type(prop: dict[str, Any]) -> str:
+    """A property's type in words: 'string (email)', 'array of string', 'string | null'."""
+    kind = prop.get("type")
+    if kind is None:
+        alternatives = prop.get("anyOf") or prop.get("oneOf")
+        if isinstance(alternatives, list):
+            kinds = [_type(a) for a in alternatives if isinstance(a, dict)]
+            return " | ".join(dict.fromkeys(k for k in kinds if k)) or "any"
+        return "any" if "enum" not in prop and "const" not in prop else "value"
+    text = " | ".join(kind) if isinstance(kind, list) else str(kind)
+    items = prop.get("items")
+    if kind == "array" and isinstance(items, dict) and _type(items) != "any":
+        text = f"array of {_type(items)}"
+    if prop.get("format"):
+        text += f" ({prop['format']})"
+    return text
+
+
+def _choices(prop: dict[str, Any]) -> str:
+    """A property's allowed values and its default."""
+    parts = []
+    if isinstance(prop.get("enum"), list):
+        parts.append(" | ".join(str(v) for v in prop["enum"]))
+    if "const" in prop:
+        parts.append(f"= {prop['const']}")
+    if "default" in prop:
+        parts.append(f"default {json.dumps(prop['default'])}")
+    return _cut("; ".join(parts), _CHOICES_WIDTH)
+
+
+def _about(prop: dict[str, Any]) -> str:
+    """A property's description (or title), on one line and cut to fit."""
+    return _cut(" ".join(str(prop.get("description") or prop.get("title") or "").split()))
+
+
+def _cut(text: str, width: int = _DESCRIPTION_WIDTH) -> str:
+    """`text` cut to `width` characters, ending '...' when cut."""
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as aligned columns under a header, or a line saying there are none."""
+    if not rows:
+        return ["  (no fields declared; --json shows the schema)"]
+    widths = [max(len(r[i]) for r in (_HEADER, *rows)) for i in range(len(_HEADER) - 1)]
+    return [
+        "  " + "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]).rstrip()
+        for r in (_HEADER, *rows)
+    ]
 
 
 def _all(registry: Registry, as_json: bool) -> str:

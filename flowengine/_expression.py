@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import difflib
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -286,7 +287,19 @@ class Expression:
                 f"unknown name {e.name!r}; use nodes, inputs, vars or run"
             ) from None
         except Exception as e:  # evaluation of user expressions may raise anything
-            raise TemplateError(f"{type(e).__name__}: {e}") from None
+            raise TemplateError(f"{type(e).__name__}: {_without_value(e)}") from None
+
+
+_QUOTED_TAIL = re.compile(r""":\s*(['"]).*\1\s*$""", re.DOTALL)
+
+
+def _without_value(error: Exception) -> str:
+    """The exception's message without the value it quotes at its end (personal data)."""
+    # int('Ada') says "invalid literal for int() with base 10: 'Ada'": the value goes,
+    # what went wrong stays.
+    text = str(error)
+    cut = _QUOTED_TAIL.sub("", text)
+    return f"{cut} (the value is not shown)" if cut != text else text
 
 
 @lru_cache(maxsize=8192)

@@ -91,7 +91,26 @@ def test_connectors_capability_schemas(runner: CliRunner) -> None:
     assert data["outcomes"] == ["true", "false", "error"]
     assert data["input_schema"]["properties"]["operator"]["enum"][0] == "equals"
     text = runner.invoke(main, ["connectors", "functions", "compare"]).output
-    assert "input schema:" in text and '"operator"' in text
+    assert "  operator  value  yes       equals | not equals | contains" in text
+    assert '"properties"' not in text  # the raw schemas only with --json
+
+
+def test_connectors_capability_field_table(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["connectors", "pingone_verify", "createVerifyTransaction"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) < 80  # was 434 lines of JSON Schema
+    assert "outcomes: success, error" in lines
+    rows = {line.split()[0]: line for line in lines if line.startswith("  ")}
+    assert rows["field"].split()[:4] == ["field", "type", "required", "choices"]
+    assert rows["userId"].split()[:3] == ["userId", "string", "yes"]
+    assert 'Mobile Web | mobile_web; default "Mobile Web"' in rows["deviceOsType"]
+    assert rows["notifyEmail"].split()[1:3] == ["string", "(email)"]
+    assert rows["biographic"].split()[1:4] == ["array", "of", "object"]
+    assert "given_name | family_name" in rows["biographic[].name"]
+    assert rows["transaction.id"].split()[1:3] == ["string", "yes"]
+    assert "statusCode" in rows and "input:" in lines and "output:" in lines
+    assert lines[-1].endswith("createVerifyTransaction --json")
 
 
 def test_connectors_unknown(runner: CliRunner) -> None:

@@ -235,3 +235,20 @@ def test_expand_env_missing_variable_names_setting_and_fix() -> None:
     assert "$.auth.client_secret" in message
     assert "NOPE is not set" in message
     assert "${NOPE:-default}" in message
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{ int(inputs.name) }}", "ValueError: invalid literal for int() with base 10 (the"),
+        ("{{ float(inputs.name) }}", "ValueError: could not convert string to float (the"),
+    ],
+)
+def test_a_failed_conversion_does_not_echo_the_value(
+    scope: dict[str, Any], template: str, message: str
+) -> None:
+    scope["inputs"]["name"] = "Johnathan Smithers"
+    with pytest.raises(TemplateError) as info:
+        compile_value({"n": template}, node_id="n").render(scope)
+    assert message in str(info.value)
+    assert "Johnathan" not in str(info.value)
