@@ -326,3 +326,46 @@ def test_the_flows_read_only_keys_their_output_schemas_list() -> None:
     for path in flows:
         _, diagnostics = check_flow(str(path), registry)
         assert [str(d) for d in diagnostics if d.code in ("FE067", "FE068")] == []
+
+
+ACCEPTANCE = """\
+flow: acceptance
+connections:
+  pingone:
+    connector: pingone
+    settings:
+      environment_id: ${PINGONE_ENVIRONMENT_ID:-env}
+      client_id: ${PINGONE_CLIENT_ID:-client}
+      client_secret: ${PINGONE_CLIENT_SECRET:-secret}
+start: ask
+nodes:
+  ask:
+    use: ui.form
+    with: {fields: [{name: email, type: email}]}
+    on: {success: create_user, error: failed}
+  create_user:
+    use: pingone.createUser
+    with: {username: "{{ nodes.ask.output.email }}"}
+    on: {success: done, error: failed}
+  done:
+    use: ui.message
+    with:
+      message: "{{ nodes.create_user.output.usr.id }}"
+      title: "{{ nodes.ask.output }"
+  failed:
+    use: ui.message
+    with: {message: sorry}
+"""
+
+
+def test_the_acceptance_cases_with_the_real_connectors() -> None:
+    _, diagnostics = check_flow("acceptance.yaml", load_registry(), text=ACCEPTANCE)
+    found = {d.code: (str(d.location), d.severity, d.message) for d in diagnostics}
+    assert sorted(found) == ["FE067", "FE068"]
+    assert found["FE068"][:2] == ("acceptance.yaml:22:16", "warning")
+    assert (
+        "pingone.createUser's output schema has no 'usr'; did you mean 'user'?"
+        in (found["FE068"][2])
+    )
+    assert found["FE067"][:2] == ("acceptance.yaml:23:14", "error")
+    assert found["FE067"][2].endswith("close it: '{{ nodes.ask.output }}'")
