@@ -100,11 +100,15 @@ class ReferenceChecker:
     def _unclosed(self, node: NodeSpec, ref: Reference) -> None:
         """A `{{` never closed (FE067): the run would use the text as written."""
         text = ref.expression.rstrip()
-        fixed = f"{text}}}" if text.endswith("}") else f"{text} }}}}"
+        if text.startswith("{{"):
+            fixed = f"{text}}}" if text.endswith("}") else f"{text} }}}}"
+            slip = "has no closing `}}`"
+        else:
+            fixed, slip = "{" + text, "opens with one `{`"
         self.report(
             "FE067",
-            f"template {text!r} in node {node.id!r} has no closing `}}}}`, so the run would use "
-            f"the text as written; close it: {fixed!r}",
+            f"template {text!r} in node {node.id!r} {slip}, so the run would use the text as "
+            f"written; write {fixed!r}",
             ref,
             node,
         )

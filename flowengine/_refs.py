@@ -22,6 +22,9 @@ from flowengine._yaml import Path
 __all__ = ["Reference", "find_references"]
 
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
+# A scope read between one `{` and `}}`: plain text that wanted to be a template (other
+# `{...}}` text, say JSON in a message, is left alone).
+_HALF_OPEN = re.compile(r"(?<!\{)\{(?!\{)\s*(?:nodes|inputs|vars|run)\b[^{}]*\}\}")
 # The evaluator is simpleeval's EvalWithCompoundTypes over FUNCTIONS (which adds list, dict,
 # ...); it also reads JSON's true / false / null as names.
 KNOWN_NAMES = frozenset(
@@ -54,28 +57,42 @@ class Reference:
     tail: tuple[str | int, ...] = ()
     """The plain keys read after `field` (`nodes.x.output.user.id`: ("user", "id"))."""
     unclosed: bool = False
-    """A `{{` with no `}}` after it: `expression` is the text from the `{{` on."""
+    """A template written half: `expression` is the text from an unclosed `{{` on, or a
+    `{ nodes.x }}` opened with one brace."""
 
 
 def find_references(value: Any, path: Path) -> Iterator[Reference]:
     """Every node reference in the templates inside `value` (walked recursively)."""
     if isinstance(value, str):
-        if "{{" in value:
-            end = 0
-            for match in _TEMPLATE.finditer(value):
-                yield from _in_expression(match.group(1).strip(), path)
-                end = match.end()
-            # The leftmost-first scan closes every `{{` it can, so one left open lies after
-            # the last template; the runtime would use it as plain text.
-            start = value.find("{{", end)
-            if start >= 0:
-                yield Reference(path, value[start:], unclosed=True)
+        if "{{" in value or "}}" in value:
+            yield from _in_text(value, path)
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from find_references(item, (*path, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from find_references(item, (*path, i))
+
+
+def _in_text(value: str, path: Path) -> Iterator[Reference]:
+    """The references in one string, and its templates written half: `{{ x }`, `{ nodes.x }}`."""
+    end = 0
+    for match in _TEMPLATE.finditer(value):
+        yield from _half_open(value[end : match.start()], path)
+        yield from _in_expression(match.group(1).strip(), path)
+        end = match.end()
+    yield from _half_open(value[end:], path)
+    # The leftmost-first scan closes every `{{` it can, so one left open lies after the
+    # last template; the runtime would use it as plain text.
+    start = value.find("{{", end)
+    if start >= 0:
+        yield Reference(path, value[start:], unclosed=True)
+
+
+def _half_open(text: str, path: Path) -> Iterator[Reference]:
+    """`{ nodes.x.output }}` outside any template: one `{` short of one."""
+    for match in _HALF_OPEN.finditer(text):
+        yield Reference(path, match.group(0), unclosed=True)
 
 
 def _in_expression(expression: str, path: Path) -> Iterator[Reference]:

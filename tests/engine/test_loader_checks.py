@@ -275,6 +275,9 @@ def test_references_keep_the_plain_keys_after_the_field() -> None:
         ("{{ nodes.read_id.output }", "{{ nodes.read_id.output }"),
         ("{{ a }} then {{ b", "{{ b"),
         ("{{ a }} }} and { braces }", None),
+        ("{ nodes.x.output }} and {{ a }}", "{ nodes.x.output }}"),
+        ("{{ a }} {vars.n}}", "{vars.n}}"),
+        ("JSON: {a: {b: 1}}", None),
         ("no template {", None),
     ],
 )
@@ -368,4 +371,4 @@ def test_the_acceptance_cases_with_the_real_connectors() -> None:
         in (found["FE068"][2])
     )
     assert found["FE067"][:2] == ("acceptance.yaml:23:14", "error")
-    assert found["FE067"][2].endswith("close it: '{{ nodes.ask.output }}'")
+    assert found["FE067"][2].endswith("write '{{ nodes.ask.output }}'")
