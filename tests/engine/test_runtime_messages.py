@@ -202,3 +202,40 @@ def test_problems_in_words() -> None:
         "$.c": "a string of 1 character is not 'X'; did you mean 'X'?",
         "$.m": "an integer does not satisfy minimum: 3",
     }
+
+
+async def test_a_routed_error_line_shows_the_code_and_never_a_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime_support import make_registry as make_t_registry
+
+    from flowengine._terminal import Terminal
+
+    secret = "tok-3a9f8e7d6c5b"
+    registry = make_t_registry()
+    flow = load(
+        tmp_path,
+        """
+        flow: routed
+        connections:
+          c: {connector: t, settings: {token: "${TOKEN}"}}
+        start: a
+        nodes:
+          a:
+            use: c.fail
+            with: {code: REQUEST_LIMITED, message: "too many calls with {{ inputs.t }}"}
+            on: {error: b}
+          b: {use: c.echo}
+        """,
+        registry,
+    )
+    terminal = Terminal()
+    environ = {"TOKEN": secret}
+    async with Engine(
+        registry, clock=VirtualClock(), environ=environ, trace_sinks=[terminal.on_event]
+    ) as engine:
+        run = await engine.start(flow, {"t": secret})
+    assert run.status == "completed"
+    out = capsys.readouterr().out
+    assert "a -> error (REQUEST_LIMITED: too many calls with [REDACTED])" in out
+    assert secret not in out
