@@ -162,7 +162,15 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         try:
             return base[key]
         except (KeyError, IndexError, TypeError):
-            raise _missing(ast.unparse(node.value), base, key) from None
+            base_src = ast.unparse(node.value)
+            if isinstance(node.slice, ast.Constant) or base_src == "nodes":
+                raise _missing(base_src, base, key) from None
+            # A computed key (vars.scores[inputs.email]) may be personal data: name its
+            # expression, not its value.
+            raise Missing(
+                f"{base_src} has no item [{ast.unparse(node.slice)}] "
+                f"(a key of type {type(key).__name__})"
+            ) from None
 
     def _eval_call(self, node: ast.Call) -> Any:
         if isinstance(node.func, ast.Name) and node.func.id == "default":

@@ -252,3 +252,16 @@ def test_a_failed_conversion_does_not_echo_the_value(
         compile_value({"n": template}, node_id="n").render(scope)
     assert message in str(info.value)
     assert "Johnathan" not in str(info.value)
+
+
+def test_a_computed_key_that_is_missing_is_named_by_its_expression(
+    scope: dict[str, Any],
+) -> None:
+    scope["inputs"]["email"] = "john.smithers@example.com"
+    scope["vars"]["scores"] = {"ada@example.com": 3}
+    with pytest.raises(TemplateError) as info:
+        compile_value("{{ vars.scores[inputs.email] }}", node_id="n").render(scope)
+    assert "vars.scores has no item [inputs.email] (a key of type str)" in str(info.value)
+    assert "smithers" not in str(info.value)
+    fallback = "{{ default(vars.scores[inputs.email], 0) }}"
+    assert compile_value(fallback, node_id="n").render(scope) == 0
