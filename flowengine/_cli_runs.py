@@ -175,14 +175,14 @@ def run(
             try:
                 started = await engine.start(flow, inputs)
             except RunError as e:
-                raise RunError(f"{e}{_text_hint(e, input_pairs)}") from e
+                raise RunError(f"{e}{_text_hint(e, input_pairs, inputs_file)}") from e
             return await session.drive(engine, started, flow)
 
     session.run_to_end(go)
 
 
-def _text_hint(error: RunError, pairs: Sequence[str]) -> str:
-    """How to pass text when an `--input` value was read as JSON but the flow wants a string."""
+def _text_hint(error: RunError, pairs: Sequence[str], inputs_file: str | None) -> str:
+    """How to write text when a value was read as a number (or other JSON) for a string input."""
     cause = error.__cause__
     if not isinstance(cause, SchemaValidationError):
         return ""
@@ -193,11 +193,15 @@ def _text_hint(error: RunError, pairs: Sequence[str]) -> str:
         expected = err.validator_value if err.validator == "type" else None
         wanted = expected if isinstance(expected, list) else [expected]
         name = err.absolute_path[0] if len(err.absolute_path) == 1 else None
-        if "string" in wanted and not isinstance(err.instance, str) and name in given:
+        if "string" not in wanted or isinstance(err.instance, str) or name is None:
+            continue
+        if name in given:
             return (
                 f"; --input {name}={given[name]} was read as JSON: to pass it as text, "
                 f"""quote it: --input '{name}="{given[name]}"'"""
             )
+        if inputs_file:
+            return f"; to give {name} as text, write it in quotes in {inputs_file}"
     return ""
 
 

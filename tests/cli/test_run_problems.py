@@ -100,3 +100,11 @@ def test_input_values_follow_the_declared_type() -> None:
         "id2": "007",
     }
     assert read_inputs(["id=123"], None) == {"id": 123}  # no schema: JSON as before
+
+
+def test_a_number_in_the_inputs_file_says_to_quote_it(runner: CliRunner, tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs.yaml"
+    inputs.write_text("by: abc\nnote: 42\n")
+    result = runner.invoke(main, ["run", _flow(tmp_path), "--inputs", str(inputs)])
+    assert result.exit_code == 2
+    assert f"to give note as text, write it in quotes in {inputs}" in result.output
