@@ -69,10 +69,22 @@ async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any)
         raise RunError(f"answer action 'phone': {e.args[0] if e.args else e}") from e
     except (PhoneError, httpx.HTTPError) as e:  # refused by the sandbox, or it was not reachable
         raise RunError(
-            f"answer action 'phone' at node {getattr(env, 'node_id', '?')!r}: {e}",
+            f"answer action 'phone' at node {getattr(env, 'node_id', '?')!r}: {e}{_memory_hint(e)}",
             run_id=getattr(getattr(env, "run", None), "id", None),
         ) from e
     return {}
+
+
+def _memory_hint(error: Exception) -> str:
+    """Why an embedded sandbox may not know a transaction: it was made in another process."""
+    from connectors.pingone.sandbox import DATA_ENV, default_sandbox
+
+    if "unknown transaction" not in str(error) or default_sandbox().data_path is not None:
+        return ""
+    return (
+        f"; the embedded sandbox keeps its state in memory, per process: to resume a run in "
+        f"another process, set {DATA_ENV}=FILE (a SQLite file) for both processes"
+    )
 
 
 def advance_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:

@@ -67,6 +67,21 @@ async def test_phone_refused_by_the_sandbox_is_a_run_error() -> None:
     assert e.value.run_id == "r2"
 
 
+async def test_phone_for_a_transaction_of_another_process_says_how_to_share_the_sandbox() -> None:
+    # An in-memory embedded sandbox never saw this transaction (it was made by the process
+    # that started the run): the error says how to keep the sandbox's state in a file.
+    url = (
+        "http://sandbox.pingone.local/verify-webapp/index.html?txnid=gone&code=123456"
+        "&url=http%3A%2F%2Fsandbox.pingone.local%2Fv1%2FidValidations%2FwebVerifications"
+    )
+    env = SimpleNamespace(node_id="show_qr", run=SimpleNamespace(id="r3"))
+    with (
+        use_sandbox(Sandbox(clock=VirtualClock())),
+        pytest.raises(RunError, match=r"unknown transaction.*set FLOWENGINE_SANDBOX_DATA=FILE"),
+    ):
+        await phone_action(Interaction("qr", {"url": url}), {"persona": "success"}, env)
+
+
 def test_documents_fill_the_fields_named_after_document_types() -> None:
     fields = [
         {"name": "driver_license_front"},

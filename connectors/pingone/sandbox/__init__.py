@@ -8,11 +8,12 @@ through the web verification endpoints, as a person with a phone would.
 
 from __future__ import annotations
 
-from .app import Sandbox, SandboxTransport, default_sandbox, use_sandbox
+from .app import DATA_ENV, Sandbox, SandboxTransport, default_sandbox, use_sandbox
 from .config import SandboxConfig, load_config
 from .phone import Phone, PhoneError
 
 __all__ = [
+    "DATA_ENV",
     "Phone",
     "PhoneError",
     "Sandbox",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -101,6 +102,7 @@ class Sandbox:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.config = load_config(config)
+        self.data_path = data_path
         self.store = Store(data_path)
         self.faults = Faults(self.config.faults)
         self.auth = Auth(self)
@@ -210,6 +212,9 @@ def _status_fault(status: int, retry_after: int) -> ApiError:
     return ApiError(status, code, f"The sandbox injected a {status} fault.", headers=headers)
 
 
+DATA_ENV = "FLOWENGINE_SANDBOX_DATA"
+"""A SQLite file for the embedded sandbox's state; unset, its state lives in the process."""
+
 _default: Sandbox | None = None
 _default_lock = threading.Lock()
 _chosen: list[Sandbox] = []
@@ -217,13 +222,17 @@ _chosen: list[Sandbox] = []
 
 
 def default_sandbox() -> Sandbox:
-    """The process's embedded sandbox: the one `use_sandbox` chose, else one made on first use."""
+    """The process's embedded sandbox: the one `use_sandbox` chose, else one made on first use.
+
+    With FLOWENGINE_SANDBOX_DATA set, that one keeps its state in the SQLite file named, so a
+    waiting run can be resumed by another process (`flowengine runs resume`).
+    """
     global _default
     with _default_lock:
         if _chosen:
             return _chosen[-1]
         if _default is None:
-            _default = Sandbox()
+            _default = Sandbox(data_path=os.environ.get(DATA_ENV) or None)
         return _default
 
 
