@@ -62,7 +62,9 @@ def _ordered(left: Any, right: Any, op: str) -> bool:
     if isinstance(left, str) and isinstance(right, str):
         return left > right if op == "greater" else left < right
     raise ConnectorError(
-        f"cannot compare {left!r} {op} {right!r}: use two numbers or two strings",
+        # Types, never values: flows compare variables that hold personal data.
+        f"cannot compare a {type(left).__name__} {op} a {type(right).__name__}: "
+        "use two numbers or two strings",
         code="INVALID_COMPARISON",
     )
 
@@ -120,7 +122,8 @@ def switch(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
     default = inputs.get("default")
     if default is None:
         raise ConnectorError(
-            f"value {value!r} matches none of the cases {sorted(cases)} and there is no default",
+            f"the value ({type(value).__name__}) matches none of the cases {sorted(cases)} "
+            "and there is no default: add a case or a default",
             code="NO_MATCHING_CASE",
         )
     return Outcome(default, {"value": value, "matched": False})
@@ -153,7 +156,8 @@ def _truthy(value: Any) -> bool:
         if word in _TRUE_WORDS:
             return True
         raise ConnectorError(
-            f"condition {value!r} is neither true nor false: write a template such as "
+            f"the condition's text ({len(value)} characters) is neither true nor false "
+            "(true/false, yes/no, on/off, 1/0): write a template such as "
             '"{{ vars.attempts > 3 }}" that renders to a boolean',
             code="INVALID_CONDITION",
         )

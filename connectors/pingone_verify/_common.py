@@ -58,7 +58,9 @@ def biographic_fields(items: Any, field: str = "biographic") -> dict[str, str]:
     fields: dict[str, str] = {}
     for index, item in enumerate(items or []):
         if not isinstance(item, dict):
-            raise _bad_input(f"{field}[{index}] must be an object {{name, value}}, not {item!r}")
+            # The type, never the item: a bare value here is someone's name or birth date.
+            kind = type(item).__name__
+            raise _bad_input(f"{field}[{index}] must be an object {{name, value}}, not a {kind}")
         key = biographic_key(str(item.get("name", "")))
         if key is None:
             raise _bad_input(

@@ -1,5 +1,7 @@
 """The `variables` connector: set and increment run variables.
 
+Traces hide every value `set` writes (personal data by default); `increment` works on
+numbers only, so its counters stay readable.
 A capability cannot write run.vars itself; it returns them in the reserved output key
 `set_vars`, which the runtime merges into run.vars after the node finishes.
 """
@@ -19,7 +21,14 @@ connector = Connector(
 
 
 # Named `set` in flows; the function has another name so as not to hide the builtin.
-@connector.capability("set", title="Set variables", outcomes=("success",))
+# Its values are personal data: flows copy names, emails and ids into variables, and a
+# capability cannot tell those from flags. Counters stay readable through `increment`.
+@connector.capability(
+    "set",
+    title="Set variables",
+    outcomes=("success",),
+    personal_data=("values.*", "set_vars.*"),
+)
 def set_variables(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """Set each variable in `values` to its (rendered) value."""
     return {"set_vars": dict(inputs["values"])}
@@ -32,7 +41,9 @@ def increment(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     current = ctx.vars.get(name, 0)
     if isinstance(current, bool) or not isinstance(current, int | float):
         raise ConnectorError(
-            f"variable {name!r} is {current!r}, not a number: set it to a number first",
+            # The type, never the value: a variable may hold an email or a name.
+            f"variable {name!r} holds {type(current).__name__}, not a number: "
+            "set it to a number first",
             code="NOT_A_NUMBER",
         )
     value = current + inputs.get("by", 1)

@@ -137,6 +137,13 @@ def test_biographic_names_as_davinci_labels_are_accepted() -> None:
         biographic_fields([{"name": "shoe_size", "value": "9"}])
 
 
+def test_a_bare_biographic_value_is_named_by_its_type_not_echoed() -> None:
+    with pytest.raises(ConnectorError) as info:
+        biographic_fields(["Ada Lovelace"])
+    assert "Ada Lovelace" not in str(info.value)
+    assert "biographic[0] must be an object {name, value}, not a str" in str(info.value)
+
+
 def test_colour_picker_to_rgb() -> None:
     assert _verified_data.hex_to_rgb("#0a0B0c") == {"red": 10, "green": 11, "blue": 12}
     assert _verified_data.hex_to_rgb("fff") == {"red": 255, "green": 255, "blue": 255}

@@ -155,6 +155,13 @@ def test_variables_set_and_increment() -> None:
         variables.increment({"name": "s"}, ctx(vars={"s": "text"}))
 
 
+def test_increment_error_names_the_type_not_the_value() -> None:
+    with pytest.raises(ConnectorError) as info:
+        variables.increment({"name": "who"}, ctx(vars={"who": "ada@example.com"}))
+    assert "ada@example.com" not in str(info.value)
+    assert "'who' holds str, not a number" in str(info.value)
+
+
 FORM = {
     "title": "About you",
     "fields": [
@@ -325,3 +332,30 @@ def test_ui_screens_declare_their_text_personal_data(registry: Any) -> None:
         "success": ("result",),
         "error": (),  # its message and details are for logs: flows keep them generic
     }
+
+
+PERSONAL = "ada.lovelace@example.com"
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (
+            lambda: functions.compare({"left": PERSONAL, "operator": "greater", "right": 3}, ctx()),
+            "cannot compare a str greater a int",
+        ),
+        (
+            lambda: functions.switch({"value": PERSONAL, "cases": {"a": "A"}}, ctx()),
+            "the value (str) matches none of the cases ['a']",
+        ),
+        (
+            lambda: functions.condition({"expression": PERSONAL}, ctx()),
+            "the condition's text (24 characters) is neither true nor false",
+        ),
+    ],
+)
+def test_function_errors_name_types_not_values(call: Any, expected: str) -> None:
+    with pytest.raises(ConnectorError) as info:
+        call()
+    assert PERSONAL not in str(info.value)
+    assert expected in str(info.value)
