@@ -13,6 +13,7 @@ __all__ = ["COLLECTORS", "normalise_fields", "validate_response"]
 # The DaVinci client collector each field type maps onto (davinci-client-protocol.md §4.2).
 COLLECTORS = {
     "text": "TEXT",
+    "textarea": "TEXT",
     "email": "TEXT",
     "date": "TEXT",
     "number": "TEXT",
@@ -24,6 +25,9 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 NUMBER_PATTERN = r"^-?\d+(\.\d+)?$"
 _TYPE_PATTERNS = {"email": EMAIL_PATTERN, "date": DATE_PATTERN, "number": NUMBER_PATTERN}
+# Kept exactly as typed: a password's spaces are part of it, and a licence barcode's text
+# (AAMVA) starts with "@\n\x1e\r" and ends with "\n\r", which stripping would cut.
+_AS_TYPED = frozenset({"password", "textarea"})
 
 
 def _label(name: str) -> str:
@@ -104,13 +108,13 @@ def _pattern_message(field: dict[str, Any]) -> str:
 
 
 def _coerce(field: dict[str, Any], value: Any) -> Any:
-    """A valid value typed: numbers as numbers, text stripped, passwords as given."""
+    """A valid value typed: numbers as numbers, passwords and textareas as given, text stripped."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if field["type"] == "number":
         number = float(value)
         return int(number) if number.is_integer() else number
-    return value if field["type"] == "password" else str(value).strip()
+    return value if field["type"] in _AS_TYPED else str(value).strip()
 
 
 def validate_response(

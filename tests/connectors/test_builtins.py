@@ -359,3 +359,16 @@ def test_function_errors_name_types_not_values(call: Any, expected: str) -> None
         call()
     assert PERSONAL not in str(info.value)
     assert expected in str(info.value)
+
+
+def test_form_textarea_keeps_text_as_typed_text_is_stripped(registry: Any) -> None:
+    form = {"fields": [{"name": "code", "type": "textarea"}, "name"]}
+    asked = ui.form(validated(registry, "ui.form", form), ctx())
+    assert isinstance(asked, Interaction)
+    assert asked.data["fields"][0]["collector"] == "TEXT"
+    barcode = "@\n\x1e\rANSI 636000100002DL00410278ZV03190008DLDCAD\nDCGUSA\n\r"
+    output = ui.form(form, ctx(response={"code": barcode, "name": "  Ada \n"}))
+    assert output == {"code": barcode, "name": "Ada"}
+    assert ui.form(form, ctx(response={"code": " \n", "name": "Ada"})).data["errors"] == {
+        "code": "Code is required"
+    }

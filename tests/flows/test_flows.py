@@ -18,6 +18,7 @@ from flow_helpers import FLOWS, RunFlow, answers_of
 from PIL import Image
 
 from connectors.pingone.sandbox import Sandbox
+from connectors.pingone.sandbox.verification.personas import documents_for
 from flowengine import Registry, VirtualClock
 from flowengine.headless import drive
 from flowengine.loader import check_flow, load_flow
@@ -436,3 +437,28 @@ async def test_policy_driven_unknown_policy_fails_naming_the_step(run_flow: RunF
     [detail] = error["details"]
     assert detail["node"] == "read_verify_policy"
     assert detail["code"] == run.nodes["read_verify_policy"]["error"]["code"]
+
+
+@pytest.mark.parametrize(
+    ("flow", "answers"),
+    [
+        ("document-verification", "success"),
+        ("document-review", "success"),
+        ("policy-driven", "default-policy"),
+    ],
+)
+async def test_barcode_text_reaches_create_document_exactly_as_scanned(
+    run_flow: RunFlow, flow: str, answers: str
+) -> None:
+    # AAMVA text starts "@\n\x1e\r" and ends "\n\r": a stripping form field would cut both.
+    barcode = dict(documents_for("success"))["Driver License Code"]
+    assert isinstance(barcode, str) and barcode != barcode.strip()
+    run = await run_flow(flow, answers)
+    assert run.status == "completed", run.error
+    sent = [
+        e["input"]["documentValue"]
+        for e in run.trace
+        if isinstance(e["input"], dict)
+        and e["input"].get("documentTypeName") == "Driver License Code"
+    ]
+    assert sent == [barcode]
