@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from sandbox_support import API, assert_envelope, make_user
 
@@ -62,6 +64,20 @@ async def test_bad_filter_names_the_problem(client: httpx.AsyncClient) -> None:
     assert "username" in body["details"][0]["message"]
 
 
+async def test_filter_errors_never_quote_the_filter_values(client: httpx.AsyncClient) -> None:
+    text = 'email eq "ada@example.com" xor username eq "ada"'
+    response = await client.get(f"{API}/users", params={"filter": text})
+    body = assert_envelope(response, 400, "INVALID_DATA", "filter")
+    assert "ada" not in body["details"][0]["message"]
+    assert "expected `and` or `or` at character" in body["details"][0]["message"]
+
+
+async def test_invalid_email_is_named_not_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{API}/users", json={"username": "u1", "email": "ada@nowhere"})
+    body = assert_envelope(response, 400, "INVALID_DATA", "email")
+    assert "ada@nowhere" not in json.dumps(body)
+
+
 async def test_duplicate_username_is_uniqueness_violation(client: httpx.AsyncClient) -> None:
     await make_user(client, "alice")
     body = assert_envelope(
@@ -71,13 +87,18 @@ async def test_duplicate_username_is_uniqueness_violation(client: httpx.AsyncCli
         "username",
     )
     assert body["details"][0]["code"] == "UNIQUENESS_VIOLATION"
+    assert body["details"][0]["message"] == (
+        "username is unique and cannot have a value that is already in use"
+    )
 
 
 async def test_username_instead_of_id_explains_the_mistake(client: httpx.AsyncClient) -> None:
     await make_user(client, "alice")
     body = assert_envelope(await client.get(f"{API}/users/alice"), 404, "NOT_FOUND")
     assert "not a user id" in body["message"]
-    assert 'filter=username eq "alice"' in body["message"]
+    assert 'filter=username eq "<username>"' in body["message"]
+    assert "A user with that username exists" in body["message"]
+    assert "alice" not in body["message"]  # a username is personal data: never echoed
     assert "exists" in body["message"]
 
 
@@ -123,6 +144,8 @@ async def test_paging_follows_next_links(client: httpx.AsyncClient) -> None:
 
 async def test_percent_in_a_user_id_is_decoded_once(client: httpx.AsyncClient) -> None:
     # The client escapes `%` as %25; the sandbox must see the id as sent, not decode it twice.
+    # The message never echoes the id, so a user named 'a%41' shows which id was seen.
+    await make_user(client, "a%41")
     response = await client.get(f"{API}/users/a%2541")
     body = assert_envelope(response, 404, "NOT_FOUND")
-    assert "'a%41'" in body["message"]
+    assert "A user with that username exists" in body["message"]

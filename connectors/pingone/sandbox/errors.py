@@ -70,7 +70,9 @@ def ensure_unique(
     """400 UNIQUENESS_VIOLATION on `key` when another item has `value` there (any case)."""
     for other in items:
         if other[key].casefold() == value.casefold() and other["id"] != own_id:
-            raise invalid_data(key, f"{key} {value!r} is already used", "UNIQUENESS_VIOLATION")
+            # The field, never the value (an email, a username), as PingOne words it.
+            message = f"{key} is unique and cannot have a value that is already in use"
+            raise invalid_data(key, message, "UNIQUENESS_VIOLATION")
 
 
 def invalid_request(message: str, status: int = 400) -> ApiError:

@@ -83,7 +83,8 @@ def _parse(text: str, attributes: dict[str, str], operators: set[str]) -> list[l
 
 
 def _bad(text: str, why: str) -> Exception:
-    return invalid_data("filter", f"Invalid filter {text!r}: {why}", "INVALID_FILTER")
+    # The filter's text is not quoted: its values are emails and usernames.
+    return invalid_data("filter", f"Invalid filter: {why}", "INVALID_FILTER")
 
 
 def compile_filter(text: str, attributes: list[str], operators: set[str]) -> Predicate:

@@ -28,13 +28,14 @@ _FILTERABLE = ["username", "email", "id", "name.given", "name.family"]
 def _user_not_found(sandbox: Sandbox, env_id: str, user_id: str) -> ApiError:
     if _UUID.match(user_id):
         return not_found(f"User {user_id!r} was not found in environment {env_id!r}.")
+    # Not echoed: what was sent instead of an id is often a username or an email.
     hint = (
-        f"{user_id!r} is not a user id (user ids are UUIDs). If it is a username, find the id "
-        f'with GET /v1/environments/{env_id}/users?filter=username eq "{user_id}" and use '
-        "the returned `id`."
+        "the id in the path is not a user id (user ids are UUIDs). If it is a username, find "
+        f'the id with GET /v1/environments/{env_id}/users?filter=username eq "<username>" and '
+        "use the returned `id`."
     )
     if any(u["username"] == user_id for u in _users(sandbox, env_id)):
-        hint += f" A user with username {user_id!r} exists."
+        hint += " A user with that username exists."
     return not_found(f"User not found: {hint}")
 
 
@@ -68,7 +69,7 @@ def _validate(body: dict[str, Any]) -> dict[str, Any]:
         raise invalid_data("username", "username must be at most 128 characters", "OUT_OF_RANGE")
     email = body.get("email")
     if email is not None and (not isinstance(email, str) or not _EMAIL.match(email)):
-        raise invalid_data("email", f"{email!r} is not a valid email address")
+        raise invalid_data("email", "email must be a valid email address (name@domain.tld)")
     name = body.get("name")
     if name is not None and not isinstance(name, dict):
         raise invalid_data("name", "name must be an object such as {given, family}")

@@ -55,7 +55,8 @@ class AamvaRecord:
         except ValueError as exc:
             order = "CCYYMMDD" if canadian else "MMDDCCYY"
             raise DocumentError(
-                f"Driver License Code: {element} {raw!r} is not a date ({order})"
+                # The element, never its text: DBB is the holder's birth date.
+                f"Driver License Code: {element} is not a date ({order}, {len(raw)} characters)"
             ) from exc
 
     def government_id(self, id_type: str) -> dict[str, str]:
