@@ -6,6 +6,7 @@ when it is not asks jsonschema for errors a person can read, with their JSON pat
 
 from __future__ import annotations
 
+import difflib
 import json
 from functools import cache
 from pathlib import Path
@@ -17,7 +18,7 @@ from jsonschema.exceptions import best_match
 
 from flowengine.errors import SchemaValidationError
 
-__all__ = ["CompiledSchema", "load_schema", "schema_dir"]
+__all__ = ["CompiledSchema", "load_schema", "schema_dir", "schema_problem"]
 
 
 @cache
@@ -40,9 +41,88 @@ def load_schema(relative: str, base: Path | None = None) -> dict[str, Any]:
     return loaded
 
 
-def _json_path(error: jsonschema.ValidationError) -> str:
-    """The error's place as a JSON path ($.a[0])."""
-    return str(error.json_path)
+# Schema errors name what was expected and what kind of value was found, never the
+# value: node inputs and outputs carry personal data, settings carry secrets, and these
+# messages go to the trace, the stored run and the terminal.
+
+
+def _kind(value: Any) -> str:
+    """What a value is, without the value: 'a string of 3 characters', 'an object'."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return f"an array of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return f"a {type(value).__name__}"
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """A schema keyword's value for a message, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _suggestion(value: Any, choices: Any) -> str:
+    """'; did you mean 'EU'?' for a string close to one of `choices` (itself never shown)."""
+    if not isinstance(value, str) or not isinstance(choices, list):
+        return ""
+    names = [c for c in choices if isinstance(c, str)]
+    same = [c for c in names if c.casefold() == value.casefold()]
+    close = same or difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def schema_problem(error: jsonschema.ValidationError) -> str:
+    """One jsonschema error in words: the constraint and the kind of value, not the value."""
+    keyword, expected, found = error.validator, error.validator_value, error.instance
+    kind = _kind(found)
+    if keyword == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {wanted}, found {kind}"
+    if keyword == "enum":
+        return f"{kind} is not one of {_short(expected)}{_suggestion(found, expected)}"
+    if keyword == "const":
+        return f"{kind} is not {_short(expected)}{_suggestion(found, [expected])}"
+    if keyword == "required" and isinstance(found, dict):
+        missing = [name for name in expected if name not in found]
+        return (
+            f"required {'property' if len(missing) == 1 else 'properties'} "
+            + ", ".join(repr(m) for m in missing)
+            + " missing"
+        )
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return error.message  # names the unexpected keys, not their values
+    if keyword in ("anyOf", "oneOf") and isinstance(expected, list):
+        return _alternatives(error, kind, len(expected))
+    if keyword == "format":
+        return f"{kind} is not a valid {expected!r}"
+    if keyword == "pattern":
+        return f"{kind} does not match the pattern {_short(expected)}"
+    return f"{kind} does not satisfy {keyword}: {_short(expected)}"
+
+
+def _alternatives(error: jsonschema.ValidationError, kind: str, count: int) -> str:
+    """An anyOf / oneOf failure: the types it allows when those are what failed."""
+    wanted: list[str] = []
+    for sub in error.context or ():
+        if sub.validator == "type" and not sub.relative_path:
+            value = sub.validator_value
+            wanted.extend(
+                v for v in (value if isinstance(value, list) else [value]) if v not in wanted
+            )
+    if wanted and len(wanted) >= count:  # every alternative failed on its type
+        return f"expected {' or '.join(wanted)}, found {kind}"
+    many = " (or several)" if error.validator == "oneOf" else ""
+    return f"{kind} matches none{many} of the {count} schemas {error.validator} allows"
 
 
 class CompiledSchema:
@@ -74,17 +154,17 @@ class CompiledSchema:
         return sorted(self._slow.iter_errors(value), key=lambda e: list(e.path))
 
     def validate(self, value: Any, **context: Any) -> None:
-        """Raise SchemaValidationError with the best error's JSON path unless the value matches."""
+        """Raise SchemaValidationError (a JSON path, never the value) unless the value matches."""
         if self._fast.is_valid(value):
             return
         errors = self.errors(value)
         if not errors:  # the two implementations disagree; trust the reference one
             return
         best = best_match(errors)
-        path = _json_path(best)
+        path = str(best.json_path)
         where = context.get("where") or self.name
         raise SchemaValidationError(
-            f"{where} invalid at {path}: {best.message}",
+            f"{where} invalid at {path}: {schema_problem(best)}",
             json_path=path,
             errors=errors,
             node_id=context.get("node_id"),

@@ -23,7 +23,6 @@ from typing import Any
 
 from flowengine._connector import Connector
 from flowengine._execution import Execution, NodePlan
-from flowengine._plan import check_value
 from flowengine._run import EXIT_CODES, Run, new_run_id
 from flowengine._schema import CompiledSchema
 from flowengine.clock import Clock, SystemClock
@@ -164,7 +163,7 @@ class Engine:
             if name not in inputs and isinstance(prop, dict) and "default" in prop:
                 inputs[name] = copy.deepcopy(prop["default"])
         try:
-            check_value(schema, inputs, where=f"Flow {flow.id!r} inputs")
+            schema.validate(inputs, where=f"Flow {flow.id!r} inputs")
         except SchemaValidationError as e:
             raise RunError(f"{e} ({flow.file})") from e
         return inputs
@@ -263,9 +262,7 @@ def _prepare(
     found = frozenset(setting_secrets(connector, settings, reads))
     secrets |= found  # before validating: the error must not show them
     try:
-        check_value(
-            registry.settings[connector.name], settings, where=f"Connection {name!r} settings"
-        )
+        registry.settings[connector.name].validate(settings, where=f"Connection {name!r} settings")
     except SchemaValidationError as e:
         raise ConnectorError(
             f"{e}{_env_source(raw, environ, e)}", code="SETTINGS_INVALID"

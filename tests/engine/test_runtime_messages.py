@@ -10,9 +10,8 @@ import pytest
 from runtime_support import load
 
 from flowengine import CallContext, Connector, Registry, VirtualClock
-from flowengine._plan import schema_problem
-from flowengine._schema import CompiledSchema
-from flowengine.errors import RunError
+from flowengine._schema import CompiledSchema, schema_problem
+from flowengine.errors import RunError, SchemaValidationError
 from flowengine.runtime import Engine
 
 PERSON = {"given_name": "Johnathan", "family_name": "Smithers", "email": "john@example.com"}
@@ -239,3 +238,15 @@ async def test_a_routed_error_line_shows_the_code_and_never_a_secret(
     out = capsys.readouterr().out
     assert "a -> error (REQUEST_LIMITED: too many calls with [REDACTED])" in out
     assert secret not in out
+
+
+def test_compiled_schema_validate_names_the_kind_never_the_value() -> None:
+    # CompiledSchema.validate is public: plugins and tests call it on values that may hold
+    # personal data, so its message is the value-free one the engine uses too.
+    schema = CompiledSchema({"type": "object", "properties": {"email": {"type": "integer"}}})
+    with pytest.raises(SchemaValidationError) as info:
+        schema.validate({"email": "ada@example.com"}, where="Profile")
+    assert str(info.value) == (
+        "Profile invalid at $.email: expected integer, found a string of 15 characters"
+    )
+    assert info.value.json_path == "$.email"
