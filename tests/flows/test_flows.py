@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from flow_helpers import FLOWS, RunFlow, answers_of
+from flow_helpers import FLOWS, RunFlow, admin_request, answers_of
 from PIL import Image
 
 from connectors.pingone.sandbox import Sandbox
@@ -26,7 +25,6 @@ from flowengine.runtime import Engine, Run
 from flowengine.store import MemoryStore
 
 FLOW_FILES = sorted(FLOWS.glob("*.yaml"))
-ENV = "sandbox-env"
 
 
 def trace_input(run: Run, node: str) -> dict[str, Any]:
@@ -310,19 +308,10 @@ async def test_document_verification_bad_mrz(run_flow: RunFlow) -> None:
 
 
 async def _admin(sandbox: Sandbox, method: str, path: str, body: dict[str, Any]) -> Any:
-    """An administrator's call to the sandbox's API (what the PingOne console would do)."""
-    async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as c:
-        token = await c.post(
-            f"/{ENV}/as/token",
-            data={"grant_type": "client_credentials"},
-            auth=("sandbox-client", "sandbox-secret"),
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        response = await c.request(
-            method, f"/v1/environments/{ENV}/{path}", json=body, headers=headers
-        )
-        assert response.status_code in (200, 201), response.text
-        return response.json()
+    """An administrator's call that must succeed; its JSON answer."""
+    response = await admin_request(sandbox, method, path, body)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
 
 
 async def _create_policy(sandbox: Sandbox, body: dict[str, Any]) -> str:

@@ -12,13 +12,12 @@ import re
 from typing import Any
 
 import httpx
-from flow_helpers import RunFlow, answers_of
+from flow_helpers import RunFlow, admin_request, answers_of
 
 from connectors.pingone.sandbox import Sandbox
 from connectors.pingone.sandbox.verification.personas import documents_for
 from flowengine.runtime import Run
 
-ENV = "sandbox-env"
 LICENCE = ["Driver License Front", "Driver License Back", "Driver License Code"]
 
 
@@ -42,14 +41,7 @@ def persona_document(persona: str, doc_type: str) -> str:
 
 async def api(sandbox: Sandbox, path: str) -> httpx.Response:
     """An administrator's GET on the sandbox's API (what the PingOne console would show)."""
-    async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as c:
-        token = await c.post(
-            f"/{ENV}/as/token",
-            data={"grant_type": "client_credentials"},
-            auth=("sandbox-client", "sandbox-secret"),
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        return await c.get(f"/v1/environments/{ENV}/{path}", headers=headers)
+    return await admin_request(sandbox, "GET", path)
 
 
 def document_path(run: Run) -> str:
