@@ -87,7 +87,8 @@ class Capability:
     `dynamic_outcomes` names the input field (or fields) whose values are outcomes too: a
     mapping's values, a list's items or a single label (a switch's `cases` and `default`).
     `personal_data` lists dotted paths (`*` for any key or item) inside the input and
-    output that traces redact by default.
+    output that traces redact by default; `personal_data_of(with_)`, when set, adds paths
+    for one node from its `with:` as written in the flow (variables.set: the templated ones).
     """
 
     name: str
@@ -99,6 +100,7 @@ class Capability:
     outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
     dynamic_outcomes: str | tuple[str, ...] | None = None
     personal_data: tuple[str, ...] = ()
+    personal_data_of: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     interactive: bool = False
 
     @property
@@ -148,6 +150,7 @@ class Connector:
         outcomes: tuple[str, ...] = DEFAULT_OUTCOMES,
         dynamic_outcomes: str | tuple[str, ...] | None = None,
         personal_data: tuple[str, ...] = (),
+        personal_data_of: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None,
         interactive: bool = False,
         input_schema: dict[str, Any] | None = None,
         output_schema: dict[str, Any] | None = None,
@@ -165,6 +168,7 @@ class Connector:
                 outcomes=outcomes,
                 dynamic_outcomes=dynamic_outcomes,
                 personal_data=personal_data,
+                personal_data_of=personal_data_of,
                 interactive=interactive,
             )
             self.add(cap)

@@ -90,6 +90,9 @@ def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
     except TemplateError as e:
         error = e
     cap = loaded.capability
+    personal = cap.personal_data
+    if cap.personal_data_of is not None:
+        personal = (*personal, *cap.personal_data_of(node.inputs))
     return NodePlan(
         node=node,
         func=cap.func,
@@ -99,8 +102,8 @@ def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
         input=loaded.input,
         output=loaded.output,
         outcomes=None if cap.dynamic_outcomes else frozenset((*cap.outcomes, "error")),
-        personal=cap.personal_data,
-        personal_waiting=(*cap.personal_data, *(f"data.{p}" for p in cap.personal_data)),
+        personal=personal,
+        personal_waiting=(*personal, *(f"data.{p}" for p in personal)),
         connection=node.connection,
         connector=connector,
         qualname=loaded.qualname,

@@ -1,14 +1,15 @@
 """The `variables` connector: set and increment run variables.
 
-Traces hide every value `set` writes (personal data by default); `increment` works on
-numbers only, so its counters stay readable.
+Traces hide each value `set` copies from the run (a template: names, emails, ids are
+personal data by default) and show the literals written in the flow (`index: 0`, flags);
+`increment` works on numbers only, so its counters stay readable.
 A capability cannot write run.vars itself; it returns them in the reserved output key
 `set_vars`, which the runtime merges into run.vars after the node finishes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, hookimpl
@@ -20,14 +21,30 @@ connector = Connector(
 )
 
 
+def _templated(value: Any) -> bool:
+    """Whether a value as written holds a template, so its run value comes from the run."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, Mapping):
+        return any(_templated(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_templated(v) for v in value)
+    return False
+
+
+def copied_values(with_: Mapping[str, Any]) -> tuple[str, ...]:
+    """The personal data paths of one `set` node: every value it copies from the run."""
+    values = with_.get("values")
+    if not isinstance(values, Mapping):  # one template gives the whole object
+        return ("values.*", "set_vars.*") if _templated(values) else ()
+    # A literal was written by the flow's author, not given by the person: it stays readable.
+    names = [name for name, value in values.items() if _templated(value)]
+    return tuple(path for name in names for path in (f"values.{name}", f"set_vars.{name}"))
+
+
 # Named `set` in flows; the function has another name so as not to hide the builtin.
-# Its values are personal data: flows copy names, emails and ids into variables, and a
-# capability cannot tell those from flags. Counters stay readable through `increment`.
 @connector.capability(
-    "set",
-    title="Set variables",
-    outcomes=("success",),
-    personal_data=("values.*", "set_vars.*"),
+    "set", title="Set variables", outcomes=("success",), personal_data_of=copied_values
 )
 def set_variables(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """Set each variable in `values` to its (rendered) value."""

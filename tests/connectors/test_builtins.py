@@ -155,6 +155,21 @@ def test_variables_set_and_increment() -> None:
         variables.increment({"name": "s"}, ctx(vars={"s": "text"}))
 
 
+@pytest.mark.parametrize(
+    ("values", "paths"),
+    [
+        ({"index": 0, "new_account": False, "status": "NONE"}, ()),
+        (
+            {"index": 0, "email": "{{ inputs.email }}", "ids": ["a", "{{ vars.id }}"]},
+            ("values.email", "set_vars.email", "values.ids", "set_vars.ids"),
+        ),
+        ("{{ nodes.form.output }}", ("values.*", "set_vars.*")),
+    ],
+)
+def test_set_hides_what_it_copies_from_the_run(values: Any, paths: tuple[str, ...]) -> None:
+    assert variables.copied_values({"values": values}) == paths
+
+
 def test_increment_error_names_the_type_not_the_value() -> None:
     with pytest.raises(ConnectorError) as info:
         variables.increment({"name": "who"}, ctx(vars={"who": "ada@example.com"}))

@@ -68,12 +68,15 @@ async def test_variables_and_success(flow: Any) -> None:
     assert run.result == {"result": {"who": "A", "total": 15}}
 
 
-async def test_set_values_are_hidden_in_the_trace_counters_are_not(flow: Any) -> None:
+async def test_copied_values_are_hidden_in_the_trace_literals_and_counters_are_not(
+    flow: Any,
+) -> None:
     run = await run_with(flow, code="A", n=5)
     remember = next(e for e in run.trace if e["node"] == "remember")
     add = next(e for e in run.trace if e["node"] == "add")
-    assert remember["input"] == {"values": {"who": "[REDACTED]", "seen": "[REDACTED]"}}
-    assert remember["output"] == {"set_vars": {"who": "[REDACTED]", "seen": "[REDACTED]"}}
+    # `who` comes from a template (the person's input), `seen: true` is written in the flow.
+    assert remember["input"] == {"values": {"who": "[REDACTED]", "seen": True}}
+    assert remember["output"] == {"set_vars": {"who": "[REDACTED]", "seen": True}}
     assert add["output"] == {"value": 15, "set_vars": {"total": 15}}
     assert run.vars["who"] == "A"  # the run itself keeps the real value
 
