@@ -87,8 +87,9 @@ class Capability:
     `dynamic_outcomes` names the input field (or fields) whose values are outcomes too: a
     mapping's values, a list's items or a single label (a switch's `cases` and `default`).
     `personal_data` lists dotted paths (`*` for any key or item) inside the input and
-    output that traces redact by default; `personal_data_of(with_)`, when set, adds paths
-    for one node from its `with:` as written in the flow (variables.set: the templated ones).
+    output that traces redact by default (`error.<path>`: inside the node's error, e.g. a
+    message built from the run); `personal_data_of(with_)`, when set, adds paths for one
+    node from its `with:` as written in the flow (variables.set: the templated ones).
     """
 
     name: str

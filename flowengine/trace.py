@@ -4,9 +4,10 @@ An event is a plain dict: {"run", "node", "parent", "visit", "start", "end", "du
 "outcome", "input", "output", "error"}. Secrets (the secret values among a run's connection
 settings: `runtime.setting_secrets`) are always replaced by "[REDACTED]" wherever they occur
 inside strings; personal data paths declared by a capability (`Capability.personal_data`,
-dotted, `*` for any key or item) are replaced unless the engine is told to keep them: in a
-waiting event, whose output is the interaction, also inside the interaction's `data`; in a
-parallel block's event, inside each branch's output by that branch's paths.
+dotted, `*` for any key or item; `error.<path>` inside the node's error) are replaced
+unless the engine is told to keep them: in a waiting event, whose output is the
+interaction, also inside the interaction's `data`; in a parallel block's event, inside
+each branch's output by that branch's paths.
 Redaction first scans a whole value once in C (`Secrets.scan`) and walks it only on a hit.
 """
 
@@ -195,16 +196,29 @@ def redact_event(
     return out
 
 
+@lru_cache(maxsize=1024)
+def _error_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths that reach into a node's error: those written `error.<path>`, unprefixed."""
+    return tuple(p.removeprefix("error.") for p in paths if p.startswith("error."))
+
+
 def redact_parts(
     input: Any, output: Any, error: Any, secrets: Iterable[str], personal_paths: Iterable[str]
 ) -> tuple[Any, Any, Any]:
     """A node visit's input, output and error redacted for its trace event.
 
-    Personal data paths apply to the input and output; secrets to all three, found by one
+    Personal data paths apply to the input and output, and those written `error.<path>` to
+    the error (a message a flow built from the run); secrets to all three, found by one
     scan of the three together (usually there is nothing to replace).
     """
     compiled = secrets if isinstance(secrets, Secrets) else compile_secrets(frozenset(secrets))
-    parts = (_redact_paths(input, personal_paths), _redact_paths(output, personal_paths), error)
+    paths = tuple(personal_paths)
+    in_error = _error_paths(paths)
+    parts = (
+        _redact_paths(input, paths),
+        _redact_paths(output, paths),
+        _redact_paths(error, in_error) if in_error and error is not None else error,
+    )
     if compiled.scan(parts):
         return (
             _redact_secrets(parts[0], compiled.values),

@@ -1,14 +1,18 @@
-"""The `functions` connector: comparisons, switches and conditions that pick an outcome."""
+"""The `functions` connector: comparisons, switches and conditions that pick an outcome.
+
+Traces hide the `value` a switch got from the run (a template: a status, an email) in its
+input and output; a literal written in the flow stays readable.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl
 
-__all__ = ["connector"]
+__all__ = ["connector", "templated"]
 
 connector = Connector(
     name="functions",
@@ -111,7 +115,29 @@ def compare(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
     return Outcome("true" if result else "false", {"result": result})
 
 
-@connector.capability(title="Switch on a value", outcomes=(), dynamic_outcomes=("cases", "default"))
+def templated(value: Any) -> bool:
+    """Whether a value as written in a flow holds a template (its run value is the run's)."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, Mapping):
+        return any(templated(v) for v in value.values())
+    if isinstance(value, list):
+        return any(templated(v) for v in value)
+    return False
+
+
+def switched_value(with_: Mapping[str, Any]) -> tuple[str, ...]:
+    """The personal data paths of one `switch` node: its `value`, when it comes from the run."""
+    # Input `value` and output `value` share the path.
+    return ("value",) if templated(with_.get("value")) else ()
+
+
+@connector.capability(
+    title="Switch on a value",
+    outcomes=(),
+    dynamic_outcomes=("cases", "default"),
+    personal_data_of=switched_value,
+)
 def switch(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
     """The outcome is the label that `cases` gives `value`, else the `default` label."""
     value = inputs.get("value")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from connectors.functions import templated
 from flowengine import CallContext, Connector, ConnectorError, Interaction, Outcome, hookimpl
 
 from ._form import normalise_fields, validate_response
@@ -134,7 +135,17 @@ def success(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     return {"result": inputs.get("result")}
 
 
-@connector.capability(title="End the run with an error response", outcomes=("error",))
+def error_text(with_: Mapping[str, Any]) -> tuple[str, ...]:
+    """The personal data paths of one `error` node: its message and details built from the run."""
+    # Flows build them from verified data (registration.yaml's provider messages and match
+    # results); what the node raises carries them into its error too. Literals stay readable.
+    fields = [name for name in ("message", "details") if templated(with_.get(name))]
+    return tuple(path for name in fields for path in (name, f"error.{name}"))
+
+
+@connector.capability(
+    title="End the run with an error response", outcomes=("error",), personal_data_of=error_text
+)
 def error(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """Fail the run with `code` and `message` (DaVinci's createErrorResponse)."""
     raise ConnectorError(

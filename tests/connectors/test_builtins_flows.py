@@ -95,3 +95,66 @@ async def test_switch_without_match_routes_error(flow: Any) -> None:
     assert run.status == "completed"
     assert run.nodes["big"]["outcome"] == "true"  # "total is 10" contains "1"
     assert run.result == {"result": "NO_MATCHING_CASE"}
+
+
+LITERALS = """\
+flow: literals
+start: route
+nodes:
+  route:
+    use: functions.switch
+    with: {value: B, cases: {B: go_fail}}
+    on: {go_fail: refuse}
+  refuse:
+    use: ui.error
+    with: {code: REFUSED, message: Refused by policy, details: [{code: POLICY}]}
+"""
+
+
+async def test_ui_error_text_and_switch_value_from_the_run_are_hidden_in_the_trace(
+    flow: Any,
+) -> None:
+    store = MemoryStore()
+    async with Engine(store=store, clock=VirtualClock()) as engine:
+        run = await engine.start(flow, {"code": "B", "n": 1})
+    route = next(e for e in run.trace if e["node"] == "route")
+    refuse = next(e for e in run.trace if e["node"] == "refuse")
+    assert route["input"]["value"] == "[REDACTED]"
+    assert route["input"]["cases"] == {"A": "go_ok", "B": "go_fail"}
+    assert route["output"] == {"value": "[REDACTED]", "matched": True}
+    assert refuse["input"]["message"] == "[REDACTED]"
+    assert refuse["input"]["code"] == "REFUSED"
+    # The error the node raised carries the message; its code and status stay readable.
+    assert refuse["error"]["message"] == "[REDACTED]"
+    assert refuse["error"]["code"] == "REFUSED"
+    assert refuse["error"]["status_code"] == 403
+    assert "Code B" not in repr(run.trace)
+    # The caller's error and the node's error on the run (stored too) keep the message.
+    stored = store.load(run.id)
+    assert stored.error["message"] == "Code B is refused"
+    assert stored.nodes["refuse"]["error"]["message"] == "Code B is refused"
+    assert stored.nodes["route"]["output"]["value"] == "B"
+
+
+async def test_literal_error_text_and_switch_value_stay_readable(tmp_path: Path) -> None:
+    path = tmp_path / "literals.yaml"
+    path.write_text(LITERALS)
+    run = await run_with(load_flow(path, load_registry()))
+    route = next(e for e in run.trace if e["node"] == "route")
+    refuse = next(e for e in run.trace if e["node"] == "refuse")
+    assert route["output"] == {"value": "B", "matched": True}
+    assert refuse["input"]["message"] == "Refused by policy"
+    assert refuse["error"]["message"] == "Refused by policy"
+    assert refuse["error"]["details"] == [{"code": "POLICY"}]
+
+
+async def test_templated_details_are_hidden_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "details.yaml"
+    path.write_text(
+        LITERALS.replace("details: [{code: POLICY}]", 'details: [{code: "{{ inputs.why }}"}]')
+    )
+    run = await run_with(load_flow(path, load_registry()), why="DOB_MISMATCH")
+    refuse = next(e for e in run.trace if e["node"] == "refuse")
+    assert refuse["error"]["details"] == "[REDACTED]"
+    assert refuse["error"]["message"] == "Refused by policy"
+    assert run.error["details"] == [{"code": "DOB_MISMATCH"}]
