@@ -41,6 +41,34 @@ def error_note(error: Any) -> str:
     return f" ({code}: {message})" if message else f" ({code})"
 
 
+def _ask_lines(label: str, fallback: str | None) -> str:
+    """Several lines of text (a textarea field), ended by an empty line."""
+    # A one-line prompt cuts a pasted or scanned licence barcode at its first line break;
+    # an empty line is the end a terminal user can always type (an editor may not exist).
+    keep = {None: "", "": ", or at once to leave it empty"}.get(fallback, ", or at once to keep it")
+    click.echo(f"{label} (several lines: end with an empty line{keep}):")
+    if fallback:
+        click.echo(textwrap.indent(fallback, "    | "))
+    while True:
+        lines = _read_lines()
+        if lines:
+            return "\n".join(lines)
+        if fallback is not None:
+            return fallback
+        click.echo("  a value is required: type at least one line")
+
+
+def _read_lines() -> list[str]:
+    """Lines typed at `  > ` prompts up to the first empty one (end of input aborts)."""
+    lines: list[str] = []
+    while True:
+        # click.prompt turns Ctrl-C and end of input into click.Abort, as for other fields.
+        line = click.prompt("  >", default="", show_default=False, prompt_suffix=" ")
+        if line == "":
+            return lines
+        lines.append(line)
+
+
 class Terminal:
     """Echoes a run's progress and asks its questions; quiet (for --json) prints nothing."""
 
@@ -126,6 +154,8 @@ class Terminal:
         hide = field.get("type") == "password"
         optional = not field.get("required", True)
         fallback = default if default is not None else ("" if optional else None)
+        if field.get("type") == "textarea":
+            return _ask_lines(label, fallback)
         return click.prompt(
             label, default=fallback, type=kind, hide_input=hide, show_default=not hide
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -67,3 +68,50 @@ def test_every_line_of_a_message_is_indented(capsys: pytest.CaptureFixture[str])
     Terminal().show(None, message)
     out = capsys.readouterr().out
     assert "  Verified: JOHN\n  Checks: OK\n" in out
+
+
+TEXTAREA_FLOW = """\
+flow: barcode
+start: ask
+nodes:
+  ask:
+    use: ui.form
+    with:
+      fields:
+        - {name: code, label: Barcode text, type: textarea, required: REQUIRED}
+        - {name: email}
+    next: done
+  done: {use: ui.success, with: {result: "{{ nodes.ask.output }}"}}
+"""
+
+
+def run_textarea(
+    runner: CliRunner, tmp_path: Path, typed: str, required: bool = True
+) -> dict[str, Any]:
+    flow = tmp_path / "barcode.yaml"
+    flow.write_text(TEXTAREA_FLOW.replace("REQUIRED", "true" if required else "false"))
+    result = runner.invoke(main, ["run", str(flow), "--prompt"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "Barcode text (several lines: end with an empty line" in result.output
+    found = re.search(r"completed\n(\{.*\})\n", result.output, re.S)
+    assert found, result.output
+    return dict(json.loads(found.group(1))["result"])
+
+
+def test_a_textarea_field_reads_lines_until_an_empty_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    typed = "@\n  ANSI 636014\nDAQ D1234567 \n\nada@example.com\n"
+    result = run_textarea(runner, tmp_path, typed)
+    # Every line as typed (edges kept), joined by line breaks; the next field comes after.
+    assert result == {"code": "@\n  ANSI 636014\nDAQ D1234567 ", "email": "ada@example.com"}
+
+
+def test_a_required_textarea_asks_again_when_left_empty(runner: CliRunner, tmp_path: Path) -> None:
+    result = run_textarea(runner, tmp_path, "\none\ntwo\n\nada@example.com\n")
+    assert result["code"] == "one\ntwo"
+
+
+def test_an_optional_textarea_left_empty_is_null(runner: CliRunner, tmp_path: Path) -> None:
+    result = run_textarea(runner, tmp_path, "\nada@example.com\n", required=False)
+    assert result == {"code": None, "email": "ada@example.com"}
