@@ -214,12 +214,15 @@ def redact_parts(
     compiled = secrets if isinstance(secrets, Secrets) else compile_secrets(frozenset(secrets))
     paths = tuple(personal_paths)
     in_error = _error_paths(paths)
+    # Scanned before the paths are redacted: redaction only removes text, and the values as
+    # given still share their parts (an output's body under two keys is serialised once).
+    hit = compiled.scan((input, output, error))
     parts = (
         _redact_paths(input, paths),
         _redact_paths(output, paths),
         _redact_paths(error, in_error) if in_error and error is not None else error,
     )
-    if compiled.scan(parts):
+    if hit:
         return (
             _redact_secrets(parts[0], compiled.values),
             _redact_secrets(parts[1], compiled.values),

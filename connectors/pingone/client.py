@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -57,9 +58,17 @@ _NOT_TELEMETRY = re.compile(r"[^\w.\-/@=#+]")
 
 def tag_calls(run_id: str, node_id: str, visit: int) -> None:
     """Send PingOne's telemetry headers with this task's calls: the run, and the node visit."""
-    session = _NOT_TELEMETRY.sub("_", run_id)[:100]
-    transaction = _NOT_TELEMETRY.sub("_", f"{run_id}/{node_id}#{visit}")[:100]
-    _CALLER.set((session, transaction))
+    # The substitution is per character and keeps "/" and "#": the ids are cleaned apart
+    # (cached, they repeat on every visit) and joined, as cleaning the joined text would do.
+    session = _telemetry_text(run_id)
+    transaction = f"{session}/{_telemetry_text(node_id)}#{visit}"[:100]
+    _CALLER.set((session[:100], transaction))
+
+
+@lru_cache(maxsize=1024)
+def _telemetry_text(text: str) -> str:
+    """`text` with every character a telemetry header does not allow replaced by "_"."""
+    return _NOT_TELEMETRY.sub("_", text)
 
 
 @dataclass(frozen=True)
