@@ -59,7 +59,19 @@ class Execution:
     # ---- the walk ------------------------------------------------------------------------
 
     async def drive(self, node_id: str, response: Any = None, visit: int | None = None) -> None:
-        """Run from `node_id` (resuming it with `response` at `visit`, if given)."""
+        """Run from `node_id` (resuming it with `response` at `visit`, if given).
+
+        The run's timeout is checked before each node, and a deadline on the clock cancels
+        a node still running when the time is up (an `async def` capability, at its next
+        await: a plain `def` one cannot be interrupted)."""
+        self.running: tuple[str, int, float] | None = None
+        try:
+            async with self.clock.deadline(self.run.started_at + self.flow.settings.timeout):
+                await self._walk(node_id, response, visit)
+        except TimeoutError:
+            self._timed_out()
+
+    async def _walk(self, node_id: str, response: Any, visit: int | None) -> None:
         try:
             while True:
                 node = self.flow.all_nodes[node_id]
@@ -96,6 +108,29 @@ class Execution:
                 node_id=node_id,
                 code="TIMEOUT",
             )
+
+    def _timed_out(self) -> None:
+        """The deadline cancelled the node that was running: record it as cancelled, fail."""
+        if self.running is None:  # only a node's await lets the deadline fire: not reached
+            self.fail(self.run.path[-1] if self.run.path else "", "TIMEOUT", "Run timed out")
+            return
+        node_id, visit, start = self.running
+        elapsed = self.clock.now() - self.run.started_at
+        message = (
+            f"Run timed out during node {node_id!r}: it has taken {elapsed:.0f}s, more than the "
+            f"flow's timeout of {self.flow.settings.timeout:.0f}s (settings.timeout); the node "
+            "was cancelled"
+        )
+        error = error_dict("TIMEOUT", message)
+        self.run.nodes[node_id] = {
+            "output": None,
+            "error": error,
+            "outcome": "cancelled",
+            "visits": visit,
+        }
+        self.run.path.append(node_id)
+        self._emit((), node_id, None, visit, start, "cancelled", None, None, error)
+        self.fail(node_id, "TIMEOUT", message)
 
     def _next_visit(self, node_id: str) -> int:
         prev = self.run.nodes.get(node_id)
@@ -138,6 +173,8 @@ class Execution:
             visit = self._next_visit(node_id)
         run = self.run
         start = self.clock.now()
+        if parent is None:
+            self.running = (node_id, visit, start)
         inputs: Any = None
         output: Any = None
         error: dict[str, Any] | None = None
@@ -274,16 +311,22 @@ class Execution:
     async def _parallel(self, block: NodeSpec) -> str:
         visit = self._next_visit(block.id)
         start = self.clock.now()
+        self.running = (block.id, visit, start)
         plans = [self._plan(branch) for branch in block.branches.values()]
         visits = [self._next_visit(p.node.id) for p in plans]
         tasks = {
             asyncio.ensure_future(self.visit(p, block.id, None, v)): (p, v)
             for p, v in zip(plans, visits, strict=True)
         }
-        failed = await self._await_branches(tasks)
-        for task, (plan, v) in tasks.items():
-            if task.cancelled():
-                self._cancelled(plan, block.id, v, failed)
+        failed: str | None = None
+        why = "the run timed out"  # unless the wait below ends
+        try:
+            failed = await self._await_branches(tasks)
+            why = f"branch {failed!r} failed"
+        finally:
+            for task, (plan, v) in tasks.items():
+                if task.cancelled():
+                    self._cancelled(plan, block.id, v, why)
         outputs = {p.node.id: (self.run.nodes.get(p.node.id) or {}).get("output") for p in plans}
         outcome, error = "success", None
         if failed is not None:
@@ -318,9 +361,8 @@ class Execution:
                 await asyncio.gather(*pending, return_exceptions=True)
         return failed
 
-    def _cancelled(self, plan: NodePlan, parent: str, visit: int, failed: str | None) -> None:
+    def _cancelled(self, plan: NodePlan, parent: str, visit: int, why: str) -> None:
         node_id = plan.node.id
-        why = f"branch {failed!r} failed" if failed else "the block was cancelled"
         error = error_dict("CANCELLED", f"Node {node_id!r} was cancelled because {why}")
         self.run.nodes[node_id] = {
             "output": None,

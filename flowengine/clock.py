@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 __all__ = ["Clock", "SystemClock", "VirtualClock"]
 
 
 class Clock:
-    """The interface: `now()` in epoch seconds, `await sleep(seconds)`, `utcnow()` as datetime."""
+    """The interface: `now()` in epoch seconds, `await sleep(seconds)`, `utcnow()` as datetime,
+    and `deadline(at)`, which cancels the work inside it when the clock reaches `at`."""
 
     def now(self) -> float:
         raise NotImplementedError
@@ -24,6 +28,12 @@ class Clock:
     def monotonic(self) -> float:
         """Seconds for measuring durations; virtual clocks return virtual time."""
         return self.now()
+
+    def deadline(self, at: float) -> AbstractAsyncContextManager[object]:
+        """`async with clock.deadline(at):` cancels its body when this clock reaches `at`
+        (epoch seconds); the block then raises TimeoutError, as `asyncio.timeout` does."""
+        loop = asyncio.get_running_loop()
+        return asyncio.timeout_at(loop.time() + max(0.0, at - self.now()))
 
 
 class SystemClock(Clock):
@@ -51,13 +61,31 @@ class VirtualClock(Clock):
 
     def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
         self._now = start
+        self._deadlines: list[tuple[float, asyncio.Timeout]] = []
 
     def now(self) -> float:
         return self._now
 
     async def sleep(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
+        self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
 
     def advance(self, seconds: float) -> None:
+        """Move the time on; a deadline it passes cancels its block at the loop's next turn."""
         self._now += seconds
+        for at, timeout in self._deadlines:
+            if at <= self._now and timeout.when() is None:
+                timeout.reschedule(asyncio.get_running_loop().time())
+
+    @contextlib.asynccontextmanager
+    async def deadline(self, at: float) -> AsyncIterator[object]:
+        """An `asyncio.timeout` without a time of its own: `advance` and `sleep` expire it."""
+        entry = (at, asyncio.timeout(None))
+        self._deadlines.append(entry)
+        try:
+            async with entry[1]:
+                if at <= self._now:
+                    entry[1].reschedule(asyncio.get_running_loop().time())
+                yield entry[1]
+        finally:
+            self._deadlines.remove(entry)

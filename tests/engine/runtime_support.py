@@ -53,6 +53,7 @@ def make_connector() -> Connector:
     _add_plain(conn)
     _add_failing(conn)
     _add_async(conn)
+    _add_hanging(conn)
     return conn
 
 
@@ -146,6 +147,16 @@ def _add_async(conn: Connector) -> None:
             raise
         EVENTS.append(f"end {name}")
         return {"node": name, "steps": inputs.get("steps", 1)}
+
+
+def _add_hanging(conn: Connector) -> None:
+    @conn.capability(input_schema=OBJ, output_schema=OBJ)
+    async def hang(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        """Sleep `seconds` on the run's clock, then wait for ever: only a deadline ends it."""
+        EVENTS.append(f"hang {ctx.node_id}")
+        await ctx.clock.sleep(float(inputs.get("seconds", 0)))
+        await asyncio.Event().wait()
+        raise AssertionError("not reached")
 
 
 def make_registry() -> Registry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -466,3 +467,82 @@ async def test_trace_events_and_sinks(
     assert run.trace[1]["error"]["message"] == "boom"
     assert run.trace[2]["input"] == {"x": 1}
     assert len(path.read_text().splitlines()) == 3
+
+
+async def test_timeout_cancels_a_capability_still_running(
+    tmp_path: Path, registry: Registry, engine: Engine, clock: VirtualClock
+) -> None:
+    flow = load(
+        tmp_path,
+        """
+        flow: hanging
+        settings: {timeout: 1m}
+        start: a
+        nodes:
+          a: {use: t.echo, with: {x: 1}, next: b}
+          b: {use: t.hang, next: c}
+          c: {use: t.echo}
+        """,
+        registry,
+    )
+    task = asyncio.ensure_future(engine.start(flow))
+    while "hang b" not in EVENTS:
+        await asyncio.sleep(0)
+    clock.advance(59)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert not task.done()  # a minute has not passed yet
+    clock.advance(2)
+    run = await asyncio.wait_for(task, 5)
+    assert run.status == "failed"
+    assert run.error is not None
+    assert run.error["node"] == "b"
+    assert run.error["code"] == "TIMEOUT"
+    assert run.error["message"].startswith("Run timed out during node 'b': it has taken 61s")
+    assert run.path == ["a", "b"]
+    assert run.nodes["b"]["outcome"] == "cancelled"
+    assert run.nodes["b"]["error"]["code"] == "TIMEOUT"
+    assert [(e["node"], e["outcome"]) for e in run.trace] == [("a", "success"), ("b", "cancelled")]
+    assert engine.store.load(run.id).error == run.error
+
+
+async def test_timeout_cancels_the_branches_of_a_parallel_block(
+    tmp_path: Path, registry: Registry, engine: Engine, clock: VirtualClock
+) -> None:
+    flow = load(
+        tmp_path,
+        """
+        flow: hanging-branches
+        settings: {timeout: 30s}
+        start: both
+        nodes:
+          both:
+            parallel:
+              quick: {use: t.echo, with: {x: 1}}
+              slow: {use: t.hang, with: {seconds: 40}}  # past the deadline
+            next: done
+          done: {use: t.echo}
+        """,
+        registry,
+    )
+    run = await asyncio.wait_for(engine.start(flow), 5)
+    assert run.status == "failed"
+    assert run.error is not None
+    assert (run.error["node"], run.error["code"]) == ("both", "TIMEOUT")
+    assert run.nodes["quick"]["outcome"] == "success"
+    assert run.nodes["slow"]["outcome"] == "cancelled"
+    assert run.nodes["slow"]["error"]["message"] == (
+        "Node 'slow' was cancelled because the run timed out"
+    )
+    assert run.nodes["both"]["outcome"] == "cancelled"
+
+
+async def test_system_clock_deadline_in_the_past_cancels_at_once() -> None:
+    from flowengine import SystemClock
+
+    clock = SystemClock()
+    with pytest.raises(TimeoutError):
+        async with clock.deadline(clock.now() - 1):
+            await asyncio.Event().wait()
+    async with clock.deadline(clock.now() + 3600):  # a later deadline leaves the body alone
+        await asyncio.sleep(0)
