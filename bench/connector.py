@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 import httpx
+from _plain import plain_client
 
 from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import load_registry
@@ -69,18 +70,6 @@ async def _run(
     return run.result
 
 
-async def _plain_client(sandbox: Sandbox) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(transport=sandbox.transport(), base_url=Sandbox.base_url)
-    token = await client.post(
-        f"/{ENV}/as/token",
-        data={"grant_type": "client_credentials"},
-        auth=("sandbox-client", "sandbox-secret"),
-    )
-    client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-    client.headers["Accept"] = "application/json"
-    return client
-
-
 async def main(calls: int) -> None:
     with use_sandbox(Sandbox()) as sandbox:  # the target of the flows' region `sandbox`
         await _bench(sandbox, calls)
@@ -102,7 +91,7 @@ async def _bench(sandbox: Sandbox, calls: int) -> None:
         tx_id = tx["transaction"]["id"]
         inputs = {"userId": user_id, "transactionId": tx_id}
         path = f"/v1/environments/{ENV}/users/{user_id}/verifyTransactions/{tx_id}"
-        plain = await _plain_client(sandbox)
+        plain = await plain_client(sandbox, ENV)
         try:
             for nodes in (1, CHAIN):
                 flow = load_flow(

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
+from _plain import plain_client
 
 from connectors.pingone.sandbox import Phone, Sandbox, use_sandbox
 from connectors.pingone.sandbox.verification.personas import documents_for
@@ -76,18 +77,6 @@ async def engine_run(engine: Engine, flow: Any, registry: Any, answers: Answers)
     if run.status != "completed":
         raise SystemExit(f"the registration run did not complete: {run.error}")
     return run.result
-
-
-async def plain_client(sandbox: Sandbox) -> httpx.AsyncClient:
-    """One client with its token, kept for every run (as the engine keeps its connections)."""
-    client = httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url)
-    token = await client.post(
-        f"/{ENV}/as/token",
-        data={"grant_type": "client_credentials"},
-        auth=("sandbox-client", "sandbox-secret"),
-    )
-    client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-    return client
 
 
 async def plain_run(
@@ -144,7 +133,7 @@ async def measure(sandbox: Sandbox, recorder: Recorder, runs: int) -> None:
     documents = documents_for(persona)
     engine_times: list[float] = []
     plain_times: list[float] = []
-    client = await plain_client(sandbox)
+    client = await plain_client(sandbox, ENV)
     async with Engine(registry, store=MemoryStore(), clock=VirtualClock(), environ={}) as engine:
         try:
             await _check_same_calls(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import inspect
 import json
 import os
@@ -322,10 +323,15 @@ def _declared_public(prop: Any, value: Any) -> bool:
 
 def _absolute(flow_file: str) -> str:
     """The flow file's resolved absolute path, so a run resumes from any folder."""
+    return _absolute_from(os.getcwd(), flow_file)
+
+
+@functools.lru_cache(maxsize=256)
+def _absolute_from(cwd: str, flow_file: str) -> str:
     # Names that are no file (a flow loaded from text) stay as they are.
-    if os.path.isabs(flow_file) or not os.path.exists(flow_file):
+    if os.path.isabs(flow_file) or not os.path.exists(os.path.join(cwd, flow_file)):
         return flow_file
-    return os.path.realpath(flow_file)
+    return os.path.realpath(os.path.join(cwd, flow_file))
 
 
 async def _maybe_await(value: Any) -> Any:

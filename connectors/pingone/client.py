@@ -65,6 +65,12 @@ def tag_calls(run_id: str, node_id: str, visit: int) -> None:
     _CALLER.set((session[:100], transaction))
 
 
+@lru_cache(maxsize=4096)
+def _segment(text: str) -> str:
+    """`text` URL-escaped as one path segment (cached: ids repeat on every call of a run)."""
+    return quote(text, safe="")
+
+
 @lru_cache(maxsize=1024)
 def _telemetry_text(text: str) -> str:
     """`text` with every character a telemetry header does not allow replaced by "_"."""
@@ -202,7 +208,7 @@ class PingOneClient:
     def env_path(self, *segments: Any) -> str:
         """`/environments/<env>/<segments...>` with every segment URL-escaped."""
         parts = [self.environment_id, *segments]
-        return "/environments/" + "/".join(quote(str(p), safe="") for p in parts)
+        return "/environments/" + "/".join([_segment(str(p)) for p in parts])
 
     def use_clock(self, clock: Clock) -> None:
         """Sleep between retries and judge token expiry on this clock (the run's)."""
