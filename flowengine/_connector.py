@@ -90,6 +90,8 @@ class Capability:
     output that traces redact by default (`error.<path>`: inside the node's error, e.g. a
     message built from the run); `personal_data_of(with_)`, when set, adds paths for one
     node from its `with:` as written in the flow (variables.set: the templated ones).
+    `output_schema_of(with_)`, when set, gives one node's output schema from its `with:` as
+    written (ui.form: its fields), or None; `flowengine validate` checks reads against it.
     """
 
     name: str
@@ -102,6 +104,7 @@ class Capability:
     dynamic_outcomes: str | tuple[str, ...] | None = None
     personal_data: tuple[str, ...] = ()
     personal_data_of: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
+    output_schema_of: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
     interactive: bool = False
 
     @property
@@ -152,6 +155,7 @@ class Connector:
         dynamic_outcomes: str | tuple[str, ...] | None = None,
         personal_data: tuple[str, ...] = (),
         personal_data_of: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None,
+        output_schema_of: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None,
         interactive: bool = False,
         input_schema: dict[str, Any] | None = None,
         output_schema: dict[str, Any] | None = None,
@@ -170,6 +174,7 @@ class Connector:
                 dynamic_outcomes=dynamic_outcomes,
                 personal_data=personal_data,
                 personal_data_of=personal_data_of,
+                output_schema_of=output_schema_of,
                 interactive=interactive,
             )
             self.add(cap)

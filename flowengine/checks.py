@@ -45,11 +45,15 @@ def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
 def _output_schemas(
     spec: FlowSpec, caps: Mapping[str, LoadedCapability]
 ) -> dict[str, OutputSchema]:
-    """Each node's output schema: its capability's; a parallel block's lists its branches."""
-    found: dict[str, OutputSchema] = {
-        node_id: (cap.output.schema, f"{cap.qualname}'s output schema")
-        for node_id, cap in caps.items()
-    }
+    """Each node's output schema: its capability's, or the one the capability derives from
+    the node's `with:` (a form's fields); a parallel block's lists its branches."""
+    found: dict[str, OutputSchema] = {}
+    for node_id, cap in caps.items():
+        derived = _derived_output_schema(cap, spec.all_nodes[node_id].inputs)
+        if derived is not None:
+            found[node_id] = (derived, f"the output of {cap.qualname} {node_id!r} (its `with:`)")
+        else:
+            found[node_id] = (cap.output.schema, f"{cap.qualname}'s output schema")
     for node in spec.nodes.values():
         if node.is_parallel:
             # The block's output maps each branch id to that branch's output.
@@ -57,6 +61,18 @@ def _output_schemas(
             schema = {"type": "object", "properties": branches, "additionalProperties": False}
             found[node.id] = (schema, f"the output of parallel block {node.id!r} (its branches)")
     return found
+
+
+def _derived_output_schema(cap: LoadedCapability, with_: Any) -> dict[str, Any] | None:
+    """The node's own output schema, when its capability derives one from `with:`."""
+    derive = cap.capability.output_schema_of
+    if derive is None or not isinstance(with_, Mapping):
+        return None
+    try:
+        derived = derive(with_)
+    except Exception:  # a refinement only: the capability's own schema still applies
+        return None
+    return derived if isinstance(derived, dict) else None
 
 
 def _raw_node(doc: YamlDocument, node_id: str) -> dict[str, Any]:

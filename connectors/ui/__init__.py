@@ -17,7 +17,7 @@ from flowengine import CallContext, Connector, ConnectorError, Interaction, Outc
 
 from ._form import normalise_fields, validate_response
 
-__all__ = ["connector", "qr_data_url"]
+__all__ = ["connector", "form_output_schema", "qr_data_url"]
 
 connector = Connector(
     name="ui",
@@ -47,10 +47,25 @@ def _form_data(inputs: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str
     }
 
 
+def form_output_schema(with_: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A form's output as its fields declare it (for `flowengine validate`): one key per
+    field name; None when the fields are built by a template."""
+    raw = with_.get("fields")
+    if not isinstance(raw, list):
+        return None
+    names = [
+        f if isinstance(f, str) else f.get("name") if isinstance(f, dict) else None for f in raw
+    ]
+    if not names or not all(isinstance(n, str) and "{{" not in n for n in names):
+        return None  # no fields (a schema error already), or names a template builds
+    return {"type": "object", "properties": {name: {} for name in names}}
+
+
 @connector.capability(
     title="Show a form",
     outcomes=("success",),
     dynamic_outcomes="buttons",
+    output_schema_of=form_output_schema,
     interactive=True,
     # Whatever people type into a form (names, birthdates, passwords) stays out of traces.
     personal_data=("*",),

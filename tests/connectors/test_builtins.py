@@ -335,6 +335,20 @@ def test_form_field_declared_twice_is_an_error() -> None:
     assert e.value.code == "INVALID_FORM"
 
 
+def test_form_output_schema_lists_the_declared_fields(registry: Any) -> None:
+    derive = registry.capability("ui", "form").capability.output_schema_of
+    fields = ["given_name", {"name": "email", "type": "email"}, {"name": "n", "type": "number"}]
+    assert derive({"fields": fields}) == {
+        "type": "object",
+        "properties": {"given_name": {}, "email": {}, "n": {}},
+    }
+    # Fields a template builds (the list or a name) are known only when the run renders them.
+    assert derive({"fields": "{{ vars.fields }}"}) is None
+    assert derive({"fields": ["{{ vars.name }}", "email"]}) is None
+    assert derive({"fields": [{"type": "email"}]}) is None  # no name: a schema error already
+    assert derive({"fields": []}) is None  # no fields: likewise
+
+
 def test_ui_screens_declare_their_text_personal_data(registry: Any) -> None:
     personal = {
         name: registry.capability("ui", name).capability.personal_data

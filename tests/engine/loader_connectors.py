@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.ui import form_output_schema
 from flowengine import CallContext, Connector, Outcome
 from flowengine.plugins import Registry
 
@@ -46,6 +47,7 @@ def _ui() -> Connector:
             "additionalProperties": False,
         },
         output_schema=OBJECT,
+        output_schema_of=form_output_schema,  # the real form's: one key per field
     )
     def form(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         return {}
