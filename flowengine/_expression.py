@@ -21,7 +21,15 @@ import simpleeval
 
 from flowengine.errors import TemplateError
 
-__all__ = ["FUNCTIONS", "SCOPE_NAMES", "Expression", "Missing", "compile_expression", "to_text"]
+__all__ = [
+    "FUNCTIONS",
+    "SCOPE_NAMES",
+    "Expression",
+    "Missing",
+    "compile_expression",
+    "parse_expression",
+    "to_text",
+]
 
 SCOPE_NAMES = ("nodes", "inputs", "vars", "run")
 _STR_METHODS = frozenset(
@@ -250,6 +258,12 @@ def _nodes_in(tree: ast.AST) -> set[str]:
     return found
 
 
+def parse_expression(source: str) -> ast.Expression:
+    """Parse one template expression. It may span lines, as YAML keeps them in a block
+    scalar (`>-` keeps a more-indented line's break): a line break counts as a space."""
+    return ast.parse(source.strip().replace("\r", " ").replace("\n", " "), mode="eval")
+
+
 class Expression:
     """One `{{ ... }}` expression, parsed once."""
 
@@ -258,7 +272,7 @@ class Expression:
     def __init__(self, source: str) -> None:
         self.source = source
         try:
-            self._tree: ast.expr = ast.parse(source.strip(), mode="eval").body
+            self._tree: ast.expr = parse_expression(source).body
         except SyntaxError as e:
             raise TemplateError(
                 f"invalid expression {{{{ {source.strip()} }}}}: {e.msg}",

@@ -16,7 +16,7 @@ from typing import Any
 
 import simpleeval
 
-from flowengine._expression import FUNCTIONS, SCOPE_NAMES
+from flowengine._expression import FUNCTIONS, SCOPE_NAMES, parse_expression
 from flowengine._yaml import Path
 
 __all__ = ["Reference", "find_references"]
@@ -114,7 +114,7 @@ Found = tuple[str, str, str | None, bool, Keys]
 def _parse(expression: str) -> tuple[Found, ...] | str:
     """(scope, name, field, guarded) for each read, or the syntax error's message."""
     try:
-        tree = ast.parse(expression, mode="eval")
+        tree = parse_expression(expression)
     except SyntaxError as e:
         return f"not a valid expression ({e.msg})"
     refs: list[Found] = []

@@ -1,4 +1,5 @@
-"""The `functions` connector: comparisons, switches and conditions that pick an outcome.
+"""The `functions` connector: comparisons, switches and conditions that pick an outcome,
+and a wait (the pause between two polls).
 
 Traces hide the `value` a switch got from the run (a template: a status, an email) in its
 input and output; a literal written in the flow stays readable.
@@ -17,7 +18,10 @@ __all__ = ["connector", "templated"]
 connector = Connector(
     name="functions",
     title="Functions",
-    description="Compare values, switch on a value, test a condition: each picks an outcome.",
+    description=(
+        "Compare values, switch on a value, test a condition: each picks an outcome; "
+        "wait a while between polls."
+    ),
 )
 
 _FALSE_WORDS = frozenset({"false", "no", "off", "0", ""})
@@ -188,6 +192,15 @@ def _truthy(value: Any) -> bool:
             code="INVALID_CONDITION",
         )
     return bool(value)
+
+
+@connector.capability(title="Wait", outcomes=("success",))
+async def wait(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Wait `seconds` on the run's clock, then go on: a pause between polls of a status that
+    another system updates (a transaction PingOne is still processing)."""
+    seconds = float(inputs["seconds"])
+    await ctx.clock.sleep(seconds)
+    return {"waited": seconds}
 
 
 @hookimpl

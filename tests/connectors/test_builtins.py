@@ -142,6 +142,16 @@ def test_condition_refuses_unreadable_text() -> None:
         functions.condition({"expression": "vars.x > 3"}, ctx())
 
 
+async def test_wait_sleeps_on_the_run_clock(registry: Any) -> None:
+    context = ctx()
+    before = context.clock.now()
+    assert await functions.wait({"seconds": 7.5}, context) == {"waited": 7.5}
+    assert context.clock.now() - before == 7.5
+    schema = registry.capability("functions", "wait").input
+    assert schema.is_valid({"seconds": 0}) and schema.is_valid({"seconds": 3600})
+    assert not schema.is_valid({"seconds": -1}) and not schema.is_valid({"seconds": 3601})
+
+
 def test_variables_set_and_increment() -> None:
     assert variables.set_variables({"values": {"a": 1, "b": "x"}}, ctx()) == {
         "set_vars": {"a": 1, "b": "x"}

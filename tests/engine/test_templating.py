@@ -192,6 +192,13 @@ def test_syntax_error_is_reported_at_compile_time() -> None:
     assert str(info.value).startswith("Node 'n' input $.x: invalid expression {{ a b }}")
 
 
+def test_an_expression_may_span_lines_as_yaml_keeps_them() -> None:
+    # `>-` keeps the break before a more-indented line: "status\n   not in [...]".
+    template = "{{ vars.status\n   not in ['SUCCESS', 'FAIL']\r\n   and vars.n <= 12 }}"
+    assert render(template, {"vars": {"status": "IN_PROGRESS", "n": 3}}) is True
+    assert render(template, {"vars": {"status": "SUCCESS", "n": 3}}) is False
+
+
 def test_expressions_are_compiled_once() -> None:
     first = compile_expression(" nodes.a.output ")
     assert compile_expression(" nodes.a.output ") is first

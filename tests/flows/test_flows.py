@@ -16,7 +16,7 @@ import pytest
 from flow_helpers import FLOWS, RunFlow, admin_request, answers_of
 from PIL import Image
 
-from connectors.pingone.sandbox import Sandbox
+from connectors.pingone.sandbox import Sandbox, use_sandbox
 from connectors.pingone.sandbox.verification.personas import documents_for
 from flowengine import Registry, VirtualClock
 from flowengine.headless import drive
@@ -295,6 +295,34 @@ async def test_document_verification_submits_each_document(
     assert run.nodes["submit_collected_data"]["visits"] == len(documents)
     assert set(result["checks"].values()) == {"SUCCESS"}
     assert "phone" not in str(run.trace)  # no QR code, no phone: server side only
+
+
+@pytest.mark.parametrize(
+    ("processing_seconds", "status", "waits"),
+    [(12, "completed", 3), (600, "failed", 12)],  # polled at 0, 5, 10 s; done at 15 s
+)
+async def test_document_verification_polls_while_pingone_processes(
+    registry: Registry, processing_seconds: int, status: str, waits: int
+) -> None:
+    clock = VirtualClock()  # one clock for the engine's waits and the sandbox's decisions
+    sandbox = Sandbox(clock=clock, config={"processing_seconds": processing_seconds})
+    spec = load_flow(FLOWS / "document-verification.yaml", registry)
+    try:
+        with use_sandbox(sandbox):
+            async with Engine(registry, store=MemoryStore(), clock=clock) as engine:
+                started = await engine.start(spec)
+                answers = answers_of("document-verification", "success")
+                run = await drive(engine, started, spec, answers=answers, registry=registry)
+    finally:
+        sandbox.close()
+    assert run.status == status, run.error
+    assert run.nodes["wait_for_processing"]["visits"] == waits
+    assert run.nodes["return_verify_result"]["visits"] == waits + 1
+    if status == "completed":
+        assert run.result["result"]["status"] == "VERIFIED"
+    else:  # a minute of polls, then the flow says so instead of looping on
+        assert error_of(run)["code"] == "VERIFICATION_PENDING"
+        assert "IN_PROGRESS" in error_of(run)["message"]
 
 
 async def test_document_verification_bad_mrz(run_flow: RunFlow) -> None:
