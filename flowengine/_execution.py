@@ -55,6 +55,8 @@ class Execution:
         self.connections: dict[str, tuple[Mapping[str, Any], Any]] = {}
         self.secrets = compile_secrets(frozenset(run.secrets))
         self.max_visits = flow.settings.max_node_visits
+        self.running: tuple[str, int, float] | None = None
+        """The top-level node (or parallel block) running now: (id, visit, start)."""
 
     # ---- the walk ------------------------------------------------------------------------
 
@@ -64,7 +66,6 @@ class Execution:
         The run's timeout is checked before each node, and a deadline on the clock cancels
         a node still running when the time is up (an `async def` capability, at its next
         await: a plain `def` one cannot be interrupted)."""
-        self.running: tuple[str, int, float] | None = None
         try:
             async with self.clock.deadline(self.run.started_at + self.flow.settings.timeout):
                 await self._walk(node_id, response, visit)
@@ -111,10 +112,10 @@ class Execution:
 
     def _timed_out(self) -> None:
         """The deadline cancelled the node that was running: record it as cancelled, fail."""
-        if self.running is None:  # only a node's await lets the deadline fire: not reached
-            self.fail(self.run.path[-1] if self.run.path else "", "TIMEOUT", "Run timed out")
-            return
-        node_id, visit, start = self.running
+        # Only an await inside a node lets the deadline fire, so a node is always running;
+        # the fallback keeps the run (and says where it was) should that ever change.
+        last = self.run.path[-1] if self.run.path else self.flow.start
+        node_id, visit, start = self.running or (last, 0, self.clock.now())
         elapsed = self.clock.now() - self.run.started_at
         message = (
             f"Run timed out during node {node_id!r}: it has taken {elapsed:.0f}s, more than the "
