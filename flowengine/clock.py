@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 __all__ = ["Clock", "SystemClock", "VirtualClock"]
@@ -29,7 +28,7 @@ class Clock:
         """Seconds for measuring durations; virtual clocks return virtual time."""
         return self.now()
 
-    def deadline(self, at: float) -> AbstractAsyncContextManager[object]:
+    def deadline(self, at: float) -> contextlib.AbstractAsyncContextManager[object]:
         """`async with clock.deadline(at):` cancels its body when this clock reaches `at`
         (epoch seconds); the block then raises TimeoutError, as `asyncio.timeout` does."""
         loop = asyncio.get_running_loop()
