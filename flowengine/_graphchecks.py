@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +15,14 @@ from flowengine._refs import KNOWN_NAMES, Reference, find_references
 from flowengine._yaml import Path, YamlDocument
 from flowengine.spec import FlowSpec, NodeSpec
 
-__all__ = ["OutputSchema", "ReferenceChecker", "check_reachable", "node_path", "unlisted_key"]
+__all__ = [
+    "OutputSchema",
+    "ReferenceChecker",
+    "check_reachable",
+    "node_path",
+    "set_variable_names",
+    "unlisted_key",
+]
 
 OutputSchema = tuple[dict[str, Any], str]
 """A node's output schema and what it is ("pingone.createUser's output schema")."""
@@ -94,6 +102,8 @@ class ReferenceChecker:
             self._unknown_name(node, ref)
         elif ref.scope == "inputs":
             self._check_input(node, ref)
+        elif ref.scope == "vars":
+            self._check_var(node, ref)
         else:
             self._check_node(node, ref)
 
@@ -137,6 +147,40 @@ class ReferenceChecker:
             node,
             warning=True,
         )
+
+    def _check_var(self, node: NodeSpec, ref: Reference) -> None:
+        """`vars.<name>` that `variables:` does not declare and no node sets (FE069)."""
+        known = self._variables
+        if known is None or ref.node in known:
+            return
+        fix = did_you_mean(ref.node, known) or (
+            "; declare it under `variables:` with its first value, or fix the name"
+        )
+        self.report(
+            "FE069",
+            f"{ref.expression!r} in node {node.id!r} reads vars.{ref.node}, which `variables:` "
+            f"does not declare and no node sets{fix}",
+            ref,
+            node,
+            warning=True,
+        )
+
+    @functools.cached_property
+    def _variables(self) -> set[str] | None:
+        """The variable names a run can hold: declared, or set by a node (its output schema's
+        `set_vars`); None when a node may set names that cannot be known before the run."""
+        known = set(self.spec.variables)
+        for node_id, (schema, _) in self.outputs.items():
+            node = self.spec.all_nodes[node_id]
+            if node.is_parallel:
+                continue  # its schema lists its branches' outputs, which are counted themselves
+            if node.parent is None and not self.spec.graph.succ.get(node_id):
+                continue  # the run ends after it: what it sets, no node reads
+            names = set_variable_names(schema)
+            if names is None:
+                return None
+            known |= names
+        return known
 
     def _check_node(self, node: NodeSpec, ref: Reference) -> None:
         """`nodes.<id>`: the node exists, has an error route if `.error` is read, has run."""
@@ -261,6 +305,23 @@ class ReferenceChecker:
                     todo.extend(self.spec.graph.successors(current))
             self._reach[source] = seen
         return self._reach[source]
+
+
+def set_variable_names(schema: Any) -> set[str] | None:
+    """The variables an output with this schema may set (its `set_vars` keys); None when
+    they cannot be known: the schema does not list its keys, or lists an open `set_vars`."""
+    if not isinstance(schema, dict) or _COMPOSITE & schema.keys():
+        return None
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return None
+    if "set_vars" not in properties:
+        return set()  # as for FE068: a schema that lists its keys lists them all
+    keys = properties["set_vars"]
+    listed = keys.get("properties") if isinstance(keys, dict) else None
+    if not isinstance(listed, dict) or keys.get("additionalProperties", False) is not False:
+        return None
+    return set(listed)
 
 
 def unlisted_key(schema: Any, keys: tuple[str | int, ...]) -> tuple[int, list[str]] | None:

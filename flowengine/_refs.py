@@ -47,13 +47,15 @@ class Reference:
     path: Path
     expression: str
     node: str = ""
-    """The node id read (for scope "inputs", the input's name; for "name", the name)."""
+    """The node id read (for scopes "inputs" and "vars", the input's or variable's name; for
+    "name", the name)."""
     field: str | None = None
     """"output", "error", "outcome", "visits" (or None when the node itself is read)."""
     guarded: bool = False
     syntax_error: str | None = None
     scope: str = "nodes"
-    """"nodes", "inputs", or "name" for a bare name that is neither a scope nor a function."""
+    """"nodes", "inputs", "vars", or "name" for a bare name that is neither a scope nor a
+    function."""
     tail: tuple[str | int, ...] = ()
     """The plain keys read after `field` (`nodes.x.output.user.id`: ("user", "id"))."""
     unclosed: bool = False
@@ -160,14 +162,15 @@ def _plain_key(node: ast.AST, parent: ast.AST | None) -> str | int | None:
 def _visit(
     node: ast.AST, parent: ast.AST | None, guarded: bool, outer: Keys, out: list[Found]
 ) -> None:
-    """Collect `nodes.x` / `inputs.x` reads below `node`; default()'s first argument is guarded.
+    """Collect `nodes.x` / `inputs.x` / `vars.x` reads below `node`; default()'s first argument
+    is guarded.
 
     `outer` holds the plain keys the enclosing expression reads from `node`'s value, up to the
     first computed one.
     """
     if isinstance(node, ast.Attribute | ast.Subscript):
         base = node.value
-        if isinstance(base, ast.Name) and base.id in ("nodes", "inputs"):
+        if isinstance(base, ast.Name) and base.id in ("nodes", "inputs", "vars"):
             target = _key(node)
             if target is not None:
                 field = outer[0] if outer and isinstance(outer[0], str) else None

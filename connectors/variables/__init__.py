@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from connectors.functions import templated
 from flowengine import CallContext, Connector, ConnectorError, hookimpl
 
 connector = Connector(
@@ -21,37 +22,55 @@ connector = Connector(
 )
 
 
-def _templated(value: Any) -> bool:
-    """Whether a value as written holds a template, so its run value comes from the run."""
-    if isinstance(value, str):
-        return "{{" in value
-    if isinstance(value, Mapping):
-        return any(_templated(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_templated(v) for v in value)
-    return False
-
-
 def copied_values(with_: Mapping[str, Any]) -> tuple[str, ...]:
     """The personal data paths of one `set` node: every value it copies from the run."""
     values = with_.get("values")
     if not isinstance(values, Mapping):  # one template gives the whole object
-        return ("values.*", "set_vars.*") if _templated(values) else ()
+        return ("values.*", "set_vars.*") if templated(values) else ()
     # A literal was written by the flow's author, not given by the person: it stays readable.
-    names = [name for name, value in values.items() if _templated(value)]
+    names = [name for name, value in values.items() if templated(value)]
     return tuple(path for name in names for path in (f"values.{name}", f"set_vars.{name}"))
+
+
+def _setting(names: Any) -> dict[str, Any] | None:
+    """The output schema of a node that sets the variables `names` (None: not known)."""
+    if not isinstance(names, list) or not all(isinstance(n, str) and "{{" not in n for n in names):
+        return None
+    set_vars = {
+        "type": "object",
+        "properties": {n: {} for n in names},
+        "additionalProperties": False,
+    }
+    return {"type": "object", "properties": {"value": {}, "set_vars": set_vars}}
+
+
+def set_names(with_: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One `set` node's output schema: the variables its `values` names."""
+    values = with_.get("values")
+    return _setting(list(values)) if isinstance(values, Mapping) else None
+
+
+def incremented_name(with_: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One `increment` node's output schema: the variable it counts."""
+    return _setting([with_.get("name")])
 
 
 # Named `set` in flows; the function has another name so as not to hide the builtin.
 @connector.capability(
-    "set", title="Set variables", outcomes=("success",), personal_data_of=copied_values
+    "set",
+    title="Set variables",
+    outcomes=("success",),
+    personal_data_of=copied_values,
+    output_schema_of=set_names,
 )
 def set_variables(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """Set each variable in `values` to its (rendered) value."""
     return {"set_vars": dict(inputs["values"])}
 
 
-@connector.capability(title="Increment a variable", outcomes=("success",))
+@connector.capability(
+    title="Increment a variable", outcomes=("success",), output_schema_of=incremented_name
+)
 def increment(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     """Add `by` (default 1) to the number variable `name`; a missing variable counts as 0."""
     name = inputs["name"]

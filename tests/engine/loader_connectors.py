@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors import variables
 from connectors.ui import form_output_schema
 from flowengine import CallContext, Connector, Outcome
 from flowengine.plugins import Registry
@@ -76,7 +77,7 @@ def _functions() -> Connector:
             },
             "required": ["left", "operator"],
         },
-        output_schema=OBJECT,
+        output_schema={"type": "object", "properties": {"result": {"type": "boolean"}}},
     )
     def compare(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
         return Outcome("true")
@@ -167,10 +168,11 @@ def _verify() -> Connector:
 
 
 def make_registry() -> Registry:
-    """A Registry with test versions of ui, functions and pingone_verify."""
+    """A Registry with test versions of ui, functions and pingone_verify, and variables."""
     registry = Registry()
     for connector in (_ui(), _functions(), _verify()):
         registry.add_connector(connector, "loader-tests")
+    registry.add_connector(variables.connector, "loader-tests")  # the real one: FE069
     return registry
 
 

@@ -259,14 +259,15 @@ def test_references_keep_the_plain_keys_after_the_field() -> None:
         "{{ nodes.a.output.user.id }} {{ nodes.b.output['x y'][0].z.lower() }} "
         "{{ nodes.c.output[vars.i].z }} {{ default(nodes.d.error.m, '') }} {{ nodes.e.output }}"
     )
-    tails = [(r.node, r.field, r.tail) for r in find_references(value, ())]
-    assert tails == [
+    tails = [(r.scope, r.node, r.field, r.tail) for r in find_references(value, ())]
+    assert [t[1:] for t in tails if t[0] == "nodes"] == [
         ("a", "output", ("user", "id")),
         ("b", "output", ("x y", 0, "z")),  # .lower() is a method, not a key
         ("c", "output", ()),  # a computed key ends what can be judged
         ("d", "error", ("m",)),
         ("e", "output", ()),
     ]
+    assert [t for t in tails if t[0] != "nodes"] == [("vars", "i", None, ())]  # the key read
 
 
 @pytest.mark.parametrize(
@@ -372,3 +373,34 @@ def test_the_acceptance_cases_with_the_real_connectors() -> None:
     )
     assert found["FE067"][:2] == ("acceptance.yaml:23:14", "error")
     assert found["FE067"][2].endswith("write '{{ nodes.ask.output }}'")
+
+
+VARS_FLOW = """
+flow: f
+start: first
+nodes:
+  first: {FIRST, on: {success: read, error: read}}
+  read:
+    use: functions.compare
+    with: {left: "{{ vars.flag }}", operator: equals}
+    on: {"true": last, "false": last, error: last}
+  last:
+    use: variables.set
+    with: {values: {flag: 1}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "found"),
+    [
+        # Sets other names only; `last` sets flag, but the run ends after it.
+        ("use: variables.set, with: {values: {other: 1}}", ["FE069@read"]),
+        ("use: variables.increment, with: {name: flag}", []),  # sets it
+        # Sets a name a template picks: known only when the run renders it.
+        ('use: variables.increment, with: {name: "{{ inputs.which }}"}', []),
+        ("use: functions.noop, with: {}", []),  # an output without properties may set any
+    ],
+)
+def test_undeclared_variable_reads(first: str, found: list[str], registry: Registry) -> None:
+    text = VARS_FLOW.replace("FIRST", first)
+    assert [c for c in codes(text, registry) if c.startswith("FE069")] == found
