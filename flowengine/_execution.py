@@ -123,14 +123,7 @@ class Execution:
             "was cancelled"
         )
         error = error_dict("TIMEOUT", message)
-        self.run.nodes[node_id] = {
-            "output": None,
-            "error": error,
-            "outcome": "cancelled",
-            "visits": visit,
-        }
-        self.run.path.append(node_id)
-        self._emit((), node_id, None, visit, start, "cancelled", None, None, error)
+        self._record((), node_id, None, visit, start, "cancelled", None, None, error)
         self.fail(node_id, "TIMEOUT", message)
 
     def _next_visit(self, node_id: str) -> int:
@@ -207,10 +200,33 @@ class Execution:
             error = self.secrets.redact(error)
         if outcome == "error" and error is None:
             error, output = output or error_dict("ERROR", f"Node {node_id!r} failed"), None
-        run.nodes[node_id] = {"output": output, "error": error, "outcome": outcome, "visits": visit}
-        run.path.append(node_id)
-        self._emit(plan.personal, node_id, parent, visit, start, outcome, inputs, output, error)
+        self._record(plan.personal, node_id, parent, visit, start, outcome, inputs, output, error)
         return outcome
+
+    def _record(
+        self,
+        personal: tuple[str, ...],
+        node_id: str,
+        parent: str | None,
+        visit: int,
+        start: float,
+        outcome: str,
+        inputs: Any,
+        output: Any,
+        error: dict[str, Any] | None,
+        *,
+        on_path: bool = True,
+    ) -> None:
+        """Keep a finished node visit in the run (`nodes.<id>`, the path) and trace it."""
+        self.run.nodes[node_id] = {
+            "output": output,
+            "error": error,
+            "outcome": outcome,
+            "visits": visit,
+        }
+        if on_path:
+            self.run.path.append(node_id)
+        self._emit(personal, node_id, parent, visit, start, outcome, inputs, output, error)
 
     def _render(self, plan: NodePlan) -> Any:
         if plan.renderer is None:
@@ -333,16 +349,9 @@ class Execution:
         if failed is not None:
             outcome = "error"
             error = {**(self.run.nodes[failed]["error"] or {}), "branch": failed}
-        self.run.nodes[block.id] = {
-            "output": outputs,
-            "error": error,
-            "outcome": outcome,
-            "visits": visit,
-        }
-        self.run.path.append(block.id)
         # The block's output holds its branches' outputs: each keeps its own redaction.
         personal = tuple(f"{p.node.id}.{path}" for p in plans for path in p.personal)
-        self._emit(personal, block.id, None, visit, start, outcome, None, outputs, error)
+        self._record(personal, block.id, None, visit, start, outcome, None, outputs, error)
         return outcome
 
     async def _await_branches(self, tasks: Mapping[Any, tuple[NodePlan, int]]) -> str | None:
@@ -365,11 +374,16 @@ class Execution:
     def _cancelled(self, plan: NodePlan, parent: str, visit: int, why: str) -> None:
         node_id = plan.node.id
         error = error_dict("CANCELLED", f"Node {node_id!r} was cancelled because {why}")
-        self.run.nodes[node_id] = {
-            "output": None,
-            "error": error,
-            "outcome": "cancelled",
-            "visits": visit,
-        }
         now = self.clock.now()
-        self._emit(plan.personal, node_id, parent, visit, now, "cancelled", None, None, error)
+        self._record(
+            plan.personal,
+            node_id,
+            parent,
+            visit,
+            now,
+            "cancelled",
+            None,
+            None,
+            error,
+            on_path=False,
+        )

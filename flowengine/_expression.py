@@ -242,22 +242,6 @@ def _plain_path(tree: ast.expr) -> tuple[Any, ...] | None:
             return None
 
 
-def _nodes_in(tree: ast.AST) -> set[str]:
-    found: set[str] = set()
-    for sub in ast.walk(tree):
-        if not (
-            isinstance(sub, ast.Attribute | ast.Subscript)
-            and isinstance(sub.value, ast.Name)
-            and sub.value.id == "nodes"
-        ):
-            continue
-        if isinstance(sub, ast.Attribute):
-            found.add(sub.attr)
-        elif isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str):
-            found.add(sub.slice.value)
-    return found
-
-
 def parse_expression(source: str) -> ast.Expression:
     """Parse one template expression. It may span lines, as YAML keeps them in a block
     scalar (`>-` keeps a more-indented line's break): a line break counts as a space."""
@@ -267,7 +251,7 @@ def parse_expression(source: str) -> ast.Expression:
 class Expression:
     """One `{{ ... }}` expression, parsed once."""
 
-    __slots__ = ("_keys", "_tree", "nodes", "source")
+    __slots__ = ("_keys", "_tree", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -279,7 +263,6 @@ class Expression:
                 expression=source.strip(),
             ) from None
         self._keys = _plain_path(self._tree)
-        self.nodes: frozenset[str] = frozenset(_nodes_in(self._tree))
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
         """The value; raises Missing or TemplateError (without the where)."""

@@ -7,7 +7,7 @@ result pass through secret redaction on the way out (the trace is redacted alrea
 
 from __future__ import annotations
 
-import os
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,14 +40,9 @@ _FIELDS = (
 _REDACTED_FIELDS = ("inputs", "vars", "nodes", "waiting", "result", "error")
 
 
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
 def new_run_id() -> str:
     """A fresh, unique run id: a random (version 4) UUID in hex."""
-    # What uuid.uuid4().hex gives, without building a UUID object (runs start often).
-    return f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    return uuid.uuid4().hex
 
 
 @dataclass(eq=False)

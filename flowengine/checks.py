@@ -6,7 +6,6 @@ and never stops at the first problem. Codes are listed in docs/flows.md.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,13 +16,11 @@ from flowengine._literal import check_literal, did_you_mean, explain, json_path_
 from flowengine._yaml import Path, YamlDocument
 from flowengine.plugins import LoadedCapability, Registry
 from flowengine.spec import FlowSpec, NodeSpec
+from flowengine.templating import ENV_REFERENCE
 
 __all__ = ["PARALLEL_OUTCOMES", "run_all"]
 
 PARALLEL_OUTCOMES = ("success", "error")
-# The `${...}` syntax templating.expand_settings() reads when a connection opens (the same
-# pattern as its `_ENV`; kept here so the loader need not reach into a private name).
-_ENV_REF = re.compile(r"\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}")
 
 
 def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
@@ -234,7 +231,7 @@ def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> None:
             path,
             at_value=True,
         )
-    elif isinstance(value, str) and "${" in _ENV_REF.sub("", value):
+    elif isinstance(value, str) and "${" in ENV_REFERENCE.sub("", value):
         # The value is not echoed: it may hold a secret (a default, or a pasted key).
         doc.report(
             "FE072",

@@ -12,7 +12,7 @@ changes that make them safe and pleasant over JSON data:
   missing key or item, or null.
 
 Plain paths (`nodes.x.output.user.id`, `inputs['a-b']`) skip the evaluator altogether.
-`expand_env()` / `expand_settings()` read `${VAR}` / `${VAR:-default}` in connection settings.
+`expand_settings()` reads `${VAR}` / `${VAR:-default}` in connection settings.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ from flowengine._expression import Expression, Missing, compile_expression, to_t
 from flowengine.errors import TemplateError
 
 __all__ = [
+    "ENV_REFERENCE",
     "Expression",
     "Renderer",
     "compile_expression",
     "compile_value",
     "env_names",
-    "expand_env",
     "expand_settings",
-    "referenced_nodes",
     "render",
 ]
 
@@ -220,39 +219,20 @@ def render(value: Any, scope: Mapping[str, Any]) -> Any:
     return compile_value(value).render(scope)
 
 
-def referenced_nodes(value: Any) -> set[str]:
-    """Node ids read as `nodes.<id>` (or `nodes['<id>']`) by the templates inside `value`."""
-    found: set[str] = set()
-    if isinstance(value, str):
-        for src in _TEMPLATE.findall(value):
-            found |= compile_expression(src).nodes
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            found |= referenced_nodes(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            found |= referenced_nodes(item)
-    return found
-
-
-_ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def expand_env(settings: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[dict, set[str]]:
-    """Replace `${VAR}` / `${VAR:-default}` (and `$$` by `$`) in settings.
-
-    Returns the expanded settings and the set of non-empty values read from `environ`
-    (whether each is a secret is the engine's rule: see `expand_settings`). A variable that
-    is unset and has no default is a TemplateError naming the setting.
-    """
-    expanded, reads = expand_settings(settings, environ)
-    return expanded, {value for values in reads.values() for value in values}
+ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+"""`${VAR}`, `${VAR:-default}` and `$$` in connection settings (the loader checks with it too)."""
 
 
 def expand_settings(
     settings: Mapping[str, Any], environ: Mapping[str, str]
 ) -> tuple[dict[str, Any], dict[str, set[str]]]:
-    """As `expand_env`, with the values read from `environ` per top-level setting name."""
+    """Replace `${VAR}` / `${VAR:-default}` (and `$$` by `$`) in settings.
+
+    Returns the expanded settings and the non-empty values read from `environ`, per
+    top-level setting name (whether each is a secret is the engine's rule:
+    `runtime.setting_secrets`). A variable that is unset and has no default is a
+    TemplateError naming the setting.
+    """
     reads: dict[str, set[str]] = {}
     expanded: dict[str, Any] = {}
     for key, value in settings.items():
@@ -267,7 +247,7 @@ def env_names(value: Any) -> tuple[str, ...]:
     """The environment variables `${VAR}` inside `value` reads, in order, each once."""
     names: dict[str, None] = {}
     if isinstance(value, str):
-        names.update((m.group(1), None) for m in _ENV.finditer(value) if m.group(1))
+        names.update((m.group(1), None) for m in ENV_REFERENCE.finditer(value) if m.group(1))
     elif isinstance(value, Mapping):
         for item in value.values():
             names.update(dict.fromkeys(env_names(item)))
@@ -309,4 +289,4 @@ def _expand_text(text: str, environ: Mapping[str, str], secrets: set[str], path:
             field=path,
         )
 
-    return _ENV.sub(substitute, text)
+    return ENV_REFERENCE.sub(substitute, text)

@@ -242,18 +242,6 @@ nodes:
     assert "routes outcome 'fallback'" in diagnostics[0].message
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["${A}", "x${A_1:-d}y", "$$", "${A B}", "${A", "$${A}", "${A:-}", "${1A}", "${A:-a}b}"],
-)
-def test_loader_and_runtime_agree_on_env_references(text: str) -> None:
-    # The loader's FE072 check and the runtime's expansion must read `${...}` alike.
-    from flowengine import checks, templating
-
-    spans = [m.span() for m in checks._ENV_REF.finditer(text)]
-    assert spans == [m.span() for m in templating._ENV.finditer(text)]
-
-
 def test_references_keep_the_plain_keys_after_the_field() -> None:
     value = (
         "{{ nodes.a.output.user.id }} {{ nodes.b.output['x y'][0].z.lower() }} "

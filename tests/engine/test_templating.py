@@ -10,8 +10,7 @@ from flowengine.errors import TemplateError
 from flowengine.templating import (
     compile_expression,
     compile_value,
-    expand_env,
-    referenced_nodes,
+    expand_settings,
     render,
 )
 
@@ -204,17 +203,7 @@ def test_expressions_are_compiled_once() -> None:
     assert compile_expression(" nodes.a.output ") is first
 
 
-def test_referenced_nodes() -> None:
-    value = {
-        "a": "{{ nodes.one.output.x }} and {{ nodes['two'].error }}",
-        "b": ["{{ default(nodes.three.output, 1) + len(inputs.x) }}", "plain", 3],
-        "c": "{{ inputs.nodes }}",
-    }
-    assert referenced_nodes(value) == {"one", "two", "three"}
-    assert referenced_nodes("no templates") == set()
-
-
-def test_expand_env_reads_variables_and_reports_secrets() -> None:
+def test_expand_settings_reads_variables_and_reports_secrets() -> None:
     settings = {
         "client_id": "${CLIENT_ID}",
         "client_secret": "${SECRET:-fallback}",
@@ -222,9 +211,10 @@ def test_expand_env_reads_variables_and_reports_secrets() -> None:
         "nested": {"url": "https://${HOST}/v1", "list": ["${CLIENT_ID}", 3]},
         "price": "$$5",
     }
-    values, secrets = expand_env(
+    values, reads = expand_settings(
         settings, {"CLIENT_ID": "abc", "SECRET": "s3cr3t", "HOST": "api.example"}
     )
+    secrets = set().union(*reads.values())
     assert values == {
         "client_id": "abc",
         "client_secret": "s3cr3t",
@@ -235,9 +225,9 @@ def test_expand_env_reads_variables_and_reports_secrets() -> None:
     assert secrets == {"abc", "s3cr3t", "api.example"}
 
 
-def test_expand_env_missing_variable_names_setting_and_fix() -> None:
+def test_expand_settings_missing_variable_names_setting_and_fix() -> None:
     with pytest.raises(TemplateError) as info:
-        expand_env({"auth": {"client_secret": "${NOPE}"}}, {})
+        expand_settings({"auth": {"client_secret": "${NOPE}"}}, {})
     message = str(info.value)
     assert "$.auth.client_secret" in message
     assert "NOPE is not set" in message
