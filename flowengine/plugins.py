@@ -7,6 +7,7 @@ connectors and fails loudly, naming the plugin, on anything broken.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import os
@@ -175,11 +176,13 @@ class Registry:
             connector.settings_schema, plugin, f"{connector.name} settings schema"
         )
         for cap in connector.capabilities.values():
+            input = _capability_schema(connector, cap, "input", plugin)
+            output = _capability_schema(connector, cap, "output", plugin)
             self.capabilities[(connector.name, cap.name)] = LoadedCapability(
                 connector=connector,
-                capability=cap,
-                input=_capability_schema(connector, cap, "input", plugin),
-                output=_capability_schema(connector, cap, "output", plugin),
+                capability=_with_schema_personal_data(cap, input.schema, output.schema),
+                input=input,
+                output=output,
                 plugin=plugin,
             )
         self.connectors[connector.name] = connector
@@ -244,6 +247,20 @@ def _capability_schema(
         except ValueError as e:
             raise PluginError(f"{what} in {base / relative} is not JSON: {e}", plugin=plugin) from e
     return _compile(schema, plugin, what)
+
+
+PERSONAL_DATA_KEY = "x-personal-data"
+"""A schema's list of personal data paths, added to its capability's `personal_data`."""
+
+
+def _with_schema_personal_data(cap: Capability, *schemas: dict[str, Any]) -> Capability:
+    """The capability with the `x-personal-data` paths its schemas declare (each once)."""
+    paths = list(cap.personal_data)
+    for schema in schemas:
+        paths += [p for p in schema.get(PERSONAL_DATA_KEY, ()) if p not in paths]
+    if len(paths) == len(cap.personal_data):
+        return cap
+    return dataclasses.replace(cap, personal_data=tuple(paths))
 
 
 def _missing_schema_fix(connector: Connector, plugin: str, path: Path) -> str:

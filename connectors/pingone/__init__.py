@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.pingone._base import finish_connector
 from connectors.pingone._users import connector
 from connectors.pingone.client import (
     SANDBOX_HOST,
@@ -34,7 +33,7 @@ SANDBOX_HOSTNAME = urlsplit(SANDBOX_HOST).hostname
 @hookimpl
 def register_connectors(register: Any) -> None:
     """Register the `pingone` users connector."""
-    register(finish_connector(connector))
+    register(connector)
 
 
 @hookimpl

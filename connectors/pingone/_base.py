@@ -1,16 +1,13 @@
-"""What the `pingone` and `pingone_verify` connectors share: settings, the client, personal data."""
+"""What the `pingone` and `pingone_verify` connectors share: settings and the client.
+
+Their schemas' `x-personal-data` lists are read by the registry with the schemas."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from connectors.pingone.client import PingOneClient, close_client, open_client, tag_calls
-from flowengine import CallContext, Connector, PingOneError, PluginError, load_schema
+from flowengine import CallContext, Connector, PingOneError, load_schema
 
-__all__ = ["client_of", "finish_connector", "new_connector"]
-
-PERSONAL_DATA_KEY = "x-personal-data"
+__all__ = ["client_of", "new_connector"]
 
 
 def new_connector(name: str, title: str, description: str) -> Connector:
@@ -21,33 +18,9 @@ def new_connector(name: str, title: str, description: str) -> Connector:
         description=description,
         open=open_client,
         close=close_client,
+        settings_schema=load_schema(f"{name}/settings.json"),
         secret_settings=("client_secret",),
     )
-
-
-def finish_connector(connector: Connector) -> Connector:
-    """At plugin load: read the settings schema and each capability's personal data paths."""
-    connector.settings_schema = _load(connector.name, "settings.json")
-    for name, cap in list(connector.capabilities.items()):
-        paths = [*cap.personal_data]
-        for direction in ("input", "output"):
-            schema = _load(connector.name, f"{name}.{direction}.json")
-            paths += [p for p in schema.get(PERSONAL_DATA_KEY, []) if p not in paths]
-        connector.capabilities[name] = dataclasses.replace(cap, personal_data=tuple(paths))
-    return connector
-
-
-def _load(connector: str, filename: str) -> dict[str, Any]:
-    try:
-        return load_schema(f"{connector}/{filename}")
-    except FileNotFoundError as e:
-        raise PluginError(
-            f"schema file schemas/{connector}/{filename} is missing", plugin=connector
-        ) from e
-    except ValueError as e:
-        raise PluginError(
-            f"schemas/{connector}/{filename} is not JSON: {e}", plugin=connector
-        ) from e
 
 
 def client_of(ctx: CallContext) -> PingOneClient:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.pingone._base import finish_connector
 from connectors.pingone_verify import _documents, _policies, _transactions, _verified_data
 from connectors.pingone_verify._common import connector
 from flowengine import hookimpl
@@ -27,4 +26,4 @@ _MODULES = (_documents, _policies, _transactions, _verified_data)
 @hookimpl
 def register_connectors(register: Any) -> None:
     """Register the `pingone_verify` connector."""
-    register(finish_connector(connector))
+    register(connector)

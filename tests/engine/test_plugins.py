@@ -20,6 +20,7 @@ import pytest
 from flowengine import (
     Connector,
     PluginError,
+    Registry,
     VirtualClock,
     get_plugin_manager,
     hookimpl,
@@ -337,3 +338,19 @@ def test_names_a_flow_cannot_write_fail_at_load(
     with pytest.raises(PluginError, match=re.escape(message)) as e:
         registry_with(_Registers(c), "names")
     assert e.value.plugin == "names"
+
+
+def test_schema_personal_data_paths_join_the_capability() -> None:
+    connector = Connector(name="pd")
+
+    @connector.capability(
+        personal_data=("a",),
+        input_schema={"type": "object", "x-personal-data": ["a", "b"]},
+        output_schema={"type": "object", "x-personal-data": ["c"]},
+    )
+    def read(inputs: dict, ctx: object) -> dict:
+        return {}
+
+    registry = Registry()
+    registry.add_connector(connector, "test")
+    assert registry.capability("pd", "read").capability.personal_data == ("a", "b", "c")
