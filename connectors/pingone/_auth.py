@@ -98,10 +98,6 @@ class ClientCredentialsAuth(httpx.Auth):
             await response.aread()
             refused = token
 
-    def invalidate(self) -> None:
-        """Forget the cached token (the next request fetches a new one)."""
-        self._token = None
-
     def _usable(self, refused: _Token | None) -> _Token | None:
         """The cached token to use: a valid one, or after a 401 one that replaced `refused`."""
         if refused is None:

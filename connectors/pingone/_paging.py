@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from connectors.pingone.client import PingOneClient, PingOneResponse
 from flowengine import PingOneError
 
-__all__ = ["MAX_PAGES", "collect"]
+__all__ = ["MAX_PAGES", "collect", "embedded_items", "filter_string"]
 
 MAX_PAGES = 50
 """Pages read at most for one list: a bound on the calls one node can make."""
@@ -34,22 +34,28 @@ async def collect(
     first = await client.get(path, params=params)
     if not isinstance(first.body, dict):
         return first
-    items = list(_items(first.body, name))
+    items = list(embedded_items(first.body, name))
     following = _next(first.body)
     pages = 1
     while following and pages < max_pages and (limit is None or len(items) < limit):
         _check_same_origin(client, following, path)
         page = await client.get(following)
-        items += _items(page.body, name)
+        items += embedded_items(page.body, name)
         following = _next(page.body)
         pages += 1
     return _merged(first, name, items, following if pages >= max_pages else None)
 
 
-def _items(body: Any, name: str) -> list[Any]:
+def embedded_items(body: Any, name: str) -> list[Any]:
+    """The `_embedded.<name>` list of a HAL collection (empty when absent or malformed)."""
     embedded = body.get("_embedded") if isinstance(body, dict) else None
     found = embedded.get(name) if isinstance(embedded, dict) else None
     return found if isinstance(found, list) else []
+
+
+def filter_string(value: Any) -> str:
+    """`value` as a string literal of a PingOne (SCIM) filter: `"..."`, escaped."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _next(body: Any) -> str | None:

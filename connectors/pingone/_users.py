@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.pingone._base import client_of, new_connector
+from connectors.pingone._paging import embedded_items, filter_string
 from flowengine import CallContext, Outcome
 
 __all__ = ["connector"]
@@ -55,11 +56,11 @@ async def findUser(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any] |
     """Find the user with this username or email (GET /users?filter=...); `not_found` if none."""
     client = client_of(ctx)
     attribute = "username" if inputs.get("username") else "email"
-    value = str(inputs[attribute]).replace("\\", "\\\\").replace('"', '\\"')
     response = await client.get(
-        client.env_path("users"), params={"filter": f'{attribute} eq "{value}"', "limit": 1}
+        client.env_path("users"),
+        params={"filter": f"{attribute} eq {filter_string(inputs[attribute])}", "limit": 1},
     )
-    users = (response.body or {}).get("_embedded", {}).get("users", [])
+    users = embedded_items(response.body, "users")
     output = response.output()
     output["found"] = bool(users)
     if not users:

@@ -317,7 +317,8 @@ class PingOneClient:
 
 
 def _parse(response: httpx.Response, request: httpx.Request) -> PingOneResponse:
-    headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in HIDDEN_HEADERS}
+    # httpx gives header names lower-cased.
+    headers = {k: v for k, v in response.headers.items() if k not in HIDDEN_HEADERS}
     body: Any = None
     if response.content:
         try:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from connectors.pingone._base import new_connector
+from connectors.pingone._paging import embedded_items
 from connectors.pingone.client import PingOneClient, PingOneResponse
 from flowengine import ConnectorError
 
@@ -14,7 +15,6 @@ __all__ = [
     "BIOGRAPHIC_FIELDS",
     "biographic_fields",
     "connector",
-    "embedded",
     "output_with",
     "transaction_path",
 ]
@@ -77,18 +77,8 @@ def _bad_input(message: str) -> ConnectorError:
     return ConnectorError(message, code="INVALID_INPUT")
 
 
-def embedded(body: Any, name: str) -> list[Any]:
-    """The `_embedded.<name>` list of a HAL collection (empty when absent)."""
-    if not isinstance(body, dict):
-        return []
-    items = (body.get("_embedded") or {}).get(name)
-    return items if isinstance(items, list) else []
-
-
-def output_with(
-    response: PingOneResponse, key: str, name: str, keep: Any = None, limit: int | None = None
-) -> dict[str, Any]:
-    """The output of a list call; `<key>` keeps the items `keep(item)` accepts (at most `limit`).
+def output_with(response: PingOneResponse, key: str, name: str, keep: Any = None) -> dict[str, Any]:
+    """The output of a list call; `<key>` keeps the items `keep(item)` accepts.
 
     `rawResponse` stays what PingOne answered; the filter covers query parameters PingOne
     may not honour (see docs/assumptions.md).
@@ -96,11 +86,9 @@ def output_with(
     out = response.output()
     body = response.body if isinstance(response.body, dict) else {"_embedded": {name: []}}
     filtered = copy.copy(body)
-    items = [i for i in embedded(body, name) if keep is None or keep(i)]
-    if limit is not None:
-        items = items[:limit]
+    items = [i for i in embedded_items(body, name) if keep is None or keep(i)]
     filtered["_embedded"] = {**(body.get("_embedded") or {}), name: items}
-    if keep is not None or limit is not None:
+    if keep is not None:
         filtered["size"] = len(items)
     out[key] = filtered
     return out

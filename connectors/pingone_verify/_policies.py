@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.pingone._base import client_of
-from connectors.pingone._paging import collect
+from connectors.pingone._paging import collect, embedded_items, filter_string
 from connectors.pingone.client import PingOneClient, PingOneResponse
-from connectors.pingone_verify._common import connector, embedded
+from connectors.pingone_verify._common import connector
 from flowengine import CallContext, PingOneError
 
-__all__ = ["find_policy", "is_use_id", "readVerifyPolicy"]
+__all__ = ["find_policy", "is_use_id", "policy_by_name", "readVerifyPolicy"]
 
 USE_ID = "useverifypolicyid"
 """DaVinci's stored value for the dropdown choice "Use Verify Policy ID"."""
@@ -37,19 +37,23 @@ async def find_policy(
         if not policy_id:
             return None
         return await client.get(client.env_path("verifyPolicies", policy_id))
-    return await _by_name(client, str(select), fields)
+    return await policy_by_name(client, str(select), fields)
 
 
-async def _by_name(client: PingOneClient, name: str, fields: tuple[str, str]) -> PingOneResponse:
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+async def policy_by_name(
+    client: PingOneClient, name: str, fields: tuple[str, str] = SELECT_FIELDS
+) -> PingOneResponse:
+    """The policy named `name` (compared case-insensitively); a NOT_FOUND PingOneError if none."""
     response = await collect(
         client,
         client.env_path("verifyPolicies"),
         "verifyPolicies",
-        params={"filter": f'name eq "{quoted}"'},
+        params={"filter": f"name eq {filter_string(name)}"},
     )
     # Filter again here: names compare case-insensitively, and a server may ignore `filter`.
-    found = [p for p in embedded(response.body, "verifyPolicies") if _same(p.get("name"), name)]
+    found = [
+        p for p in embedded_items(response.body, "verifyPolicies") if _same(p.get("name"), name)
+    ]
     if not found:
         raise PingOneError(
             f"verifyPolicy could not be found: no verify policy is named {name!r} in environment "
@@ -66,7 +70,7 @@ async def default_policy(client: PingOneClient) -> PingOneResponse:
     """The environment's default verify policy (the listed one with `default: true`)."""
     # Every page: the default policy may be listed on any of them.
     response = await collect(client, client.env_path("verifyPolicies"), "verifyPolicies")
-    found = [p for p in embedded(response.body, "verifyPolicies") if p.get("default") is True]
+    found = [p for p in embedded_items(response.body, "verifyPolicies") if p.get("default") is True]
     if not found:
         raise PingOneError(
             f"environment {client.environment_id} has no default verify policy; name one "

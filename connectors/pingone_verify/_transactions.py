@@ -17,7 +17,7 @@ from connectors.pingone_verify._common import (
     output_with,
     transaction_path,
 )
-from connectors.pingone_verify._policies import find_policy, is_use_id
+from connectors.pingone_verify._policies import is_use_id, policy_by_name
 from flowengine import CallContext
 
 __all__ = [
@@ -41,8 +41,8 @@ async def _policy_id(client: PingOneClient, inputs: dict[str, Any]) -> str | Non
     if not select or is_use_id(select):
         return str(policy_id) if policy_id else None
     # A policy name: look its ID up.
-    found = await find_policy(client, select, None, ("verifyPolicy", "verifyPolicyId"))
-    return str(found.body["id"]) if found is not None else None
+    found = await policy_by_name(client, str(select), ("verifyPolicy", "verifyPolicyId"))
+    return str(found.body["id"])
 
 
 def transaction_body(inputs: dict[str, Any], policy_id: str | None) -> dict[str, Any]:
@@ -113,9 +113,8 @@ async def readVerifyTransactions(inputs: dict[str, Any], ctx: CallContext) -> di
         params={"limit": limit},
         limit=None if limit is None else int(limit),
     )
-    if limit is None:
-        return output_with(response, "transactions", "verifyTransactions")
-    return _latest(output_with(response, "transactions", "verifyTransactions"), int(limit))
+    output = output_with(response, "transactions", "verifyTransactions")
+    return output if limit is None else _latest(output, int(limit))
 
 
 def _latest(output: dict[str, Any], limit: int) -> dict[str, Any]:

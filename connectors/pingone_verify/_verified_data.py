@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from connectors.pingone._base import client_of
+from connectors.pingone._paging import embedded_items
 from connectors.pingone.client import PingOneClient, PingOneResponse
-from connectors.pingone_verify._common import connector, embedded, output_with, transaction_path
+from connectors.pingone_verify._common import connector, output_with, transaction_path
 from flowengine import CallContext, ConnectorError, PingOneError
 
 __all__ = [
@@ -73,7 +74,9 @@ async def readUserData(inputs: dict[str, Any], ctx: CallContext) -> dict[str, An
     client = client_of(ctx)
     transaction = await client.get(transaction_path(client, inputs))
     verified = await _verified_data(client, inputs, ["GOVERNMENT_ID"])
-    ids = [i for i in embedded(verified.body, "verifiedData") if i.get("type") == "GOVERNMENT_ID"]
+    ids = [
+        i for i in embedded_items(verified.body, "verifiedData") if i.get("type") == "GOVERNMENT_ID"
+    ]
     tx = transaction.body or {}
     user_data = {
         "id": tx.get("id", inputs["transactionId"]),
@@ -119,7 +122,9 @@ async def _selfie_id(client: PingOneClient, inputs: dict[str, Any]) -> str:
     if inputs.get("selfieId"):
         return str(inputs["selfieId"])
     response = await _verified_data(client, inputs, ["SELFIE"])
-    selfies = [i for i in embedded(response.body, "verifiedData") if i.get("type") == "SELFIE"]
+    selfies = [
+        i for i in embedded_items(response.body, "verifiedData") if i.get("type") == "SELFIE"
+    ]
     if not selfies:
         raise PingOneError(
             f"transaction {inputs['transactionId']} has no SELFIE verified data to replace the "
