@@ -33,6 +33,7 @@ __all__ = [
     "env_names",
     "expand_settings",
     "render",
+    "to_text",
 ]
 
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)

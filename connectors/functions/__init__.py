@@ -7,11 +7,11 @@ input and output; a literal written in the flow stays readable.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl
+from flowengine.templating import to_text
 
 __all__ = ["connector", "templated"]
 
@@ -42,16 +42,11 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _text(value: Any) -> str:
-    """A value as a template renders it inside text: strings as they are, the rest as JSON."""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
-
 def _equals(left: Any, right: Any) -> bool:
     """Equality as flows mean it: "3" equals 3, true equals "true", but true is not 1."""
     if isinstance(left, bool) or isinstance(right, bool) or left is None or right is None:
         # Python's True == 1 and str(None) == "None" are not what a flow means.
-        return _text(left) == _text(right)
+        return to_text(left) == to_text(right)
     if left == right:
         return True
     # Templates render to strings when mixed with text, so "3" must equal 3.
@@ -80,7 +75,7 @@ def _ordered(left: Any, right: Any, op: str) -> bool:
 def _contains(left: Any, right: Any) -> bool:
     """Substring, key of an object, or item of a list."""
     if isinstance(left, str):
-        return _text(right) in left
+        return to_text(right) in left
     if isinstance(left, dict):
         return right in left
     if isinstance(left, list):

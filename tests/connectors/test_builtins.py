@@ -60,6 +60,7 @@ def validated(registry: Any, qualname: str, inputs: dict[str, Any]) -> dict[str,
         ([True], "contains", 1, False),
         ("None of these", "contains", None, False),
         ("flag: true", "contains", True, True),
+        ('tags: ["é"]', "contains", ["é"], True),  # as "{{ ... }}" renders a list inside text
         ("hello world", "contains", "world", True),
         (["x", "y"], "contains", "y", True),
         ([1, 2], "contains", "2", True),
