@@ -6,17 +6,17 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from flowengine.errors import FlowDefinitionError
+from flowengine.store import DEFAULT_STORE_URL
 
 __all__ = [
-    "DEFAULT_STORE",
     "EXIT_INVALID",
     "answers_option",
+    "default_store",
     "dump",
     "fail",
     "json_option",
@@ -31,7 +31,6 @@ __all__ = [
     "trace_option",
 ]
 
-DEFAULT_STORE = "sqlite:///.flowengine/runs.db"
 EXIT_INVALID = 2  # a flow, an input or an option is wrong: nothing ran
 
 
@@ -53,28 +52,30 @@ def registry() -> Any:
     return load_registry()
 
 
+def default_store() -> str:
+    """The store URL used without --store: $FLOWENGINE_STORE, else the project's SQLite file."""
+    return os.environ.get("FLOWENGINE_STORE", DEFAULT_STORE_URL)
+
+
 def open_store_at(url: str) -> Any:
-    """The run store at `url`; a SQLite file's folder is made if it is missing."""
+    """The run store at `url` (a SQLite file's folder is made); exit 2 when it cannot be."""
     from flowengine.store import open_store
 
-    if url.startswith("sqlite:///"):
-        folder = Path(url.removeprefix("sqlite:///")).expanduser().parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            fail(
-                f"--store {url}: cannot make the folder {folder} ({e.strerror}); "
-                "choose another path"
-            )
-    return open_store(url)
+    try:
+        return open_store(url)
+    except OSError as e:
+        if e.filename is None:
+            raise
+        why = f"cannot make the folder {e.filename} ({e.strerror})"
+        fail(f"--store {url}: {why}; choose another path")
 
 
-def stored_run(store: str, run_id: str) -> Any:
-    """A run from the store, or exit 2 naming the run and the store."""
+def stored_run(store: str, run_id: str, opened: Any = None) -> Any:
+    """A run from the store at URL `store` (`opened`, if already open), or exit 2 naming both."""
     from flowengine.errors import RunError
 
     try:
-        return open_store_at(store).load(run_id)
+        return (opened or open_store_at(store)).load(run_id)
     except RunError as e:
         fail(f"{e}; `flowengine runs list --store {store}` shows the stored runs")
 
@@ -138,12 +139,12 @@ def parse_response(text: str) -> dict[str, Any]:
 
 def _yaml_file(path: str, what: str) -> Any:
     """A YAML (or JSON) file's value in the flow files' dialect; errors exit 2 at file:line:col."""
-    from flowengine._yaml import read_value
+    from flowengine._yaml import read_file_value
 
     try:
-        return read_value(Path(path).read_text(encoding="utf-8-sig"), path, what)
-    except ValueError as e:  # UnicodeDecodeError is one too
-        fail(str(e) if not isinstance(e, UnicodeDecodeError) else f"cannot read {path}: {e}")
+        return read_file_value(path, what)
+    except ValueError as e:
+        fail(str(e))
     except OSError as e:
         fail(f"cannot read {what} {path}: {e.strerror}")
 
@@ -175,8 +176,8 @@ def read_inputs(
 store_option = click.option(
     "--store",
     metavar="URL",
-    default=lambda: os.environ.get("FLOWENGINE_STORE", DEFAULT_STORE),
-    show_default=DEFAULT_STORE,
+    default=default_store,
+    show_default=DEFAULT_STORE_URL,
     help="Run store URL: sqlite:///PATH or memory: (env FLOWENGINE_STORE).",
 )
 answers_option = click.option(

@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from flowengine._cli_common import (
-    DEFAULT_STORE,
     answers_option,
+    default_store,
     dump,
     fail,
     json_option,
@@ -26,7 +26,7 @@ from flowengine._cli_common import (
     stored_run,
     trace_option,
 )
-from flowengine.errors import FlowEngineError, RunError, SchemaValidationError
+from flowengine.errors import RunError, SchemaValidationError
 
 __all__ = ["run", "runs"]
 
@@ -112,15 +112,12 @@ class _Session:
 
     def _store_option(self) -> str:
         """` --store URL` when the store is not the one `runs resume` finds by itself."""
-        default = os.environ.get("FLOWENGINE_STORE", DEFAULT_STORE)
-        return "" if self.store_url == default else f" --store {self.store_url}"
+        return "" if self.store_url == default_store() else f" --store {self.store_url}"
 
     def _run_async(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-        """Run the coroutine; engine errors exit 2, Ctrl-C while waiting exits 3."""
+        """Run the coroutine; Ctrl-C while waiting exits 3 (engine errors: the main group)."""
         try:
             return asyncio.run(factory())
-        except FlowEngineError as e:
-            fail(str(e))
         except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C and EOF into Abort
             if self.waiting is None:
                 raise
@@ -234,7 +231,7 @@ def runs_list(status: str | None, limit: int, as_json: bool, store: str) -> None
 
 @runs.command("show")
 @click.argument("run_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+@json_option
 @store_option
 def runs_show(run_id: str, as_json: bool, store: str) -> None:
     """One run: its status, path with outcomes, and result, error or pending screen."""
@@ -280,7 +277,7 @@ def runs_resume(
     """Continue a waiting run with a response, an answers file or the terminal."""
     first = parse_response(response) if response is not None else None
     session = _Session(**options)
-    stored = stored_run(options["store"], run_id)
+    stored = stored_run(options["store"], run_id, session.store)
     if stored.status != "waiting":
         fail(f"run {run_id} is {stored.status}, not waiting: nothing to resume")
     hint = "" if flow_file else "; the run started from it: pass the flow with --flow FILE"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import sys
 import textwrap
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from typing import Any
 
 import click
 
+from flowengine._cli_common import dump
 from flowengine._connector import Interaction
 from flowengine.clock import Clock
 from flowengine.headless import MISSING
@@ -186,9 +186,9 @@ class Terminal:
         self.echo()
         self.echo(f"run {run.id} {run.status}", fg=colour, bold=True)
         if run.status == "completed":
-            self.echo(json.dumps(run.result, indent=2, ensure_ascii=False, default=str))
+            self.echo(dump(run.result))
         elif run.status == "failed":
-            self.echo(json.dumps(run.error, indent=2, ensure_ascii=False, default=str))
+            self.echo(dump(run.error))
         elif run.status == "waiting":
             node = (run.waiting or {}).get("node")
             self.echo(

@@ -12,6 +12,8 @@ core schema and JSON).
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +24,15 @@ import yaml
 from flowengine._diagnostic import Diagnostic
 from flowengine.spec import Location
 
-__all__ = ["Locations", "Mark", "Path", "YamlDocument", "load_yaml", "read_value"]
+__all__ = [
+    "Locations",
+    "Mark",
+    "Path",
+    "YamlDocument",
+    "load_yaml",
+    "read_file_value",
+    "read_value",
+]
 
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -354,6 +364,16 @@ class _Builder:
                 continue
             merged.update(self.build(source, path))
         return merged
+
+
+def read_file_value(path: str | os.PathLike[str], what: str) -> Any:
+    """`read_value` of a file (an editor's BOM dropped); not UTF-8 is a ValueError too."""
+    raw = pathlib.Path(path).read_bytes()  # OSError: the caller says the file cannot be read
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{what} {path} is not UTF-8 text: {e.reason}") from None
+    return read_value(text, str(path), what)
 
 
 def read_value(text: str, file: str, what: str) -> Any:

@@ -18,6 +18,7 @@ import click
 from flowengine._cli_common import dump, fail, load_or_fail, registry, store_option, stored_run
 from flowengine._cli_runs import run, runs
 from flowengine.errors import FlowEngineError
+from flowengine.graph import FORMATS
 
 __all__ = ["main"]
 
@@ -56,11 +57,8 @@ def _sandbox_group() -> click.Command | None:
         sandbox_cli = importlib.import_module("connectors.pingone.sandbox.cli")
     except ImportError:  # the PingOne connector is not installed or not built yet
         return None
-    for attribute in ("sandbox", "cli", "main"):
-        command = getattr(sandbox_cli, attribute, None)
-        if isinstance(command, click.Command):
-            return command
-    return None
+    command = getattr(sandbox_cli, "sandbox", None)
+    return command if isinstance(command, click.Command) else None
 
 
 @click.group(cls=_MainGroup)
@@ -105,7 +103,7 @@ def validate(flows: Sequence[str], as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["mermaid", "dot"]),
+    type=click.Choice(FORMATS),
     default="mermaid",
     show_default=True,
     help="Mermaid flowchart or Graphviz DOT.",

@@ -72,16 +72,13 @@ def run_path(flow: FlowSpec, run: Any) -> RunPath:
 
 
 def _edges(flow: FlowSpec) -> Iterable[tuple[str, str, str, bool]]:
-    """(source, target, label, is_branch) for every edge, in file order."""
+    """(source, target, label, is_branch) for every edge of the flow's graph, in file order."""
     yield "__start__", flow.start, "", False
-    for node in flow.all_nodes.values():
-        for branch_id in node.branches:
-            yield node.id, branch_id, "", True
-        targets: dict[str, list[str]] = {}
-        for outcome, target in node.routes.items():
-            targets.setdefault(target, []).append(outcome)
-        for target, labels in targets.items():
-            yield node.id, target, " / ".join(labels), False
+    for source, target, outcomes in flow.graph.edges(data="outcomes"):
+        if flow.graph.nodes[target]["parent"] == source:  # a block's edge to its branch
+            yield source, target, "", True
+        else:
+            yield source, target, " / ".join(outcomes), False
 
 
 def _title(node: NodeSpec) -> str:

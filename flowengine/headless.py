@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowengine._connector import Interaction
-from flowengine._yaml import read_value
+from flowengine._yaml import read_file_value
 from flowengine.clock import Clock, SystemClock
 from flowengine.errors import RunError
 
@@ -55,9 +55,7 @@ class Answers:
     def load(cls, path: str | Path) -> Answers:
         """Read an answers file (YAML, of which JSON is a subset, in the flow files' dialect)."""
         try:
-            data = read_value(Path(path).read_text("utf-8-sig"), str(path), "the answers file")
-        except UnicodeDecodeError as e:
-            raise RunError(f"answers file {path} is not UTF-8 text: {e.reason}") from None
+            data = read_file_value(path, "the answers file")
         except ValueError as e:
             raise RunError(str(e)) from None
         if data is None:

@@ -53,10 +53,9 @@ def get_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager
     for module_name in BUILTIN_PLUGINS:
         # Installed checkouts register these through their entry points; a bare checkout
         # (or a disabled plugin list) still gets them, the same modules the same way.
-        if pm.get_plugin(module_name.split(".")[-1]) is None and not any(
-            getattr(p, "__name__", None) == module_name for p in pm.get_plugins()
-        ):
-            pm.register(importlib.import_module(module_name), module_name.split(".")[-1])
+        module, name = importlib.import_module(module_name), module_name.split(".")[-1]
+        if pm.get_plugin(name) is None and not pm.is_registered(module):
+            pm.register(module, name)
     _check_pending(pm)
     return pm
 
@@ -278,8 +277,10 @@ def _missing_schema_fix(connector: Connector, plugin: str, path: Path) -> str:
 
 def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     """Ask every plugin to register; return the checked Registry."""
-    pm = pm or get_plugin_manager()
-    _check_pending(pm)  # plugins registered on the manager after it was made
+    if pm is None:
+        pm = get_plugin_manager()
+    else:
+        _check_pending(pm)  # plugins registered on the manager after it was made
     registry = Registry()
     for impl in pm.hook.register_connectors.get_hookimpls():
         plugin = impl.plugin_name
