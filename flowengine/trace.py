@@ -28,7 +28,6 @@ __all__ = [
     "compile_secrets",
     "make_event",
     "redact",
-    "redact_event",
     "redact_parts",
 ]
 
@@ -182,18 +181,6 @@ def make_event(
         "output": output,
         "error": error,
     }
-
-
-def redact_event(
-    event: dict[str, Any], secrets: Iterable[str], personal_paths: Iterable[str]
-) -> dict[str, Any]:
-    """The event with its input, output and error redacted (a new dict when anything changed)."""
-    parts = redact_parts(event["input"], event["output"], event["error"], secrets, personal_paths)
-    if parts[0] is event["input"] and parts[1] is event["output"] and parts[2] is event["error"]:
-        return event
-    out = dict(event)
-    out["input"], out["output"], out["error"] = parts
-    return out
 
 
 @lru_cache(maxsize=1024)

@@ -56,7 +56,7 @@ def form_output_schema(with_: Mapping[str, Any]) -> dict[str, Any] | None:
     names = [
         f if isinstance(f, str) else f.get("name") if isinstance(f, dict) else None for f in raw
     ]
-    if not names or not all(isinstance(n, str) and "{{" not in n for n in names):
+    if not names or not all(isinstance(n, str) and not templated(n) for n in names):
         return None  # no fields (a schema error already), or names a template builds
     return {"type": "object", "properties": {name: {} for name in names}}
 

@@ -34,7 +34,9 @@ def copied_values(with_: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _setting(names: Any) -> dict[str, Any] | None:
     """The output schema of a node that sets the variables `names` (None: not known)."""
-    if not isinstance(names, list) or not all(isinstance(n, str) and "{{" not in n for n in names):
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and not templated(n) for n in names
+    ):
         return None
     set_vars = {
         "type": "object",

@@ -12,7 +12,7 @@ from flowengine import VirtualClock, load_registry
 from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
-from flowengine.trace import REDACTED, JsonlTraceSink, make_event, redact, redact_event
+from flowengine.trace import REDACTED, JsonlTraceSink, make_event, redact, redact_parts
 
 
 def test_secrets_replaced_inside_strings_everywhere() -> None:
@@ -69,11 +69,11 @@ def test_event_redaction_covers_input_output_error() -> None:
         {"message": "bad key s3"},
     )
     assert event["duration_ms"] == 500.0
-    out = redact_event(event, {"s3"}, ("user.email",))
-    assert out["input"] == {"user": {"email": REDACTED}, "key": REDACTED}
-    assert out["output"] == {"user": {"email": REDACTED}}
-    assert out["error"] == {"message": f"bad key {REDACTED}"}
-    assert redact_event(event, (), ()) is event
+    parts = event["input"], event["output"], event["error"]
+    input, output, error = redact_parts(*parts, {"s3"}, ("user.email",))
+    assert input == {"user": {"email": REDACTED}, "key": REDACTED}
+    assert output == {"user": {"email": REDACTED}}
+    assert error == {"message": f"bad key {REDACTED}"}
 
 
 def test_jsonl_sink_appends_lines(tmp_path: Path) -> None:
