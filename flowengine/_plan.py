@@ -125,13 +125,8 @@ def _schema_error(e: SchemaValidationError, code: str) -> dict[str, Any]:
 
 
 def error_dict(code: str, message: str) -> dict[str, Any]:
-    return {
-        "code": code,
-        "message": message,
-        "details": [],
-        "status_code": None,
-        "correlation_id": None,
-    }
+    """A node error in the one shape flows read (`ConnectorError.to_dict`)."""
+    return ConnectorError(message, code=code).to_dict()
 
 
 def exception_error(e: BaseException) -> dict[str, Any]:
