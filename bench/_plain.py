@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import statistics
+
 import httpx
 
 from connectors.pingone.sandbox import Sandbox
+
+
+def ratios(engine_times: list[float], plain_times: list[float]) -> tuple[float, float]:
+    """(ratio of the medians, median of the paired ratios) of interleaved engine/plain samples.
+
+    The machine is shared: the median of each interleaved pair's ratio resists load drift."""
+    medians = statistics.median(engine_times) / statistics.median(plain_times)
+    paired = statistics.median(e / p for e, p in zip(engine_times, plain_times, strict=True))
+    return medians, paired
 
 
 async def plain_client(sandbox: Sandbox, env_id: str) -> httpx.AsyncClient:
