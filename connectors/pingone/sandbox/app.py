@@ -21,7 +21,7 @@ from flowengine.clock import Clock, SystemClock
 from . import admin, documents, policies, transactions, users, webverify
 from .auth import Auth, token_endpoint
 from .config import SandboxConfig, load_config
-from .errors import ApiError, error_response, not_found, request_limited
+from .errors import ApiError, error_response, invalid_request, not_found, request_limited
 from .faults import Faults
 from .http import ConnectionDropped, api_endpoint, dropped_response
 from .state import Store
@@ -199,16 +199,17 @@ async def _unknown_route(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods answer in PingOne's envelope too."""
     status = getattr(exc, "status_code", 404)
     if status == 405:
-        error = ApiError(405, "INVALID_REQUEST", f"{request.method} is not allowed on this path")
+        error = invalid_request(f"{request.method} is not allowed on this path", 405)
     else:
         error = not_found(f"No such resource: {request.method} {request.url.path}")
     return error_response(error)
 
 
 def _status_fault(status: int, retry_after: int) -> ApiError:
-    codes = {500: "UNEXPECTED_ERROR", 503: "SERVICE_UNAVAILABLE"}
+    # Never 429: apply_fault answers that with request_limited.
+    codes = {503: "SERVICE_UNAVAILABLE"}
     code = codes.get(status, "UNEXPECTED_ERROR" if status >= 500 else "REQUEST_FAILED")
-    headers = {"Retry-After": str(retry_after)} if status in (503, 429) else {}
+    headers = {"Retry-After": str(retry_after)} if status == 503 else {}
     return ApiError(status, code, f"The sandbox injected a {status} fault.", headers=headers)
 
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import access_failed
-from .http import json_response
+from .http import json_response, media_type
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -67,7 +67,7 @@ class Auth:
         """Expire every token of an environment now (the `expire_tokens` fault)."""
         now = self.sandbox.clock.now()
         count = 0
-        for key, record in list(self.sandbox.store.items("token")):
+        for key, record in self.sandbox.store.items("token"):
             if record["env"] == env_id and record["exp"] > now:
                 self.sandbox.store.put("token", key, {**record, "exp": now})
                 count += 1
@@ -96,8 +96,7 @@ async def token_endpoint(sandbox: Sandbox, request: Request) -> Response:
     clients = sandbox.config.clients(env_id)
     if clients is None:
         return _oauth_error(400, "invalid_request", f"Unknown environment {env_id!r}")
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
+    if media_type(request) != "application/x-www-form-urlencoded":
         return _oauth_error(
             400, "invalid_request", "Send the token request as application/x-www-form-urlencoded"
         )

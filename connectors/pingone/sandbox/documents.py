@@ -8,21 +8,20 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import ApiError, invalid_data, invalid_request, not_found
-from .http import Handler, collection, env_url, json_body, json_response
+from .errors import ApiError, check_range, invalid_data, invalid_request, not_found
+from .http import Handler, collection, json_body, json_response, media_type
 from .machine import (
-    DOCUMENT_RETENTION,
-    TERMINAL,
     accepted_types,
     decode_value,
     live_documents,
     missing,
     process,
     record_event,
+    retained,
+    settled_status,
 )
-from .machine import transaction_status as status_of
 from .state import iso, new_id
-from .transactions import get_transaction, policy_of
+from .transactions import get_transaction, policy_of, tx_href
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -35,14 +34,13 @@ VERIFIED_DATA_RETENTION = 30 * 60
 _TX = "/users/{userId}/verifyTransactions/{txId}"
 
 
-def _tx_href(request: Request, tx: dict[str, Any]) -> str:
-    return f"{env_url(request, tx['env'])}/users/{tx['userId']}/verifyTransactions/{tx['id']}"
-
-
 def _render_doc(request: Request, tx: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
-    href = f"{_tx_href(request, tx)}/documents/{doc['id']}"
+    tx_url = tx_href(request, tx)
     body = {
-        "_links": {"self": {"href": href}, "verifyTransaction": {"href": _tx_href(request, tx)}},
+        "_links": {
+            "self": {"href": f"{tx_url}/documents/{doc['id']}"},
+            "verifyTransaction": {"href": tx_url},
+        },
         "id": doc["id"],
         "environment": {"id": tx["env"]},
         "user": {"id": tx["userId"]},
@@ -61,9 +59,11 @@ def _render_doc(request: Request, tx: dict[str, Any], doc: dict[str, Any]) -> di
 
 
 def _ensure_open(sandbox: Sandbox, tx: dict[str, Any]) -> dict[str, Any]:
+    """The transaction's policy; 400 REQUEST_FAILED once it is settled (takes no documents)."""
     policy = policy_of(sandbox, tx)
-    status = status_of(sandbox, tx, policy)["status"]
-    if status in TERMINAL or tx.get("final") is not None:
+    settled = settled_status(sandbox, tx, policy)
+    if settled is not None:
+        status = settled["status"]
         raise ApiError(
             400,
             "REQUEST_FAILED",
@@ -127,8 +127,7 @@ def submit_document(
 def _get_doc(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, Any]:
     doc_id = request.path_params["docId"]
     doc = sandbox.store.get("doc", doc_id)
-    alive = doc is not None and sandbox.now() < doc["updatedAt"] + DOCUMENT_RETENTION
-    if doc is None or doc["txId"] != tx["id"] or not alive:
+    if doc is None or doc["txId"] != tx["id"] or not retained(doc, sandbox.now()):
         raise not_found(f"Document {doc_id!r} was not found (documents are kept 30 minutes).")
     return doc
 
@@ -148,7 +147,7 @@ async def list_documents(sandbox: Sandbox, request: Request) -> Response:
     previous: list[dict[str, Any]] = []
     for doc_id in tx["documents"]:
         doc = sandbox.store.get("doc", doc_id)
-        if doc is None or now >= doc["updatedAt"] + DOCUMENT_RETENTION:
+        if doc is None or not retained(doc, now):
             continue
         if wanted and doc["type"].upper() not in wanted:
             continue
@@ -161,8 +160,7 @@ async def list_documents(sandbox: Sandbox, request: Request) -> Response:
 async def create_document(sandbox: Sandbox, request: Request) -> Response:
     """POST .../documents: submit a document, or process them (vendor type)."""
     tx = get_transaction(sandbox, request)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == PROCESS_TYPE:
+    if media_type(request) == PROCESS_TYPE:
         return await _process(sandbox, request, tx)
     doc = submit_document(sandbox, tx, await json_body(request), "AUTHENTICATED_CLIENT")
     return json_response(_render_doc(request, tx, doc), 201)
@@ -171,7 +169,7 @@ async def create_document(sandbox: Sandbox, request: Request) -> Response:
 async def _process(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> Response:
     policy = _ensure_open(sandbox, tx)
     docs = live_documents(sandbox, tx)
-    still = missing(sandbox, tx, policy)
+    still = missing(sandbox, tx, policy, docs)
     if not docs or still:
         raise invalid_data(
             "documents",
@@ -180,7 +178,7 @@ async def _process(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> Re
         )
     process(sandbox, tx, policy)
     items = [_render_doc(request, tx, d) for d in docs]
-    return json_response(collection(_tx_href(request, tx) + "/documents", "documents", items))
+    return json_response(collection(tx_href(request, tx) + "/documents", "documents", items))
 
 
 async def read_document(sandbox: Sandbox, request: Request) -> Response:
@@ -244,7 +242,7 @@ def _select_attempts(request: Request, records: list[dict[str, Any]]) -> tuple[l
 def _item(
     request: Request, tx: dict[str, Any], kind: str, item: dict[str, Any], full: bool
 ) -> dict[str, Any]:
-    href = f"{_tx_href(request, tx)}/{kind}/{item['id']}"
+    href = f"{tx_href(request, tx)}/{kind}/{item['id']}"
     body = {"_links": {"self": {"href": href}}, **item, "createdAt": iso(item["createdAt"])}
     if not full:
         body = {k: body[k] for k in ("_links", "id", "type", "retry", "createdAt")}
@@ -320,15 +318,9 @@ def _color(raw: Any) -> tuple[int, int, int]:
         raise invalid_data(
             "backgroundColor", "backgroundColor {red, green, blue} is required", "REQUIRED_VALUE"
         )
-    channels = []
     for key in ("red", "green", "blue"):
-        value = raw.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
-            raise invalid_data(
-                f"backgroundColor.{key}", "must be an integer from 0 to 255", "OUT_OF_RANGE"
-            )
-        channels.append(value)
-    return channels[0], channels[1], channels[2]
+        check_range(raw.get(key), 0, 255, f"backgroundColor.{key}")
+    return raw["red"], raw["green"], raw["blue"]
 
 
 def _aspect(raw: Any) -> str | None:
@@ -336,15 +328,9 @@ def _aspect(raw: Any) -> str | None:
         return None
     if not isinstance(raw, dict):
         raise invalid_data("aspectRatio", "aspectRatio must be {aspectWidth, aspectHeight}")
-    sides = []
     for key in ("aspectWidth", "aspectHeight"):
-        value = raw.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
-            raise invalid_data(
-                f"aspectRatio.{key}", "must be an integer from 1 to 1000", "OUT_OF_RANGE"
-            )
-        sides.append(value)
-    return f"{sides[0]}:{sides[1]}"
+        check_range(raw.get(key), 1, 1000, f"aspectRatio.{key}")
+    return f"{raw['aspectWidth']}:{raw['aspectHeight']}"
 
 
 async def read_metadata(sandbox: Sandbox, request: Request) -> Response:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 __all__ = [
     "ApiError",
     "access_failed",
+    "check_range",
     "ensure_unique",
     "error_response",
     "invalid_data",
@@ -64,6 +65,12 @@ def invalid_data(target: str, message: str, code: str = "INVALID_VALUE") -> ApiE
     return ApiError(400, "INVALID_DATA", INVALID_DATA_MESSAGE, [detail])
 
 
+def check_range(value: Any, low: int, high: int, target: str) -> None:
+    """400 INVALID_DATA (OUT_OF_RANGE) on `target` unless `value` is an integer in [low, high]."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise invalid_data(target, f"must be an integer from {low} to {high}", "OUT_OF_RANGE")
+
+
 def ensure_unique(
     items: Iterable[dict[str, Any]], key: str, value: str, own_id: str | None
 ) -> None:
@@ -76,7 +83,7 @@ def ensure_unique(
 
 
 def invalid_request(message: str, status: int = 400) -> ApiError:
-    """400 (or 415) INVALID_REQUEST: the request itself is malformed."""
+    """400 (or 405, 415) INVALID_REQUEST: the request itself is malformed."""
     return ApiError(status, "INVALID_REQUEST", message)
 
 

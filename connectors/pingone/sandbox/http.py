@@ -24,6 +24,7 @@ __all__ = [
     "env_url",
     "json_body",
     "json_response",
+    "media_type",
     "page",
     "query",
 ]
@@ -54,6 +55,11 @@ def base_url(request: Request) -> str:
     """Scheme and host the client used, so URLs in bodies work in-process and when served."""
     host = request.headers.get("host") or "sandbox.pingone.local"
     return f"{request.scope.get('scheme', 'http')}://{host}"
+
+
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower-cased ('' when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def query(request: Request, name: str) -> str | None:
@@ -115,12 +121,12 @@ def _limit(request: Request) -> int:
     return int(raw)
 
 
-async def json_body(request: Request, media_type: str = "application/json") -> dict[str, Any]:
+async def json_body(request: Request, expected: str = "application/json") -> dict[str, Any]:
     """The request's JSON object; 415 for another content type, 400 for malformed JSON."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != media_type:
+    content_type = media_type(request)
+    if content_type != expected:
         raise invalid_request(
-            f"Unsupported Content-Type {content_type or '(none)'!r}; send {media_type}", 415
+            f"Unsupported Content-Type {content_type or '(none)'!r}; send {expected}", 415
         )
     raw = await request.body()
     try:
@@ -144,7 +150,7 @@ def api_endpoint(
                 dropped = await sandbox.apply_fault(env_id, request)
                 if dropped is not None:
                     return dropped
-            if faults and sandbox.config.rate_limit is not None:
+            if faults:
                 sandbox.count_request(env_id)
             if auth:
                 sandbox.auth.check(env_id, request)

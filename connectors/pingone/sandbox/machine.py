@@ -35,9 +35,13 @@ __all__ = [
     "TERMINAL",
     "accepted_types",
     "decode_value",
+    "drop_transaction",
     "live_documents",
+    "missing",
     "process",
     "record_event",
+    "retained",
+    "settled_status",
     "transaction_status",
 ]
 
@@ -108,24 +112,38 @@ def decode_value(doc_type: str, value: Any, target: str = "value") -> bytes | st
         raise invalid_data(target, f"{doc_type} must be a base64-encoded JPEG image") from None
 
 
+def retained(doc: dict[str, Any], now: float) -> bool:
+    """Whether a document is still within its 30-minute retention at `now`."""
+    return now < doc["updatedAt"] + DOCUMENT_RETENTION
+
+
 def live_documents(sandbox: Sandbox, tx: dict[str, Any]) -> list[dict[str, Any]]:
     """The current attempt's documents still within their 30-minute retention."""
     now = sandbox.now()
     found = []
     for doc_id in tx["documents"]:
         doc = sandbox.store.get("doc", doc_id)
-        if doc and doc["attempt"] == tx["attempt"] and now < doc["updatedAt"] + DOCUMENT_RETENTION:
+        if doc and doc["attempt"] == tx["attempt"] and retained(doc, now):
             found.append(doc)
     return found
 
 
-def _submitted(docs: list[dict[str, Any]]) -> list[Any]:
+def drop_transaction(sandbox: Sandbox, tx: dict[str, Any]) -> None:
+    """Delete a transaction and its documents."""
+    for doc_id in tx["documents"]:
+        sandbox.store.delete("doc", doc_id)
+    sandbox.store.delete("tx", tx["id"])
+
+
+def _submitted(docs: list[dict[str, Any]], decode: bool = True) -> list[Any]:
+    """The documents as the verification rules take them; `decode=False` keeps the API's
+    base64 `value` (SubmittedDocument accepts it and the rules decode it when they read it)."""
     from .verification import SubmittedDocument
 
     return [
         SubmittedDocument(
             type=d["type"],
-            data=decode_value(d["type"], d["value"]),
+            data=decode_value(d["type"], d["value"]) if decode else d["value"],
             submitted_at=datetime.fromtimestamp(d["updatedAt"], UTC),
             id=d["id"],
             source=d.get("client"),
@@ -134,12 +152,22 @@ def _submitted(docs: list[dict[str, Any]]) -> list[Any]:
     ]
 
 
-def missing(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> list[str]:
-    """The documents still needed before processing (from the verification rules)."""
+def missing(
+    sandbox: Sandbox,
+    tx: dict[str, Any],
+    policy: dict[str, Any],
+    docs: list[dict[str, Any]] | None = None,
+) -> list[str]:
+    """The documents still needed before processing (from the verification rules).
+
+    `docs` is the transaction's live_documents when the caller has them already.
+    """
     from .verification import missing_documents
 
-    docs = _submitted(live_documents(sandbox, tx))
-    return list(missing_documents(docs, tx["requirements"], policy))
+    if docs is None:
+        docs = live_documents(sandbox, tx)
+    # The rules read only the documents' types here: the values are not decoded.
+    return missing_documents(_submitted(docs, decode=False), tx["requirements"], policy)
 
 
 def _stamp(
@@ -232,7 +260,9 @@ def _collecting(
         status = "INITIATED" if tx.get("initiatedAt") is not None else "REQUESTED"
         return status, dict(types)
     have = set().union(*(_kind(d["type"]) for d in docs))
-    lacking = set().union(*(_kind(m) for m in missing(sandbox, tx, policy))) if types else set()
+    lacking = (
+        set().union(*(_kind(m) for m in missing(sandbox, tx, policy, docs))) if types else set()
+    )
     states = {}
     for name, level in types.items():
         if name in have and name not in lacking:
@@ -258,6 +288,19 @@ def transaction_status(
     sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]
 ) -> dict[str, Any]:
     """`transactionStatus` as of the sandbox clock's now."""
+    settled = settled_status(sandbox, tx, policy)
+    if settled is not None:
+        return settled
+    status, states = _collecting(sandbox, tx, policy)
+    previous = tx["attempts"][-1]["providerMessages"] if tx["attempts"] else []
+    return _status(status, states, previous)
+
+
+def settled_status(
+    sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]
+) -> dict[str, Any] | None:
+    """`transactionStatus` once documents no longer change it (decided, approved manually or
+    timed out), else None: the transaction is still collecting and takes documents."""
     now = sandbox.now()
     manual = tx.get("manual")
     record = _final(tx)
@@ -274,9 +317,7 @@ def transaction_status(
     if why:
         states = dict.fromkeys(verification_types(policy) or ["TRANSACTION"], TIMED_OUT)
         return _status("FAIL", states, [why])
-    status, states = _collecting(sandbox, tx, policy)
-    previous = tx["attempts"][-1]["providerMessages"] if tx["attempts"] else []
-    return _status(status, states, previous)
+    return None
 
 
 def _status(status: str, states: dict[str, str], messages: list[str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import ApiError, ensure_unique, invalid_data, not_found
+from .errors import ApiError, check_range, ensure_unique, invalid_data, not_found
 from .http import env_url, json_body, json_response, page
 from .scim import compile_filter
 from .state import iso, new_id
@@ -16,7 +16,14 @@ from .state import iso, new_id
 if TYPE_CHECKING:
     from .app import Sandbox
 
-__all__ = ["ROUTES", "default_policy", "get_policy", "seed_default", "timeout_seconds"]
+__all__ = [
+    "ROUTES",
+    "default_policy",
+    "get_policy",
+    "policy_body",
+    "seed_default",
+    "timeout_seconds",
+]
 
 VERIFY = ("REQUIRED", "OPTIONAL", "DISABLED")
 THRESHOLDS = ("LOW", "MEDIUM", "HIGH")
@@ -108,13 +115,18 @@ def timeout_seconds(value: dict[str, Any]) -> int:
     return int(value["duration"]) * (60 if value["timeUnit"] == "MINUTES" else 1)
 
 
+def policy_body(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy as PingOne returns it, without `_links` (also a transaction's expansion)."""
+    body = dict(policy)
+    body["createdAt"], body["updatedAt"] = iso(policy["createdAt"]), iso(policy["updatedAt"])
+    return body
+
+
 def _render(request: Request, policy: dict[str, Any]) -> dict[str, Any]:
     env_id = policy["environment"]["id"]
     href = f"{env_url(request, env_id)}/verifyPolicies/{policy['id']}"
     links = {"self": {"href": href}, "environment": {"href": env_url(request, env_id)}}
-    body = {"_links": links, **policy}
-    body["createdAt"], body["updatedAt"] = iso(policy["createdAt"]), iso(policy["updatedAt"])
-    return body
+    return {"_links": links, **policy_body(policy)}
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -125,16 +137,11 @@ def _enum(section: dict[str, Any], key: str, allowed: tuple[str, ...], target: s
         raise invalid_data(f"{target}.{key}", f"must be one of {', '.join(allowed)}")
 
 
-def _range(value: Any, low: int, high: int, target: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise invalid_data(target, f"must be an integer from {low} to {high}", "OUT_OF_RANGE")
-
-
 def _duration(value: Any, target: str, minutes: tuple[int, int], seconds: tuple[int, int]) -> None:
     if not isinstance(value, dict) or value.get("timeUnit") not in UNITS:
         raise invalid_data(f"{target}.timeUnit", "timeUnit must be SECONDS or MINUTES")
     low, high = minutes if value["timeUnit"] == "MINUTES" else seconds
-    _range(value.get("duration"), low, high, f"{target}.duration")
+    check_range(value.get("duration"), low, high, f"{target}.duration")
 
 
 def _check_verify(section: dict[str, Any], name: str, threshold: bool) -> None:
@@ -146,16 +153,16 @@ def _check_verify(section: dict[str, Any], name: str, threshold: bool) -> None:
             raise invalid_data(f"{name}.threshold", "threshold is required", "REQUIRED_VALUE")
         _enum(section, "threshold", THRESHOLDS, name)
     if "retry" in section:
-        _range((section["retry"] or {}).get("attempts"), 0, 3, f"{name}.retry.attempts")
+        check_range((section["retry"] or {}).get("attempts"), 0, 3, f"{name}.retry.attempts")
 
 
 def _check_otp(section: dict[str, Any], name: str) -> None:
     otp = section.get("otp") or {}
     if "attempts" in otp:
-        _range(otp["attempts"].get("count"), 1, 10, f"{name}.otp.attempts.count")
+        check_range(otp["attempts"].get("count"), 1, 10, f"{name}.otp.attempts.count")
     deliveries = otp.get("deliveries") or {}
     if "count" in deliveries:
-        _range(deliveries["count"], 1, 10, f"{name}.otp.deliveries.count")
+        check_range(deliveries["count"], 1, 10, f"{name}.otp.deliveries.count")
     if "cooldown" in deliveries:
         _duration(deliveries["cooldown"], f"{name}.otp.deliveries.cooldown", (0, 30), (0, 1800))
     if "lifeTime" in otp:
@@ -268,7 +275,6 @@ def _make_default(sandbox: Sandbox, env_id: str, policy_id: str) -> None:
 async def create_policy(sandbox: Sandbox, request: Request) -> Response:
     """POST /verifyPolicies (201); `default: true` takes over the default."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     fields = validate_policy(await json_body(request))
     ensure_unique(_policies(sandbox, env_id), "name", fields["name"], None)
     now = sandbox.now()
@@ -283,7 +289,6 @@ async def create_policy(sandbox: Sandbox, request: Request) -> Response:
 async def list_policies(sandbox: Sandbox, request: Request) -> Response:
     """GET /verifyPolicies, with a SCIM filter on `name`, paged."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     found = _policies(sandbox, env_id)
     text = request.query_params.get("filter")
     if text:
@@ -295,7 +300,6 @@ async def list_policies(sandbox: Sandbox, request: Request) -> Response:
 async def read_policy(sandbox: Sandbox, request: Request) -> Response:
     """GET /verifyPolicies/{policyId}."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     return json_response(
         _render(request, get_policy(sandbox, env_id, request.path_params["policyId"]))
     )
@@ -304,7 +308,6 @@ async def read_policy(sandbox: Sandbox, request: Request) -> Response:
 async def update_policy(sandbox: Sandbox, request: Request) -> Response:
     """PUT /verifyPolicies/{policyId}: replace the policy's settings."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     policy = get_policy(sandbox, env_id, request.path_params["policyId"])
     fields = validate_policy(await json_body(request))
     ensure_unique(_policies(sandbox, env_id), "name", fields["name"], policy["id"])
@@ -323,7 +326,6 @@ async def update_policy(sandbox: Sandbox, request: Request) -> Response:
 async def delete_policy(sandbox: Sandbox, request: Request) -> Response:
     """DELETE /verifyPolicies/{policyId}; the default policy cannot be deleted."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     policy = get_policy(sandbox, env_id, request.path_params["policyId"])
     if policy.get("default"):
         raise ApiError(

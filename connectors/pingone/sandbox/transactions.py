@@ -12,16 +12,16 @@ from starlette.responses import Response
 
 from .errors import ApiError, invalid_data, not_found
 from .http import base_url, collection, env_url, json_body, json_response, page, query
-from .machine import decode_value, timestamps, transaction_status
+from .machine import decode_value, drop_transaction, timestamps, transaction_status
 from .outbox import record_notifications
-from .policies import get_policy, timeout_seconds
+from .policies import get_policy, policy_body, timeout_seconds
 from .state import iso, new_id
 from .users import get_user
 
 if TYPE_CHECKING:
     from .app import Sandbox
 
-__all__ = ["ROUTES", "get_transaction", "policy_of", "render_transaction", "web_urls"]
+__all__ = ["ROUTES", "get_transaction", "policy_of", "render_transaction", "tx_href", "web_urls"]
 
 BIOGRAPHIC = ("given_name", "family_name", "name", "address", "birth_date")
 REQUIREMENTS = (*BIOGRAPHIC, "email", "phone", "referenceSelfie")
@@ -59,15 +59,19 @@ def web_urls(base: str, tx: dict[str, Any]) -> dict[str, str]:
     return {"qrUrl": f"{api}/{tx['id']}/qr", "webVerificationUrl": web}
 
 
+def tx_href(request: Request, tx: dict[str, Any]) -> str:
+    """The transaction's URL: `<env>/users/<userId>/verifyTransactions/<txId>`."""
+    return f"{env_url(request, tx['env'])}/users/{tx['userId']}/verifyTransactions/{tx['id']}"
+
+
 def render_transaction(
     sandbox: Sandbox, request: Request, tx: dict[str, Any], expand: bool = False
 ) -> dict[str, Any]:
     """The transaction resource as PingOne returns it."""
     policy = policy_of(sandbox, tx)
     env = env_url(request, tx["env"])
-    href = f"{env}/users/{tx['userId']}/verifyTransactions/{tx['id']}"
     links = {
-        "self": {"href": href},
+        "self": {"href": tx_href(request, tx)},
         "environment": {"href": env},
         "user": {"href": f"{env}/users/{tx['userId']}"},
         "verifyPolicy": {"href": f"{env}/verifyPolicies/{policy['id']}"},
@@ -77,7 +81,7 @@ def render_transaction(
         "id": tx["id"],
         "environment": {"id": tx["env"]},
         "user": {"id": tx["userId"]},
-        "verifyPolicy": _policy_body(policy) if expand else {"id": policy["id"]},
+        "verifyPolicy": policy_body(policy) if expand else {"id": policy["id"]},
         "transactionStatus": transaction_status(sandbox, tx, policy),
         **web_urls(base_url(request), tx),
         "webVerificationCode": tx["code"],
@@ -86,12 +90,6 @@ def render_transaction(
         if tx.get(key):
             body[key] = tx[key]
     body.update(timestamps(tx))
-    return body
-
-
-def _policy_body(policy: dict[str, Any]) -> dict[str, Any]:
-    body = dict(policy)
-    body["createdAt"], body["updatedAt"] = iso(policy["createdAt"]), iso(policy["updatedAt"])
     return body
 
 
@@ -186,7 +184,6 @@ def _max_attempts(policy: dict[str, Any]) -> int:
 async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
     """POST .../verifyTransactions (201): requirements checked, expiry set."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     user = get_user(sandbox, env_id, request.path_params["userId"])
     body = await json_body(request)
     policy_ref = body.get("verifyPolicy")
@@ -200,10 +197,6 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
     except ApiError:
         raise invalid_data("verifyPolicy.id", "verifyPolicy could not be found") from None
     now = sandbox.now()
-    timeout = (policy.get("transaction") or {}).get("timeout") or {
-        "duration": 30,
-        "timeUnit": "MINUTES",
-    }
     tx = {
         "id": new_id(),
         "env": env_id,
@@ -218,7 +211,8 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
         "code": f"{secrets.randbelow(1_000_000):06d}",
         "createdAt": now,
         "updatedAt": now,
-        "expiresAt": now + timeout_seconds(timeout),
+        # validate_policy and seed_default always fill transaction.timeout (DEFAULTS: 30 min).
+        "expiresAt": now + timeout_seconds(policy["transaction"]["timeout"]),
         "initiatedAt": None,
         "attempt": 1,
         "maxAttempts": _max_attempts(policy),
@@ -278,10 +272,7 @@ async def update_transaction(sandbox: Sandbox, request: Request) -> Response:
 
 async def delete_transaction(sandbox: Sandbox, request: Request) -> Response:
     """DELETE .../verifyTransactions/{txId} and its documents."""
-    tx = get_transaction(sandbox, request)
-    for doc_id in tx["documents"]:
-        sandbox.store.delete("doc", doc_id)
-    sandbox.store.delete("tx", tx["id"])
+    drop_transaction(sandbox, get_transaction(sandbox, request))
     return Response(status_code=204)
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from .errors import ApiError, ensure_unique, invalid_data, not_found
 from .http import env_url, json_body, json_response, page
+from .machine import drop_transaction
 from .scim import compile_filter
 from .state import iso, new_id
 
@@ -79,7 +80,6 @@ def _validate(body: dict[str, Any]) -> dict[str, Any]:
 async def create_user(sandbox: Sandbox, request: Request) -> Response:
     """POST /users (201); a duplicate username is a uniqueness violation."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     fields = _validate(await json_body(request))
     ensure_unique(_users(sandbox, env_id), "username", fields["username"], None)
     now = sandbox.now()
@@ -103,7 +103,6 @@ async def create_user(sandbox: Sandbox, request: Request) -> Response:
 async def list_users(sandbox: Sandbox, request: Request) -> Response:
     """GET /users, with a SCIM filter on username, email or name, paged."""
     env_id = request.path_params["envId"]
-    sandbox.environment(env_id)
     found = sorted(_users(sandbox, env_id), key=lambda u: u["createdAt"])
     text = request.query_params.get("filter")
     if text:
@@ -140,9 +139,7 @@ async def delete_user(sandbox: Sandbox, request: Request) -> Response:
     sandbox.store.delete("user", user["id"])
     for tx in sandbox.store.values("tx"):
         if tx["userId"] == user["id"]:
-            for doc_id in tx["documents"]:
-                sandbox.store.delete("doc", doc_id)
-            sandbox.store.delete("tx", tx["id"])
+            drop_transaction(sandbox, tx)
     return Response(status_code=204)
 
 

@@ -7,6 +7,7 @@ Mirrors PingOne's web app: `webVerificationUrl` opens `/verify-webapp/index.html
 from __future__ import annotations
 
 import secrets
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ def _check_code(tx: dict[str, Any], code: Any) -> None:
         )
 
 
-def _state(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, Any]:
+def _state(sandbox: Sandbox, tx: dict[str, Any]) -> dict[str, Any]:
     """What the page shows: status, documents needed and accepted, redirect."""
     policy = policy_of(sandbox, tx)
     status = transaction_status(sandbox, tx, policy)
@@ -87,7 +88,7 @@ async def read_state(sandbox: Sandbox, request: Request) -> Response:
     """GET .../{txId}?code=: what the page shows."""
     tx = _transaction(sandbox, request)
     _check_code(tx, request.query_params.get("code"))
-    return json_response(_state(sandbox, request, tx))
+    return json_response(_state(sandbox, tx))
 
 
 async def _posted(sandbox: Sandbox, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -108,7 +109,7 @@ async def begin(sandbox: Sandbox, request: Request) -> Response:
     if client not in tx["clients"]:
         tx["clients"].append(client)
     sandbox.store.put("tx", tx["id"], tx)
-    return json_response(_state(sandbox, request, tx))
+    return json_response(_state(sandbox, tx))
 
 
 async def upload(sandbox: Sandbox, request: Request) -> Response:
@@ -120,7 +121,7 @@ async def upload(sandbox: Sandbox, request: Request) -> Response:
     policy = policy_of(sandbox, tx)
     if not missing(sandbox, tx, policy):
         process(sandbox, tx, policy)
-    return json_response(_state(sandbox, request, tx), 201)
+    return json_response(_state(sandbox, tx), 201)
 
 
 async def static(sandbox: Sandbox, request: Request) -> Response:
@@ -128,8 +129,13 @@ async def static(sandbox: Sandbox, request: Request) -> Response:
     name = request.path_params["name"]
     if name not in _STATIC:
         raise not_found()
-    text = resources.files(__package__).joinpath("webapp", name).read_text(encoding="utf-8")
-    return Response(text, media_type=_STATIC[name])
+    return Response(_static_text(name), media_type=_STATIC[name])
+
+
+@cache
+def _static_text(name: str) -> str:
+    """A file of the page (read once: package resources do not change while serving)."""
+    return resources.files(__package__).joinpath("webapp", name).read_text(encoding="utf-8")
 
 
 ROUTES = [
