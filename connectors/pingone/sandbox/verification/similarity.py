@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 __all__ = [
     "FaceRegion",
-    "border_colour",
     "face_region",
     "face_similarity",
     "foreground_mask",
@@ -21,40 +20,35 @@ __all__ = [
 MASK_SIZE = 96
 # A face is compared as a SIG_W x SIG_H patch (4:5, the framing of an ID portrait).
 SIG_W, SIG_H = 40, 50
+# Largest colour step (|dR| + |dG| + |dB|) the backdrop fill takes between neighbours; the
+# backdrop may differ from the median border colour by three times this.
+TOLERANCE = 28
 
 RGB = tuple[int, int, int]
 
 
-def _pixels(img: Image.Image) -> list[RGB]:
-    raw = img.convert("RGB").tobytes()
-    return list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
+def _rgb(img: Image.Image) -> Image.Image:
+    """The image in RGB, without a copy when it already is."""
+    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 def _small(img: Image.Image) -> Image.Image:
     """The image at MASK_SIZE width, lightly denoised: what the backdrop search works on."""
     w, h = img.size
-    small = img.convert("RGB").resize(
+    small = _rgb(img).resize(
         (MASK_SIZE, max(3, round(MASK_SIZE * h / w))), Image.Resampling.BILINEAR
     )
     return small.filter(ImageFilter.MedianFilter(3))
 
 
 def _median_border(small: Image.Image) -> RGB:
+    """The median colour of the outermost ring of pixels."""
     w, h = small.size
-    strips = ((0, 0, w, 1), (0, h - 1, w, h), (0, 1, 1, h - 1), (w - 1, 1, w, h - 1))
-    border = [p for box in strips for p in _pixels(small.crop(box))]
-    mid = len(border) // 2
+    frame = Image.new("L", small.size, 255)
+    frame.paste(0, (1, 1, w - 1, h - 1))
     # The median, not the mean: shoulders or hair touching the border must not shift it.
-    return (
-        sorted(p[0] for p in border)[mid],
-        sorted(p[1] for p in border)[mid],
-        sorted(p[2] for p in border)[mid],
-    )
-
-
-def border_colour(img: Image.Image) -> RGB:
-    """The median colour of the image border: the backdrop of a portrait or selfie."""
-    return _median_border(_small(img))
+    r, g, b = ImageStat.Stat(small, mask=frame).median
+    return r, g, b
 
 
 def _l1_below(a: Image.Image, b: Image.Image, limit: int) -> Image.Image:
@@ -66,58 +60,62 @@ def _l1_below(a: Image.Image, b: Image.Image, limit: int) -> Image.Image:
     return ImageChops.add(ImageChops.add(r, g), b_).point(lambda v: 255 if v < limit else 0)
 
 
-def foreground_mask(img: Image.Image, *, tolerance: int = 28) -> Image.Image:
+def foreground_mask(img: Image.Image) -> Image.Image:
     """A MASK_SIZE-wide "L" mask: 0 where the backdrop (grown from the border) is, 255 elsewhere.
 
     The backdrop is what a flood fill from the border reaches, stepping to neighbours close in
     colour to the current pixel and to the median border colour, so a lighting gradient across a
     wall stays backdrop while the edge of a head stops the fill.
     """
-    return _backdrop(img, tolerance)[0]
+    return _backdrop(img)[0]
 
 
-def _backdrop(img: Image.Image, tolerance: int = 28) -> tuple[Image.Image, RGB]:
+def _backdrop(img: Image.Image) -> tuple[Image.Image, RGB]:
     """The foreground mask and the backdrop colour it was grown from."""
     small = _small(img)
     sw, sh = small.size
     bg = _median_border(small)
-    near = _l1_below(small, Image.new("RGB", small.size, bg), tolerance * 3)
+    near = _l1_below(small, Image.new("RGB", small.size, bg), TOLERANCE * 3)
     # Whether a step to the right / downward neighbour is small enough; the wrapped last
     # column / row are blanked so the fill never crosses an edge.
-    right = _l1_below(small, ImageChops.offset(small, -1, 0), tolerance)
+    right = _l1_below(small, ImageChops.offset(small, -1, 0), TOLERANCE)
     right.paste(0, (sw - 1, 0, sw, sh))
-    down = _l1_below(small, ImageChops.offset(small, 0, -1), tolerance)
+    down = _l1_below(small, ImageChops.offset(small, 0, -1), TOLERANCE)
     down.paste(0, (0, sh - 1, sw, sh))
     step_r, step_d = right.tobytes(), down.tobytes()
     todo = bytearray(near.tobytes())  # backdrop-coloured and not reached yet
     stack = []
-    for i in (*range(sw), *range((sh - 1) * sw, sh * sw), *range(0, sh * sw, sw)):
-        if todo[i]:
-            todo[i] = 0
-            stack.append(i)
-    for i in range(sw - 1, sh * sw, sw):
+    seeds = (
+        *range(sw),  # top row
+        *range((sh - 1) * sw, sh * sw),  # bottom row
+        *range(0, sh * sw, sw),  # first column
+        *range(sw - 1, sh * sw, sw),  # last column
+    )
+    for i in seeds:
         if todo[i]:
             todo[i] = 0
             stack.append(i)
     while stack:
         i = stack.pop()
         # Left of the first column is the previous row's last column, whose step_r is 0.
-        for j, ok in ((i - 1, i and step_r[i - 1]), (i + 1, step_r[i]), (i + sw, step_d[i])):
+        steps = (
+            (i - 1, i and step_r[i - 1]),
+            (i + 1, step_r[i]),
+            (i + sw, step_d[i]),
+            (i - sw, i >= sw and step_d[i - sw]),
+        )
+        for j, ok in steps:
             if ok and todo[j]:
                 todo[j] = 0
                 stack.append(j)
-        if i >= sw and step_d[i - sw] and todo[i - sw]:
-            todo[i - sw] = 0
-            stack.append(i - sw)
     reached = ImageChops.subtract(near, Image.frombytes("L", (sw, sh), bytes(todo)))
     return ImageChops.invert(reached), bg
 
 
 @dataclass(frozen=True)
 class FaceRegion:
-    """A head-and-shoulders region: its box in the image and its SIG_W x SIG_H patch and mask."""
+    """A head-and-shoulders region: its SIG_W x SIG_H patch and mask."""
 
-    box: tuple[int, int, int, int]
     mask: bytes  # 1 = foreground, per patch pixel
     bands: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
@@ -133,7 +131,7 @@ def _fine_box(img: Image.Image, mask: Image.Image, bg: RGB) -> tuple[int, int, i
         min(img.width, math.ceil((box[2] + pad) * sx)),
         min(img.height, math.ceil((box[3] + pad) * sy)),
     )
-    region = img.convert("RGB").crop(coarse)
+    region = img.crop(coarse)
     diff = ImageChops.difference(region, Image.new("RGB", region.size, bg)).convert("L")
     fine = diff.point(lambda v: 255 if v > 30 else 0).getbbox()
     if fine is None:
@@ -143,7 +141,7 @@ def _fine_box(img: Image.Image, mask: Image.Image, bg: RGB) -> tuple[int, int, i
 
 def face_region(img: Image.Image) -> FaceRegion:
     """Find the head and shoulders in front of a plain backdrop and sample it for comparison."""
-    img = img.convert("RGB")
+    img = _rgb(img)
     mask, bg = _backdrop(img)
     box = _fine_box(img, mask, bg)
     sx, sy = mask.width / img.width, mask.height / img.height
@@ -156,7 +154,7 @@ def face_region(img: Image.Image) -> FaceRegion:
         .filter(ImageFilter.GaussianBlur(0.5))
     )
     r, g, b = (tuple(band.tobytes()) for band in patch.split())
-    return FaceRegion(box=box, mask=patch_mask.tobytes(), bands=(r, g, b))
+    return FaceRegion(mask=patch_mask.tobytes(), bands=(r, g, b))
 
 
 def _masked_ncc(xs: list[int], ys: list[int]) -> float:
@@ -197,8 +195,7 @@ def grain(img: Image.Image) -> float:
     box = ((w - cw) // 2, (h - ch) // 2, (w - cw) // 2 + cw, (h - ch) // 2 + ch)
     gray = img.crop(box).convert("L")
     diff = ImageChops.difference(gray, gray.filter(ImageFilter.MedianFilter(3)))
-    hist = diff.histogram()
-    return sum(i * n for i, n in enumerate(hist)) / max(1, sum(hist))
+    return ImageStat.Stat(diff).mean[0]
 
 
 def replay_distance(selfie: Image.Image, portrait: Image.Image) -> float:
@@ -209,5 +206,4 @@ def replay_distance(selfie: Image.Image, portrait: Image.Image) -> float:
     """
     a = selfie.convert("L").resize((64, 80), Image.Resampling.BOX)
     b = portrait.convert("L").resize((64, 80), Image.Resampling.BOX)
-    hist = ImageChops.difference(a, b).histogram()
-    return sum(i * n for i, n in enumerate(hist)) / max(1, sum(hist))
+    return ImageStat.Stat(ImageChops.difference(a, b)).mean[0]
