@@ -8,7 +8,7 @@ import io
 
 from PIL import Image
 
-__all__ = ["DocumentError", "as_bytes", "decode_jpeg", "jpeg_comments", "to_jpeg"]
+__all__ = ["DocumentError", "as_bytes", "decode_jpeg", "jpeg_comments", "read_jpeg", "to_jpeg"]
 
 _SOI = b"\xff\xd8"
 _EOI = b"\xff\xd9"
@@ -69,15 +69,27 @@ def jpeg_comments(data: bytes, *, what: str = "image") -> list[str]:
     return comments
 
 
+def read_jpeg(data: bytes | str, *, what: str) -> tuple[bytes, Image.Image, list[str]]:
+    """Raw bytes, decoded RGB image and COM segments of an image document (bytes or base64)."""
+    raw = as_bytes(data, what=what)
+    comments = jpeg_comments(raw, what=what)
+    return raw, _decode(raw, what=what), comments
+
+
 def decode_jpeg(data: bytes, *, what: str = "image") -> Image.Image:
     """A fully decoded RGB image; raises DocumentError unless `data` is a JPEG Pillow can decode."""
     jpeg_comments(data, what=what)
+    return _decode(data, what=what)
+
+
+def _decode(data: bytes, *, what: str) -> Image.Image:
+    """Decode JPEG bytes whose markers were checked; an RGB image is returned as decoded."""
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.format != "JPEG":
                 raise DocumentError(f"{what}: not a JPEG image (Pillow reads it as {img.format})")
-            img.load()
-            return img.convert("RGB")
+            img.load()  # read the pixels now, while the buffer is open
+            return img if img.mode == "RGB" else img.convert("RGB")
     except DocumentError:
         raise
     except (OSError, SyntaxError, ValueError) as exc:
@@ -90,5 +102,5 @@ def to_jpeg(img: Image.Image, *, comment: str | None = None, quality: int = 88) 
     kwargs: dict[str, object] = {"quality": quality}
     if comment is not None:
         kwargs["comment"] = comment.encode("utf-8")
-    img.convert("RGB").save(buf, "JPEG", **kwargs)
+    (img if img.mode == "RGB" else img.convert("RGB")).save(buf, "JPEG", **kwargs)
     return buf.getvalue()

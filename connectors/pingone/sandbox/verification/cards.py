@@ -11,6 +11,7 @@ from functools import cache
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from .faces import FaceParams, draw_face
+from .layout import CARD_REGIONS, PASSPORT_REGIONS, Regions
 
 __all__ = [
     "CARD_REGIONS",
@@ -27,29 +28,6 @@ __all__ = [
 CARD_SIZE = (640, 400)
 PASSPORT_SIZE = (640, 450)
 PORTRAIT_BACKDROP = (228, 232, 238)
-
-
-@dataclass(frozen=True)
-class Regions:
-    """Where a layout puts things, as fractions of the image (so a resized scan still works)."""
-
-    portrait: tuple[float, float, float, float]
-    signature: tuple[float, float, float, float]
-
-    def box(self, name: str, size: tuple[int, int]) -> tuple[int, int, int, int]:
-        """A region in pixels of an image of `size`."""
-        x0, y0, x1, y1 = getattr(self, name)
-        return (round(x0 * size[0]), round(y0 * size[1]), round(x1 * size[0]), round(y1 * size[1]))
-
-
-CARD_REGIONS = Regions(
-    portrait=(28 / 640, 78 / 400, 204 / 640, 298 / 400),
-    signature=(228 / 640, 322 / 400, 470 / 640, 380 / 400),
-)
-PASSPORT_REGIONS = Regions(
-    portrait=(28 / 640, 70 / 450, 204 / 640, 290 / 450),
-    signature=(228 / 640, 292 / 450, 470 / 640, 334 / 450),
-)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from ._jpeg import DocumentError, as_bytes, decode_jpeg
+from ._jpeg import DocumentError, as_bytes, decode_jpeg, read_jpeg
 from .documents import (
     DL_TYPES,
     ID_CARD_TYPES,
@@ -77,6 +77,16 @@ class _Run:
             self.messages.append(why if required else f"{why} (optional check; not failing)")
             self.failed_required |= required
 
+    def selfie_unreadable(self, exc: DocumentError) -> None:
+        """Note a selfie that cannot be read: a failure if a selfie check is REQUIRED."""
+        self.messages.append(str(exc))
+        self.failed_required |= _selfie_required(self.policy)
+
+
+def _selfie_required(policy: dict[str, Any]) -> bool:
+    """Whether facial comparison or liveness is REQUIRED (either needs a selfie)."""
+    return "REQUIRED" in (check_mode(policy, "facialComparison"), check_mode(policy, "liveness"))
+
 
 def missing_documents(
     documents: list[SubmittedDocument], requirements: dict[str, Any], policy: dict[str, Any]
@@ -93,11 +103,7 @@ def missing_documents(
             front, back, code = DL_TYPES
         missing += [front] if front not in have else []
         missing += [back] if back not in have and code not in have else []
-    needs_selfie = "REQUIRED" in (
-        check_mode(policy, "facialComparison"),
-        check_mode(policy, "liveness"),
-    )
-    if needs_selfie and SELFIE not in have:
+    if _selfie_required(policy) and SELFIE not in have:
         missing.append(SELFIE)
     return missing
 
@@ -117,10 +123,11 @@ def evaluate(
         if check_mode(policy, "governmentId") != "DISABLED"
         else None
     )
-    selfie = _selfie(docs, run)
-    verified = _verified_data(documents, docs, reading)
+    selfie_raw = _selfie_bytes(docs, run)
+    verified = _verified_data(documents, reading, selfie_raw)
     if (policy.get("transaction") or {}).get("dataCollectionOnly"):
         return Evaluation("SUCCESS", ["data collection only: no checks run"], verified, [], {})
+    selfie = _selfie(selfie_raw, run)
     for problem in missing_documents(documents, requirements, policy):
         run.failed_required = True
         run.messages.append(f"required document missing: {problem}")
@@ -140,17 +147,24 @@ def _requirements(requirements: dict[str, Any]) -> dict[str, Any]:
     return {_ALIASES.get(k, k): v for k, v in requirements.items()}
 
 
-def _selfie(docs: dict[str, SubmittedDocument], run: _Run) -> Image.Image | None:
+def _selfie_bytes(docs: dict[str, SubmittedDocument], run: _Run) -> bytes | None:
+    """The submitted selfie's bytes (verifiedData keeps them even if they are no JPEG)."""
     if SELFIE not in docs:
         return None
     try:
-        return decode_jpeg(as_bytes(docs[SELFIE].data, what=SELFIE), what=SELFIE)
+        return as_bytes(docs[SELFIE].data, what=SELFIE)
     except DocumentError as exc:
-        run.messages.append(str(exc))
-        run.failed_required |= "REQUIRED" in (
-            check_mode(run.policy, "facialComparison"),
-            check_mode(run.policy, "liveness"),
-        )
+        run.selfie_unreadable(exc)
+        return None
+
+
+def _selfie(raw: bytes | None, run: _Run) -> Image.Image | None:
+    if raw is None:
+        return None
+    try:
+        return decode_jpeg(raw, what=SELFIE)
+    except DocumentError as exc:
+        run.selfie_unreadable(exc)
         return None
 
 
@@ -160,7 +174,7 @@ def _reference_selfie(requirements: dict[str, Any], run: _Run) -> Image.Image | 
     if not value:
         return None
     try:
-        return decode_jpeg(as_bytes(value, what="referenceSelfie"), what="referenceSelfie")
+        return read_jpeg(value, what="referenceSelfie")[1]
     except DocumentError as exc:
         run.messages.append(str(exc))
         run.failed_required = True
@@ -232,16 +246,16 @@ def _facial_comparison(run: _Run, selfie: Image.Image, reference: Image.Image | 
 
 
 def _liveness(run: _Run, selfie: Image.Image, portrait: Image.Image | None) -> None:
-    reasons = []
-    if min(selfie.size) < MIN_SELFIE_SIDE:
-        reasons.append(f"selfie smaller than {MIN_SELFIE_SIDE}x{MIN_SELFIE_SIDE} pixels")
+    size_ok = min(selfie.size) >= MIN_SELFIE_SIDE
     texture = grain(selfie)
+    replay = portrait is not None and replay_distance(selfie, portrait) < REPLAY_DISTANCE
+    reasons = []
+    if not size_ok:
+        reasons.append(f"selfie smaller than {MIN_SELFIE_SIDE}x{MIN_SELFIE_SIDE} pixels")
     if texture < FULL_GRAIN / 2:
         reasons.append(f"no camera sensor grain ({texture:.2f} grey levels)")
-    if portrait is not None and replay_distance(selfie, portrait) < REPLAY_DISTANCE:
+    if replay:
         reasons.append("selfie is a copy of the ID portrait (replay)")
-    size_ok = min(selfie.size) >= MIN_SELFIE_SIDE
-    replay = any("replay" in r for r in reasons)
     probability = 0.0 if replay or not size_ok else round(min(1.0, texture / FULL_GRAIN), 4)
     threshold = _threshold(run, "liveness")
     minimum = LIVENESS_THRESHOLDS.get(threshold, LIVENESS_THRESHOLDS["MEDIUM"])
@@ -253,9 +267,7 @@ def _liveness(run: _Run, selfie: Image.Image, portrait: Image.Image | None) -> N
 
 
 def _verified_data(
-    documents: list[SubmittedDocument],
-    docs: dict[str, SubmittedDocument],
-    reading: IdReading | None,
+    documents: list[SubmittedDocument], reading: IdReading | None, selfie: bytes | None
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if reading is not None:
@@ -271,12 +283,8 @@ def _verified_data(
             )
         for kind, raw in reading.crops.items():
             items.append({"type": kind, "data": {"IMAGE": b64(raw)}})
-    if SELFIE in docs:
-        try:
-            raw = as_bytes(docs[SELFIE].data, what=SELFIE)
-            items.append({"type": "SELFIE", "data": {"IMAGE": b64(raw)}})
-        except DocumentError:
-            pass  # already reported by the selfie check
+    if selfie is not None:
+        items.append({"type": "SELFIE", "data": {"IMAGE": b64(selfie)}})
     sources = [d.source for d in sorted(documents, key=lambda d: d.submitted_at) if d.source]
     unique = [s for i, s in enumerate(sources) if s not in sources[:i]]
     if unique:

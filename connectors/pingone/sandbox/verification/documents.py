@@ -9,9 +9,9 @@ from typing import Any
 
 from PIL import Image
 
-from ._jpeg import DocumentError, as_bytes, decode_jpeg, jpeg_comments, to_jpeg
+from ._jpeg import DocumentError, read_jpeg, to_jpeg
 from .aamva import parse_aamva
-from .cards import CARD_REGIONS, PASSPORT_REGIONS, Regions
+from .layout import CARD_REGIONS, PASSPORT_REGIONS, Regions
 from .mrz import parse_td3
 
 __all__ = [
@@ -102,7 +102,7 @@ def check_document(
     if doc_type not in allowed:
         raise DocumentError("invalid document type for transaction", target="type")
     if doc_type in IMAGE_TYPES:
-        decode_jpeg(as_bytes(data, what=doc_type), what=doc_type)
+        read_jpeg(data, what=doc_type)
     elif doc_type in TEXT_TYPES and not (data.strip() if isinstance(data, str) else data):
         raise DocumentError(f"{doc_type}: value is empty")
 
@@ -157,14 +157,13 @@ def _image(
 ) -> tuple[bytes, Image.Image, list[str]] | None:
     """Raw bytes, decoded image and JPEG comments of an image document, or None (error noted)."""
     try:
-        raw = as_bytes(doc.data, what=doc.type)
-        img = decode_jpeg(raw, what=doc.type)
+        raw, img, comments = read_jpeg(doc.data, what=doc.type)
         if img.width < MIN_ID_SIZE[0] or img.height < MIN_ID_SIZE[1]:
             raise DocumentError(
                 f"{doc.type}: image {img.width}x{img.height} is too small to read "
                 f"(at least {MIN_ID_SIZE[0]}x{MIN_ID_SIZE[1]} pixels)"
             )
-        return raw, img, jpeg_comments(raw, what=doc.type)
+        return raw, img, comments
     except DocumentError as exc:
         reading.errors.append(str(exc))
         reading.checks.append({"name": "Document Structure", "judgement": "Fraudulent"})

@@ -6,7 +6,6 @@ import io
 import re
 from typing import Any
 
-import qrcode
 from PIL import Image, ImageFilter
 
 from ._jpeg import DocumentError, decode_jpeg, to_jpeg
@@ -97,6 +96,8 @@ def background_request(body: dict[str, Any]) -> tuple[tuple[int, int, int], str 
 
 def qr_png(text: str) -> bytes:
     """A PNG image of a QR code holding `text` (the transaction's webVerificationUrl)."""
+    import qrcode  # late: only the QR route needs it
+
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
     qr.add_data(text)
     qr.make(fit=True)
