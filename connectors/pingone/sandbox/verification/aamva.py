@@ -31,33 +31,19 @@ ELEMENTS = {
 }
 REQUIRED = ("DAQ", "DCS", "DBB", "DBA")
 _HEADER = re.compile(r"^@\n\x1e\rANSI (\d{6})(\d{2})(\d{2})(\d{2})")
-_SEX = {"1": "M", "2": "F", "9": "X"}
+# The date elements and their GOVERNMENT_ID keys.
+DATES = {"DBB": "birthDate", "DBA": "expirationDate", "DBD": "issueDate"}
+SEXES = {"1": "M", "2": "F", "9": "X"}  # DBC code -> sex
 
 
 @dataclass
 class AamvaRecord:
-    """One parsed licence or ID card: its subfile type ("DL" or "ID") and element values."""
+    """One parsed licence or ID card: its subfile type ("DL" or "ID"), elements and dates."""
 
     subfile: str
     iin: str
     elements: dict[str, str] = field(default_factory=dict)
-
-    def date(self, element: str) -> date:
-        """A date element; US cards write MMDDCCYY, Canadian cards CCYYMMDD."""
-        raw = self.elements[element]
-        canadian = self.elements.get("DCG", "USA") == "CAN"
-        try:
-            if not re.fullmatch(r"\d{8}", raw):
-                raise ValueError("not 8 digits")
-            if canadian:
-                return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
-            return date(int(raw[4:]), int(raw[:2]), int(raw[2:4]))
-        except ValueError as exc:
-            order = "CCYYMMDD" if canadian else "MMDDCCYY"
-            raise DocumentError(
-                # The element, never its text: DBB is the holder's birth date.
-                f"Driver License Code: {element} is not a date ({order}, {len(raw)} characters)"
-            ) from exc
+    dates: dict[str, date] = field(default_factory=dict)  # the DATES elements present, parsed
 
     def government_id(self, id_type: str) -> dict[str, str]:
         """The GOVERNMENT_ID verifiedData `data` for this card."""
@@ -69,11 +55,10 @@ class AamvaRecord:
         zip_code = data.get("addressZip", "")
         if len(zip_code) == 9 and zip_code.endswith("0000"):
             data["addressZip"] = zip_code[:5]  # AAMVA pads 5-digit ZIP codes with zeros
-        for code, key in (("DBB", "birthDate"), ("DBA", "expirationDate"), ("DBD", "issueDate")):
-            if code in e:
-                data[key] = self.date(code).isoformat()
+        for code, value in self.dates.items():
+            data[DATES[code]] = value.isoformat()
         if "DBC" in e:
-            data["gender"] = _SEX.get(e["DBC"], e["DBC"])
+            data["gender"] = SEXES.get(e["DBC"], e["DBC"])
         given = " ".join(p for p in (data.get("firstName"), data.get("middleName")) if p)
         data["fullName"] = " ".join(p for p in (given, data.get("lastName")) if p)
         street = data.get("addressStreet")
@@ -98,7 +83,6 @@ def parse_aamva(text: str) -> AamvaRecord:
     subfile, body = _subfile(text, m.end(), int(count))
     elements: dict[str, str] = {}
     for line in body.replace("\r", "\n").split("\n"):
-        line = line.strip("\r")
         if len(line) >= 3 and re.fullmatch(r"D[A-Z]{2}", line[:3]):
             elements.setdefault(line[:3], line[3:].strip())
     missing = [c for c in REQUIRED if not elements.get(c)]
@@ -108,11 +92,25 @@ def parse_aamva(text: str) -> AamvaRecord:
         raise DocumentError(
             f"Driver License Code: required element(s) missing: {', '.join(missing)}"
         )
-    record = AamvaRecord(subfile=subfile, iin=iin, elements=elements)
-    for code in ("DBB", "DBA", "DBD"):
-        if code in elements:
-            record.date(code)  # validate now, so a bad date is a parse error
-    return record
+    canadian = elements.get("DCG", "USA") == "CAN"
+    dates = {code: _date(code, elements[code], canadian) for code in DATES if code in elements}
+    return AamvaRecord(subfile=subfile, iin=iin, elements=elements, dates=dates)
+
+
+def _date(element: str, raw: str, canadian: bool) -> date:
+    """A date element; US cards write MMDDCCYY, Canadian cards CCYYMMDD."""
+    try:
+        if not re.fullmatch(r"\d{8}", raw):
+            raise ValueError("not 8 digits")
+        if canadian:
+            return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        return date(int(raw[4:]), int(raw[:2]), int(raw[2:4]))
+    except ValueError as exc:
+        order = "CCYYMMDD" if canadian else "MMDDCCYY"
+        raise DocumentError(
+            # The element, never its text: DBB is the holder's birth date.
+            f"Driver License Code: {element} is not a date ({order}, {len(raw)} characters)"
+        ) from exc
 
 
 def _subfile(text: str, pos: int, count: int) -> tuple[str, str]:

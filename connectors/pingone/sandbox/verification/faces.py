@@ -119,12 +119,14 @@ def _wall_colour(
 ) -> tuple[int, int, int]:
     """A plain wall colour clearly apart from skin and hair (a backdrop a matcher can segment)."""
     best: tuple[int, int, int] = (70, 130, 190)
+    best_apart = min(_dist(best, c) for c in avoid)
     for _ in range(40):
         wall = (r.randint(40, 120), r.randint(100, 170), r.randint(150, 220))
-        if min(_dist(wall, c) for c in avoid) >= 150:
+        apart = min(_dist(wall, c) for c in avoid)
+        if apart >= 150:
             return wall
-        if min(_dist(wall, c) for c in avoid) > min(_dist(best, c) for c in avoid):
-            best = wall
+        if apart > best_apart:
+            best, best_apart = wall, apart
     return best
 
 

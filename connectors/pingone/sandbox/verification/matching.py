@@ -122,7 +122,8 @@ def _address_score(probe: str, gallery: str) -> tuple[float, str]:
     if not a or not b:
         return 0.0, "LOW"
     score = fuzz.token_set_ratio(a, b) / 100.0
-    if _house_number(a) and _house_number(b) and _house_number(a) != _house_number(b):
+    house_a, house_b = _house_number(a), _house_number(b)
+    if house_a and house_b and house_a != house_b:
         score *= 0.85  # another house on the same street is not the same address
     return score, confidence_for(score, THRESHOLDS["address"])
 

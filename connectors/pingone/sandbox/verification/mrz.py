@@ -31,7 +31,6 @@ def check_digit(field: str) -> str:
 class Mrz:
     """The fields of a TD3 MRZ (all check digits verified)."""
 
-    document_type: str
     issuing_state: str
     surname: str
     given_names: str
@@ -100,7 +99,6 @@ def parse_td3(text: str, *, today: date) -> Mrz:
     _field("composite (line 2)", l2[0:10] + l2[13:20] + l2[21:43], l2[43])
     surname, _, given = l1[5:].partition("<<")
     return Mrz(
-        document_type=l1[0:2].rstrip("<"),
         issuing_state=l1[2:5].rstrip("<"),
         surname=surname.replace("<", " ").strip(),
         given_names=given.replace("<", " ").strip(),

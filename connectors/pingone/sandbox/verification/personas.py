@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image
 
 from ._jpeg import to_jpeg
-from .aamva import build_aamva
+from .aamva import SEXES, build_aamva
 from .cards import CARD_REGIONS, Holder, draw_card, draw_passport
 from .faces import draw_selfie
 from .mrz import build_td3
@@ -134,13 +134,16 @@ def requirements_for(persona: str) -> dict[str, Any]:
     return {k: {"value": v} for k, v in _persona(persona).biographic().items()}
 
 
+_SEX_CODES = {sex: code for code, sex in SEXES.items()}
+
+
 def _aamva(p: Persona) -> str:
     h = p.holder
     elements = {
         "DAQ": h.number, "DCS": h.family, "DAC": h.given, "DAD": h.middle or "NONE",
         "DBB": f"{h.birth:%m%d%Y}", "DBA": f"{h.expiry:%m%d%Y}", "DBD": f"{h.issue:%m%d%Y}",
         "DAG": h.street, "DAI": h.city, "DAJ": h.state, "DAK": f"{h.zip:0<9}",
-        "DBC": {"M": "1", "F": "2"}.get(h.sex, "9"), "DAY": h.eyes,
+        "DBC": _SEX_CODES.get(h.sex, "9"), "DAY": h.eyes,
         "DAU": f"{h.height_in:03d} in", "DCG": "USA",
     }  # fmt: skip
     if not h.middle:
@@ -203,8 +206,9 @@ def make_documents(persona: str, out_dir: Path) -> list[Path]:
     """Write the persona's documents (and persona.json with its claimed data) into `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    docs = documents_for(persona)
     paths = []
-    for doc_type, value in documents_for(persona):
+    for doc_type, value in docs:
         stem = doc_type.lower().replace(" ", "-")
         path = out_dir / (f"{stem}.jpg" if isinstance(value, bytes) else f"{stem}.txt")
         if isinstance(value, bytes):
@@ -220,8 +224,7 @@ def make_documents(persona: str, out_dir: Path) -> list[Path]:
         "rule": p.rule,
         "requirements": requirements_for(persona),
         "documents": [
-            {"type": t, "file": path.name}
-            for (t, _), path in zip(documents_for(persona), paths, strict=True)
+            {"type": t, "file": path.name} for (t, _), path in zip(docs, paths, strict=True)
         ],
     }
     meta = out_dir / "persona.json"
