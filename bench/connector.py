@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 from _plain import plain_client, ratios
+from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
-from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import load_registry
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine

@@ -22,12 +22,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from flowengine_connectors.pingone.sandbox import Sandbox, SandboxTransport
+from flowengine_connectors.pingone.sandbox.server import free_port
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-
-from connectors.pingone.sandbox import Sandbox, SandboxTransport
-from connectors.pingone.sandbox.server import free_port
 
 ENV = "bench-env"
 BASE = "http://bench.local"
@@ -83,7 +82,8 @@ async def in_process(reads: int) -> dict[str, float]:
 
 def _start_server(port: int) -> subprocess.Popen[bytes]:
     code = (
-        f"from connectors.pingone.sandbox.server import serve; serve(host='127.0.0.1', port={port})"
+        "from flowengine_connectors.pingone.sandbox.server import serve; "
+        f"serve(host='127.0.0.1', port={port})"
     )
     process = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 15

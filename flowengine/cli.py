@@ -1,4 +1,4 @@
-"""The `flowengine` command line: validate, run, runs, graph, connectors, sandbox.
+"""The `flowengine` command line: validate, run, runs, graph, connectors, and plugins' commands.
 
 The commands that run flows live in `_cli_runs.py`; what commands share in `_cli_common.py`.
 Exit codes: 0 valid / completed, 1 invalid / failed, 3 waiting, 2 nothing ran (bad
@@ -7,7 +7,6 @@ flow, input, option or file).
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -24,16 +23,29 @@ __all__ = ["main"]
 
 
 class _MainGroup(click.Group):
-    """The main group; `sandbox` is imported only when used (it pulls in Starlette)."""
+    """The main group; plugins add their commands (`register_commands`) on first use."""
+
+    _plugins_added = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = super().list_commands(ctx)
-        return sorted([*names, "sandbox"]) if _sandbox_group() else names
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name == "sandbox":
-            return _sandbox_group()
-        return super().get_command(ctx, name)
+        found = super().get_command(ctx, name)
+        if found is None and not self._plugins_added:
+            self._add_plugin_commands()
+            found = super().get_command(ctx, name)
+        return found
+
+    def _add_plugin_commands(self) -> None:
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        try:
+            add_plugin_commands(self)
+        except FlowEngineError as e:
+            fail(str(e))
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; errors a user can fix exit 2 with one line."""
@@ -51,18 +63,15 @@ class _MainGroup(click.Group):
             fail(f"cannot use {e.filename}: {e.strerror}")
 
 
-def _sandbox_group() -> click.Command | None:
-    """The `sandbox` command group, if the PingOne connector is installed."""
-    try:
-        sandbox_cli = importlib.import_module("connectors.pingone.sandbox.cli")
-    except ImportError:  # the PingOne connector is not installed or not built yet
-        return None
-    command = getattr(sandbox_cli, "sandbox", None)
-    return command if isinstance(command, click.Command) else None
+def add_plugin_commands(cli: click.Group, pm: Any = None) -> None:
+    """Let every plugin add its commands (`register_commands(cli)`); name a broken one."""
+    from flowengine.plugins import call_hook, get_plugin_manager
+
+    call_hook(pm or get_plugin_manager(), "register_commands", cli=cli)
 
 
 @click.group(cls=_MainGroup)
-@click.version_option(package_name="flowengine")
+@click.version_option(package_name="flowengine-identity")
 def main() -> None:
     """flowengine: run DaVinci-style identity flows headlessly."""
 

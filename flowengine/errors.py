@@ -11,7 +11,7 @@ Our exception hierarchy:
   x RunError                  a run cannot be started, resumed or found
     + FlowChangedError        a waiting run's flow file changed since it started
   x ConnectorError            a capability failed; becomes the node's `error` outcome
-    + PingOneError            PingOne answered with an error envelope or could not be reached
+                              (a connector may subclass it for its own errors)
 
 Every exception carries its context as attributes (`flow_file`, `node_id`, `json_path`, ...),
 so callers read fields instead of parsing messages. No exception ever holds a secret.
@@ -27,7 +27,6 @@ __all__ = [
     "FlowDefinitionError",
     "FlowEngineError",
     "NodeExecutionError",
-    "PingOneError",
     "PluginError",
     "RunError",
     "SchemaValidationError",
@@ -150,7 +149,3 @@ class ConnectorError(FlowEngineError):
             "status_code": self.status_code,
             "correlation_id": self.correlation_id,
         }
-
-
-class PingOneError(ConnectorError):
-    """PingOne answered with an error envelope, or could not be reached."""

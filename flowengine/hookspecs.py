@@ -20,3 +20,8 @@ def register_connectors(register: Any) -> None:
 @hookspec
 def register_answer_actions(register: Any) -> None:
     """Call register(name, action) per answers-file action: (interaction, args, env) -> response."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Call cli.add_command(command) for each click command this plugin adds to `flowengine`."""

@@ -8,13 +8,11 @@ connectors and fails loudly, naming the plugin, on anything broken.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import importlib.metadata
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -23,39 +21,31 @@ import pluggy
 from flowengine import hookspecs
 from flowengine._connector import Capability, Connector
 from flowengine._literal import did_you_mean
-from flowengine._schema import CompiledSchema, load_schema, schema_dir
+from flowengine._schema import CompiledSchema, load_schema
 from flowengine.errors import PluginError
 
-__all__ = ["LoadedCapability", "Registry", "get_plugin_manager", "load_registry"]
+__all__ = ["LoadedCapability", "Registry", "call_hook", "get_plugin_manager", "load_registry"]
 
 ENTRY_POINT_GROUP = "flowengine"
-BUILTIN_PLUGINS = (
-    "connectors.functions",
-    "connectors.variables",
-    "connectors.ui",
-    "connectors.pingone",
-    "connectors.pingone_verify",
-)
-_BUILTIN_NAMES = frozenset(m.split(".")[-1] for m in BUILTIN_PLUGINS)
+DISTRIBUTION = "flowengine-identity"
+"""flowengine's own distribution: the plugins it ships (its built-ins) load whatever
+FLOWENGINE_LOAD_PLUGINS says, through their entry points like any other plugin."""
 LOAD_PLUGINS_ENV = "FLOWENGINE_LOAD_PLUGINS"
 """Unset: load every installed plugin. Set: a comma-separated list of the installed
 (non-built-in) plugins to load; set to "" to load none but the built-ins."""
 
 
 def get_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager:
-    """A new plugin manager with the built-in connectors and the installed plugins."""
+    """A new plugin manager with the built-in connectors and the installed plugins.
+
+    `load_entrypoints=False` loads the built-ins only, whatever is installed beside them."""
     pm = pluggy.PluginManager("flowengine")
     pm.add_hookspecs(hookspecs)
-    wanted = os.environ.get(LOAD_PLUGINS_ENV)
+    names: set[str] | None = set()
     if load_entrypoints:
+        wanted = os.environ.get(LOAD_PLUGINS_ENV)
         names = None if wanted is None else {w.strip() for w in wanted.split(",") if w.strip()}
-        _load_entrypoints(pm, names)
-    for module_name in BUILTIN_PLUGINS:
-        # Installed checkouts register these through their entry points; a bare checkout
-        # (or a disabled plugin list) still gets them, the same modules the same way.
-        module, name = importlib.import_module(module_name), module_name.split(".")[-1]
-        if pm.get_plugin(name) is None and not pm.is_registered(module):
-            pm.register(module, name)
+    _load_entrypoints(pm, names)
     _check_pending(pm)
     return pm
 
@@ -92,9 +82,10 @@ def _register(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
 def _load_entrypoints(pm: pluggy.PluginManager, names: set[str] | None) -> None:
     """Register the installed plugins (all, or those named); a broken one is a PluginError."""
     found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-    _check_wanted(names, {ep.name for ep in found})
+    builtin = {ep.name for ep in found if _is_builtin(ep)}
+    _check_wanted(names, {ep.name for ep in found} - builtin, builtin)
     for ep in found:
-        if names is not None and ep.name not in names:
+        if names is not None and ep.name not in names and ep.name not in builtin:
             continue
         if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue  # a second distribution of the same plugin, or blocked on purpose
@@ -109,9 +100,15 @@ def _load_entrypoints(pm: pluggy.PluginManager, names: set[str] | None) -> None:
         _register(pm, plugin, ep.name)
 
 
-def _check_wanted(names: set[str] | None, installed: set[str]) -> None:
+def _is_builtin(ep: importlib.metadata.EntryPoint) -> bool:
+    """Whether a plugin ships in flowengine's own distribution."""
+    dist = ep.dist
+    return dist is not None and dist.name.replace("_", "-").lower() == DISTRIBUTION
+
+
+def _check_wanted(names: set[str] | None, installed: set[str], builtin: set[str]) -> None:
     """A name in FLOWENGINE_LOAD_PLUGINS that no installed plugin has is a typo: say so."""
-    known = sorted(installed | _BUILTIN_NAMES)
+    known = sorted(installed | builtin)
     missing = sorted((names or set()) - set(known))
     if not missing:
         return
@@ -234,13 +231,21 @@ def _capability_schema(
     schema = cap.input_schema if direction == "input" else cap.output_schema
     what = f"{connector.name}.{cap.name} {direction} schema"
     if schema is None:
-        base = connector.schema_dir or schema_dir()
+        base = connector.schema_dir
         relative = f"{connector.name}/{cap.name}.{direction}.json"
+        if base is None:
+            raise PluginError(
+                f"{what} is missing: set schema_dir= on Connector({connector.name!r}) to the "
+                f"plugin's schemas folder (holding {relative}), or pass input_schema= / "
+                "output_schema= on the capability",
+                plugin=plugin,
+            )
         try:
             schema = load_schema(relative, base)
         except FileNotFoundError as e:
             raise PluginError(
-                f"{what} is missing: {_missing_schema_fix(connector, plugin, base / relative)}",
+                f"{what} is missing: add {base / relative} or pass input_schema= / "
+                "output_schema= on the capability",
                 plugin=plugin,
             ) from e
         except ValueError as e:
@@ -262,19 +267,6 @@ def _with_schema_personal_data(cap: Capability, *schemas: dict[str, Any]) -> Cap
     return dataclasses.replace(cap, personal_data=tuple(paths))
 
 
-def _missing_schema_fix(connector: Connector, plugin: str, path: Path) -> str:
-    """How to give a capability the schema file it lacks."""
-    inline = "input_schema= / output_schema= on the capability"
-    if connector.schema_dir is not None or plugin in _BUILTIN_NAMES:
-        return f"add {path} or pass {inline}"
-    # A third-party connector without schema_dir would read flowengine's own folder, which
-    # is no place for a plugin's files: point at the plugin's own.
-    return (
-        f"set schema_dir= on Connector({connector.name!r}) to the plugin's schemas folder "
-        f"(holding {connector.name}/{path.name}), or pass {inline}"
-    )
-
-
 def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     """Ask every plugin to register; return the checked Registry."""
     if pm is None:
@@ -289,6 +281,12 @@ def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
         plugin = impl.plugin_name
         _call(impl, register=lambda n, a, p=plugin: registry.add_answer_action(n, a, p))
     return registry
+
+
+def call_hook(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> None:
+    """Call every plugin's `hook` in turn; whatever one raises is a PluginError naming it."""
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        _call(impl, **kwargs)
 
 
 def _call(impl: Any, **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ input and output; a literal written in the flow stays readable.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl
@@ -17,6 +18,7 @@ __all__ = ["connector", "templated"]
 
 connector = Connector(
     name="functions",
+    schema_dir=Path(__file__).parent / "schemas",
     title="Functions",
     description=(
         "Compare values, switch on a value, test a condition: each picks an outcome; "

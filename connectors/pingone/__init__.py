@@ -16,16 +16,31 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.pingone._users import connector
-from connectors.pingone.client import (
+from flowengine_connectors.pingone._base import client_of, new_connector
+from flowengine_connectors.pingone._errors import PingOneError
+from flowengine_connectors.pingone._paging import collect, embedded_items, filter_string
+from flowengine_connectors.pingone._users import connector
+from flowengine_connectors.pingone.client import (
     SANDBOX_HOST,
     PingOneClient,
     PingOneResponse,
     PingOneSettings,
 )
+
 from flowengine import Interaction, RunError, SystemClock, VirtualClock, hookimpl
 
-__all__ = ["PingOneClient", "PingOneResponse", "PingOneSettings", "connector"]
+__all__ = [
+    "PingOneClient",
+    "PingOneError",
+    "PingOneResponse",
+    "PingOneSettings",
+    "client_of",
+    "collect",
+    "connector",
+    "embedded_items",
+    "filter_string",
+    "new_connector",
+]
 
 SANDBOX_HOSTNAME = urlsplit(SANDBOX_HOST).hostname
 
@@ -34,6 +49,14 @@ SANDBOX_HOSTNAME = urlsplit(SANDBOX_HOST).hostname
 def register_connectors(register: Any) -> None:
     """Register the `pingone` users connector."""
     register(connector)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """Add `flowengine sandbox ...` (serve the sandbox, draw a persona's documents)."""
+    from flowengine_connectors.pingone.sandbox.cli import sandbox
+
+    cli.add_command(sandbox)
 
 
 @hookimpl
@@ -47,8 +70,7 @@ def register_answer_actions(register: Any) -> None:
 async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
     """Answer a QR screen: the persona's phone opens its URL and submits their documents."""
     import httpx
-
-    from connectors.pingone.sandbox import Phone, PhoneError, default_sandbox
+    from flowengine_connectors.pingone.sandbox import Phone, PhoneError, default_sandbox
 
     url = (interaction.data or {}).get("url")
     if interaction.kind != "qr" or not url:
@@ -76,7 +98,7 @@ async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any)
 
 def _memory_hint(error: Exception) -> str:
     """Why an embedded sandbox may not know a transaction: it was made in another process."""
-    from connectors.pingone.sandbox import DATA_ENV, default_sandbox
+    from flowengine_connectors.pingone.sandbox import DATA_ENV, default_sandbox
 
     if "unknown transaction" not in str(error) or default_sandbox().data_path is not None:
         return ""
@@ -88,7 +110,7 @@ def _memory_hint(error: Exception) -> str:
 
 def advance_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
     """Move the embedded sandbox's clock forward by `seconds` and/or `minutes`."""
-    from connectors.pingone.sandbox import default_sandbox
+    from flowengine_connectors.pingone.sandbox import default_sandbox
 
     try:
         seconds = float(args.get("seconds", 0)) + 60 * float(args.get("minutes", 0))
@@ -113,7 +135,7 @@ def documents_action(interaction: Interaction, args: dict[str, Any], env: Any) -
     """Answer an upload form with a sandbox persona's documents (base64 JPEGs, barcode text)."""
     import base64
 
-    from connectors.pingone.sandbox.verification.personas import documents_for
+    from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 
     persona = args.get("persona")
     if interaction.kind != "form" or not isinstance(persona, str) or not persona:

@@ -16,13 +16,14 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
+from flowengine_connectors.pingone._errors import PingOneError
+from flowengine_connectors.pingone._retry import RETRY_STATUSES, RetryPolicy
 
-from connectors.pingone._retry import RETRY_STATUSES, RetryPolicy
-from flowengine import Clock, PingOneError, SystemClock
+from flowengine import Clock, SystemClock
 
 __all__ = ["ClientCredentialsAuth"]
 
-log = logging.getLogger("connectors.pingone")
+log = logging.getLogger("flowengine_connectors.pingone")
 
 EXPIRY_LEEWAY = 60.0
 """Seconds before its expiry that a token stops being used."""

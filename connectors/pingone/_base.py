@@ -4,21 +4,26 @@ Their schemas' `x-personal-data` lists are read by the registry with the schemas
 
 from __future__ import annotations
 
-from connectors.pingone.client import PingOneClient, close_client, open_client, tag_calls
-from flowengine import CallContext, Connector, PingOneError, load_schema
+from pathlib import Path
+
+from flowengine_connectors.pingone._errors import PingOneError
+from flowengine_connectors.pingone.client import PingOneClient, close_client, open_client, tag_calls
+
+from flowengine import CallContext, Connector, load_schema
 
 __all__ = ["client_of", "new_connector"]
 
 
-def new_connector(name: str, title: str, description: str) -> Connector:
-    """A connector whose connections each get one PingOneClient."""
+def new_connector(name: str, title: str, description: str, schema_dir: Path) -> Connector:
+    """A connector whose connections each get one PingOneClient; its schemas in `schema_dir`."""
     return Connector(
         name=name,
         title=title,
         description=description,
         open=open_client,
         close=close_client,
-        settings_schema=load_schema(f"{name}/settings.json"),
+        settings_schema=load_schema(f"{name}/settings.json", schema_dir),
+        schema_dir=schema_dir,
         secret_settings=("client_secret",),
     )
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.pingone.client import PingOneClient, PingOneResponse
-from flowengine import PingOneError
+from flowengine_connectors.pingone._errors import PingOneError
+from flowengine_connectors.pingone.client import PingOneClient, PingOneResponse
 
 __all__ = ["MAX_PAGES", "collect", "embedded_items", "filter_string"]
 

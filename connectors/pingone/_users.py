@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from connectors.pingone._base import client_of, new_connector
-from connectors.pingone._paging import embedded_items, filter_string
+from flowengine_connectors.pingone._base import client_of, new_connector
+from flowengine_connectors.pingone._paging import embedded_items, filter_string
+
 from flowengine import CallContext, Outcome
 
 __all__ = ["connector"]
@@ -14,6 +16,7 @@ connector = new_connector(
     "pingone",
     "PingOne",
     "PingOne users: create, read, find by username or email, update and delete.",
+    Path(__file__).parent / "schemas",
 )
 
 NAME_FIELDS = {"givenName": "given", "familyName": "family", "middleName": "middle"}

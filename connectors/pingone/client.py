@@ -3,10 +3,10 @@
 One `PingOneClient` per connection: one httpx.AsyncClient (reused: creating one costs about
 20 ms), a client-credentials token cached until shortly before it expires, retries with
 backoff that sleep on the flowengine Clock, and PingOne's error envelopes turned into
-`flowengine.PingOneError`. Regions map to hosts as in the API reference §1.1; `sandbox`
-(with no api_url) targets the embedded emulator in-process through its transport: the
-process's `default_sandbox()`, or the one a `with connectors.pingone.sandbox.use_sandbox(box):`
-block chose (the seam tests use). A `transport=` argument overrides both.
+`PingOneError`. Regions map to hosts as in the API reference §1.1; `sandbox` (with no
+api_url) targets the embedded emulator in-process through its transport: the process's
+`default_sandbox()`, or the one a `with use_sandbox(box):` block chose (the seam tests use).
+A `transport=` argument overrides both.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from flowengine_connectors.pingone._auth import ClientCredentialsAuth, correlation_id
+from flowengine_connectors.pingone._errors import PingOneError
+from flowengine_connectors.pingone._retry import RetryPolicy
 
-from connectors.pingone._auth import ClientCredentialsAuth, correlation_id
-from connectors.pingone._retry import RetryPolicy
-from flowengine import Clock, PingOneError, SystemClock
+from flowengine import Clock, SystemClock
 
 __all__ = [
     "REGIONS",
@@ -37,7 +38,7 @@ __all__ = [
     "tag_calls",
 ]
 
-log = logging.getLogger("connectors.pingone")
+log = logging.getLogger("flowengine_connectors.pingone")
 
 REGIONS: dict[str, str] = {
     "NA": "com",
@@ -378,7 +379,7 @@ def _sandbox_transport() -> httpx.AsyncBaseTransport:
     """The in-process transport of the embedded sandbox (chosen with `use_sandbox`)."""
     # Imported late: the sandbox (Starlette app, verification logic) is only needed by
     # connections that target it.
-    from connectors.pingone.sandbox import default_sandbox
+    from flowengine_connectors.pingone.sandbox import default_sandbox
 
     transport: httpx.AsyncBaseTransport = default_sandbox().transport()
     return transport

@@ -13,8 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.pingone_verify import _documents, _policies, _transactions, _verified_data
-from connectors.pingone_verify._common import connector
+from flowengine_connectors.pingone_verify import (
+    _documents,
+    _policies,
+    _transactions,
+    _verified_data,
+)
+from flowengine_connectors.pingone_verify._common import connector
+
 from flowengine import hookimpl
 
 __all__ = ["connector", "register_connectors"]

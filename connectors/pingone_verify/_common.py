@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
-from connectors.pingone._base import new_connector
-from connectors.pingone._paging import embedded_items
-from connectors.pingone.client import PingOneClient, PingOneResponse
+from flowengine_connectors.pingone import (
+    PingOneClient,
+    PingOneResponse,
+    embedded_items,
+    new_connector,
+)
+
 from flowengine import ConnectorError
 
 __all__ = [
@@ -23,6 +28,7 @@ connector = new_connector(
     "pingone_verify",
     "PingOne Verify",
     "Verify a user's identity with a government ID, a selfie and other data (PingOne Verify).",
+    Path(__file__).parent / "schemas",
 )
 
 BIOGRAPHIC_FIELDS = ("given_name", "family_name", "name", "address", "birth_date")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from connectors.pingone._base import client_of
-from connectors.pingone_verify._common import (
+from flowengine_connectors.pingone import client_of
+from flowengine_connectors.pingone_verify._common import (
     biographic_fields,
     connector,
     output_with,
     transaction_path,
 )
+
 from flowengine import CallContext, ConnectorError
 
 __all__ = [

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.pingone._base import client_of
-from connectors.pingone._paging import collect, embedded_items, filter_string
-from connectors.pingone.client import PingOneClient, PingOneResponse
-from connectors.pingone_verify._common import connector
-from flowengine import CallContext, PingOneError
+from flowengine_connectors.pingone import (
+    PingOneClient,
+    PingOneError,
+    PingOneResponse,
+    client_of,
+    collect,
+    embedded_items,
+    filter_string,
+)
+from flowengine_connectors.pingone_verify._common import connector
+
+from flowengine import CallContext
 
 __all__ = ["find_policy", "is_use_id", "policy_by_name", "readVerifyPolicy"]
 

@@ -8,16 +8,15 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from connectors.pingone._base import client_of
-from connectors.pingone._paging import collect
-from connectors.pingone.client import PingOneClient
-from connectors.pingone_verify._common import (
+from flowengine_connectors.pingone import PingOneClient, client_of, collect
+from flowengine_connectors.pingone_verify._common import (
     biographic_fields,
     connector,
     output_with,
     transaction_path,
 )
-from connectors.pingone_verify._policies import is_use_id, policy_by_name
+from flowengine_connectors.pingone_verify._policies import is_use_id, policy_by_name
+
 from flowengine import CallContext
 
 __all__ = [

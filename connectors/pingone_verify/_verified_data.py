@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from connectors.pingone._base import client_of
-from connectors.pingone._paging import embedded_items
-from connectors.pingone.client import PingOneClient, PingOneResponse
-from connectors.pingone_verify._common import connector, output_with, transaction_path
-from flowengine import CallContext, ConnectorError, PingOneError
+from flowengine_connectors.pingone import (
+    PingOneClient,
+    PingOneError,
+    PingOneResponse,
+    client_of,
+    embedded_items,
+)
+from flowengine_connectors.pingone_verify._common import connector, output_with, transaction_path
+
+from flowengine import CallContext, ConnectorError
 
 __all__ = [
     "backgroundReplacer",

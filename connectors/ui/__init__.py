@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from connectors.functions import templated
+from flowengine_connectors.functions import templated
+
 from flowengine import CallContext, Connector, ConnectorError, Interaction, Outcome, hookimpl
 
 from ._form import normalise_fields, validate_response
@@ -21,6 +23,7 @@ __all__ = ["connector", "form_output_schema", "qr_data_url"]
 
 connector = Connector(
     name="ui",
+    schema_dir=Path(__file__).parent / "schemas",
     title="User interface",
     description="Screens a person answers (form, QR code, message) and the run's final response.",
 )

@@ -10,13 +10,16 @@ A capability cannot write run.vars itself; it returns them in the reserved outpu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from connectors.functions import templated
+from flowengine_connectors.functions import templated
+
 from flowengine import CallContext, Connector, ConnectorError, hookimpl
 
 connector = Connector(
     name="variables",
+    schema_dir=Path(__file__).parent / "schemas",
     title="Variables",
     description="Set and increment the run's variables (vars.<name> in templates).",
 )

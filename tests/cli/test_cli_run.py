@@ -238,11 +238,8 @@ def test_qr_shown_again_is_not_redrawn(runner: CliRunner, tmp_path: Path) -> Non
     assert "show (visit 2) -> success" in result.output
 
 
-def test_sandbox_group_is_available(runner: CliRunner) -> None:
-    from flowengine.cli import _sandbox_group
-
-    if _sandbox_group() is None:
-        pytest.skip("the PingOne sandbox is not installed")
+def test_plugin_commands_are_added(runner: CliRunner) -> None:
+    # The sandbox plugin adds `sandbox` through register_commands, like any plugin would.
     result = runner.invoke(main, ["sandbox", "--help"])
     assert result.exit_code == 0 and "serve" in result.output
     assert "sandbox" in runner.invoke(main, ["--help"]).output

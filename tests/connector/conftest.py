@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from flowengine_connectors.pingone.client import PingOneClient
+from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 from p1_scripted import ScriptedPingOne, settings
 
-from connectors.pingone.client import PingOneClient
-from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine.runtime import Engine
 

@@ -6,10 +6,10 @@ import base64
 from types import SimpleNamespace
 
 import pytest
+from flowengine_connectors.pingone import advance_action, documents_action, phone_action
+from flowengine_connectors.pingone.client import PingOneClient
+from flowengine_connectors.pingone.sandbox import Sandbox, default_sandbox, use_sandbox
 
-from connectors.pingone import advance_action, documents_action, phone_action
-from connectors.pingone.client import PingOneClient
-from connectors.pingone.sandbox import Sandbox, default_sandbox, use_sandbox
 from flowengine import Interaction, RunError, SystemClock, VirtualClock, load_registry
 
 

@@ -8,12 +8,18 @@ from typing import Any
 
 import httpx
 import pytest
+from flowengine_connectors.pingone import PingOneError
+from flowengine_connectors.pingone.client import PingOneClient
+from flowengine_connectors.pingone_verify import (
+    _documents,
+    _policies,
+    _transactions,
+    _verified_data,
+)
+from flowengine_connectors.pingone_verify._common import biographic_fields
 from p1_scripted import context, json_response, settings
 
-from connectors.pingone.client import PingOneClient
-from connectors.pingone_verify import _documents, _policies, _transactions, _verified_data
-from connectors.pingone_verify._common import biographic_fields
-from flowengine import ConnectorError, Outcome, PingOneError, VirtualClock
+from flowengine import ConnectorError, Outcome, VirtualClock
 
 POLICIES = {
     "_embedded": {
@@ -177,7 +183,7 @@ async def test_identity_record_matching_needs_a_probe(clock: VirtualClock) -> No
 
 
 async def test_find_user_not_found_outcome(clock: VirtualClock) -> None:
-    from connectors.pingone import _users
+    from flowengine_connectors.pingone import _users
 
     recorder = Recorder({"_embedded": {"users": []}, "size": 0})
     result = await call(_users.findUser, {"username": 'a"b'}, recorder, clock)

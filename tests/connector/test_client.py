@@ -8,11 +8,12 @@ import logging
 
 import httpx
 import pytest
+from flowengine_connectors.pingone import PingOneError
+from flowengine_connectors.pingone._retry import RetryPolicy
+from flowengine_connectors.pingone.client import PingOneClient, PingOneSettings, tag_calls
 from p1_scripted import CLIENT_ID, ENV, SECRET, ScriptedPingOne, json_response, settings
 
-from connectors.pingone._retry import RetryPolicy
-from connectors.pingone.client import PingOneClient, PingOneSettings, tag_calls
-from flowengine import PingOneError, VirtualClock
+from flowengine import VirtualClock
 
 REGION_HOSTS = {
     "NA": "pingone.com",
@@ -96,7 +97,7 @@ async def test_token_request_is_client_secret_basic(clock: VirtualClock) -> None
 
 
 async def test_special_characters_in_the_secret_reach_the_sandbox(clock: VirtualClock) -> None:
-    from connectors.pingone.sandbox import Sandbox
+    from flowengine_connectors.pingone.sandbox import Sandbox
 
     secret = "p@ss w%rd+/:ü"
     sandbox = Sandbox(clock=clock, config={"environments": {ENV: {"clients": {"a:b": secret}}}})

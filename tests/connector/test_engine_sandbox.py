@@ -6,12 +6,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import flowengine_connectors.pingone.client as client_module
 import pytest
+from flowengine_connectors.pingone.client import PingOneClient
+from flowengine_connectors.pingone.sandbox import Sandbox
 from p1_engine import output_of, run_capability
 
-import connectors.pingone.client as client_module
-from connectors.pingone.client import PingOneClient
-from connectors.pingone.sandbox import Sandbox
 from flowengine import Registry, VirtualClock
 from flowengine.runtime import Engine
 

@@ -6,13 +6,14 @@ from typing import Any
 
 import httpx
 import pytest
+from flowengine_connectors.pingone import PingOneError
+from flowengine_connectors.pingone._paging import collect
+from flowengine_connectors.pingone.client import PingOneClient
+from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_verify import _policies, _transactions
 from p1_scripted import ENV, ScriptedPingOne, context, json_response, settings
 
-from connectors.pingone._paging import collect
-from connectors.pingone.client import PingOneClient
-from connectors.pingone.sandbox import Sandbox
-from connectors.pingone_verify import _policies, _transactions
-from flowengine import PingOneError, VirtualClock
+from flowengine import VirtualClock
 
 API = "https://api.pingone.com/v1"
 PATH = f"/environments/{ENV}/users/u1/verifyTransactions"

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from flowengine_connectors.pingone.client import PingOneClient
 from p1_scripted import ENV, context, json_response, settings
 
-from connectors.pingone.client import PingOneClient
 from flowengine import Registry, VirtualClock, load_registry
 
 U, T = "user-1", "tx-1"

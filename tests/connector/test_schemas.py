@@ -19,11 +19,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from flowengine_connectors.pingone_verify import connector
 
-from flowengine._schema import CompiledSchema, schema_dir
+from flowengine import CompiledSchema
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMAS = schema_dir() / "pingone_verify"
+assert connector.schema_dir is not None
+SCHEMAS = connector.schema_dir / "pingone_verify"
 REFERENCE = (
     Path(os.environ.get("FLOWENGINE_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
     / "pingone-verify-connector.md"

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
-from connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine import VirtualClock, load_registry
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine

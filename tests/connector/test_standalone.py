@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone.sandbox.server import ServerThread, free_port
 from p1_engine import SANDBOX_SETTINGS, run_capability
 
-from connectors.pingone.sandbox import Sandbox
-from connectors.pingone.sandbox.server import ServerThread, free_port
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine.runtime import Engine
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowengine_connectors.pingone.sandbox.verification.personas import PERSONAS, documents_for
 from p1_engine import output_of, run_capability
 
-from connectors.pingone.sandbox.verification.personas import PERSONAS, documents_for
 from flowengine import Registry
 from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow

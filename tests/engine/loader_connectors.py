@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowengine_connectors.ui import form_output_schema
+
 from connectors import variables
-from connectors.ui import form_output_schema
 from flowengine import CallContext, Connector, Outcome
 from flowengine.plugins import Registry
 

@@ -45,7 +45,7 @@ def pm() -> Iterator[pluggy.PluginManager]:
 
 
 def test_hooks_are_found() -> None:
-    assert HOOKS == ["register_answer_actions", "register_connectors"]
+    assert HOOKS == ["register_answer_actions", "register_commands", "register_connectors"]
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -63,7 +63,7 @@ def test_every_hook_is_documented(hook: str) -> None:
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hookspec_is_a_one_line_contract(hook: str) -> None:
     doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
-    assert doc and "\n" not in doc and doc.startswith("Call register(")
+    assert doc and "\n" not in doc and doc.startswith("Call ")
 
 
 class _Greeter:
@@ -123,6 +123,44 @@ async def test_hook_register_answer_actions(pm: pluggy.PluginManager, tmp_path: 
     assert run.result == {"word": "HELLO", "node": "ask"}
 
 
+def test_hook_register_commands(pm: pluggy.PluginManager) -> None:
+    import click
+    from click.testing import CliRunner
+
+    from flowengine.cli import add_plugin_commands
+
+    class Commands:
+        @hookimpl
+        def register_commands(self, cli: Any) -> None:
+            @cli.command("hello")
+            @click.argument("name")
+            def hello(name: str) -> None:
+                click.echo(f"hello {name}")
+
+    pm.register(Commands(), name="undo-commands")
+    group = click.Group("flowengine")
+    add_plugin_commands(group, pm)
+    assert "sandbox" in group.commands  # the built-in sandbox plugin's, the same way
+    result = CliRunner().invoke(group, ["hello", "ada"])
+    assert result.exit_code == 0 and result.output == "hello ada\n"
+
+
+def test_a_command_hook_that_raises_names_the_plugin(pm: pluggy.PluginManager) -> None:
+    import click
+
+    from flowengine.cli import add_plugin_commands
+
+    class Broken:
+        @hookimpl
+        def register_commands(self, cli: Any) -> None:
+            raise RuntimeError("no commands today")
+
+    pm.register(Broken(), name="broken")
+    with pytest.raises(PluginError, match="register_commands\\(\\) raised RuntimeError") as e:
+        add_plugin_commands(click.Group("flowengine"), pm)
+    assert e.value.plugin == "broken"
+
+
 def test_answer_action_registered_twice_names_the_plugin(pm: pluggy.PluginManager) -> None:
     class Twice:
         @hookimpl
@@ -147,7 +185,8 @@ def test_misspelt_hook_is_a_plugin_error_naming_the_plugin(pm: pluggy.PluginMana
     assert e.value.plugin == "typo"
     assert str(e.value) == (
         "Plugin 'typo': implements 'register_conectors', which is not a flowengine hook; did you "
-        "mean 'register_connectors'? (the hooks are: register_answer_actions, register_connectors)"
+        "mean 'register_connectors'? (the hooks are: register_answer_actions, register_commands, "
+        "register_connectors)"
     )
 
 

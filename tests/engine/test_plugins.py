@@ -26,7 +26,6 @@ from flowengine import (
     hookimpl,
     load_registry,
 )
-from flowengine._schema import schema_dir
 from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
@@ -222,15 +221,6 @@ def test_missing_schema_of_a_third_party_connector_points_at_its_own_folder() ->
     assert "set schema_dir= on Connector('greeter') to the plugin's schemas folder" in message
     assert "(holding greeter/noop.input.json), or pass input_schema= / output_schema=" in message
     assert "flowengine/schemas" not in message and "add " not in message
-
-
-def test_missing_schema_of_a_built_in_names_flowengines_folder() -> None:
-    pm = get_plugin_manager(load_entrypoints=False)
-    pm.unregister(name="ui")
-    pm.register(_Registers(_connector("ui", output_schema=OBJ)), name="ui")
-    with pytest.raises(PluginError) as e:
-        load_registry(pm)
-    assert f"add {schema_dir() / 'ui' / 'noop.input.json'} or pass input_schema=" in str(e.value)
 
 
 def test_schema_file_not_json(tmp_path: Path) -> None:

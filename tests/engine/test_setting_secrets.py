@@ -177,7 +177,8 @@ nodes:
 
 
 async def test_pingone_public_settings_from_env_stay_readable(tmp_path: Path) -> None:
-    from connectors.pingone.sandbox import Sandbox, use_sandbox
+    from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
+
     from flowengine import load_registry
 
     registry = load_registry()

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from flowengine_connectors.pingone.sandbox import Sandbox
 
-from connectors.pingone.sandbox import Sandbox
 from flowengine.headless import Answers
 from flowengine.runtime import Run
 

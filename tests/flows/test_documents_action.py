@@ -6,9 +6,9 @@ import base64
 from typing import Any
 
 import pytest
+from flowengine_connectors.pingone import documents_action
+from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 
-from connectors.pingone import documents_action
-from connectors.pingone.sandbox.verification.personas import documents_for
 from flowengine import Interaction, RunError
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from flow_helpers import FLOWS, RunFlow, admin_request, answers_of
+from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
+from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 from PIL import Image
 
-from connectors.pingone.sandbox import Sandbox, use_sandbox
-from connectors.pingone.sandbox.verification.personas import documents_for
 from flowengine import Registry, VirtualClock
 from flowengine.headless import drive
 from flowengine.loader import check_flow, load_flow

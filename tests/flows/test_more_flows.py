@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 from flow_helpers import RunFlow, admin_request, answers_of
+from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 
-from connectors.pingone.sandbox import Sandbox
-from connectors.pingone.sandbox.verification.personas import documents_for
 from flowengine.runtime import Run
 
 LICENCE = ["Driver License Front", "Driver License Back", "Driver License Code"]

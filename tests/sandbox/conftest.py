@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from flowengine_connectors.pingone.sandbox import Sandbox
 from sandbox_support import token_for
 
-from connectors.pingone.sandbox import Sandbox
 from flowengine.clock import VirtualClock
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from flowengine_connectors.pingone.sandbox import Sandbox
 from sandbox_support import API, ENV, assert_envelope, token_for
 
-from connectors.pingone.sandbox import Sandbox
 from flowengine.clock import VirtualClock
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 from cdp_support import Browser
+from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone.sandbox.server import ServerThread
+from flowengine_connectors.pingone.sandbox.verification.personas import (
+    documents_for,
+    requirements_for,
+)
 from sandbox_support import API, make_tx, make_user, token_for
-
-from connectors.pingone.sandbox import Sandbox
-from connectors.pingone.sandbox.server import ServerThread
-from connectors.pingone.sandbox.verification.personas import documents_for, requirements_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")

@@ -6,9 +6,9 @@ import re
 
 import httpx
 import pytest
+from flowengine_connectors.pingone.sandbox import Sandbox
 from sandbox_support import assert_envelope
 
-from connectors.pingone.sandbox import Sandbox
 from flowengine.clock import VirtualClock
 
 

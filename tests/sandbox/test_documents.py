@@ -7,11 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
+from flowengine_connectors.pingone.sandbox import Phone, Sandbox
+from flowengine_connectors.pingone.sandbox.documents import PROCESS_TYPE
+from flowengine_connectors.pingone.sandbox.verification.personas import (
+    documents_for,
+    requirements_for,
+)
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
-from connectors.pingone.sandbox import Phone, Sandbox
-from connectors.pingone.sandbox.documents import PROCESS_TYPE
-from connectors.pingone.sandbox.verification.personas import documents_for, requirements_for
 from flowengine.clock import VirtualClock
 
 

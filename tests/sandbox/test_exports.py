@@ -1,6 +1,6 @@
 """The sandbox package's public surface is exactly its sorted __all__."""
 
-import connectors.pingone.sandbox as sandbox
+import flowengine_connectors.pingone.sandbox as sandbox
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -23,7 +23,7 @@ def test_default_sandbox_is_one_per_process() -> None:
 
 
 async def test_use_sandbox_chooses_the_embedded_one() -> None:
-    from connectors.pingone.client import PingOneClient
+    from flowengine_connectors.pingone.client import PingOneClient
 
     settings = {"environment_id": "env-a", "client_id": "sandbox-client"}
     settings["client_secret"] = "sandbox-secret"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone.sandbox.faults import Faults
 from sandbox_support import API, ENV, assert_envelope, token_for
 
-from connectors.pingone.sandbox import Sandbox
-from connectors.pingone.sandbox.faults import Faults
 from flowengine.clock import VirtualClock
 
 

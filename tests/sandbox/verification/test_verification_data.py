@@ -7,10 +7,9 @@ import io
 import json
 from pathlib import Path
 
+from flowengine_connectors.pingone.sandbox.verification import evaluate
+from flowengine_connectors.pingone.sandbox.verification.personas import requirements_for
 from PIL import Image
-
-from connectors.pingone.sandbox.verification import evaluate
-from connectors.pingone.sandbox.verification.personas import requirements_for
 
 EXAMPLES = Path("/work/shared/reference/pingone-examples")
 CLIENT = {"ipAddress": "127.0.0.1", "userAgent": "pytest-phone"}

@@ -8,12 +8,15 @@ import re
 from datetime import date
 
 import pytest
+from flowengine_connectors.pingone.sandbox.verification import DocumentError, check_document
+from flowengine_connectors.pingone.sandbox.verification._jpeg import (
+    decode_jpeg,
+    jpeg_comments,
+    to_jpeg,
+)
+from flowengine_connectors.pingone.sandbox.verification.aamva import build_aamva, parse_aamva
+from flowengine_connectors.pingone.sandbox.verification.mrz import build_td3, check_digit, parse_td3
 from PIL import Image
-
-from connectors.pingone.sandbox.verification import DocumentError, check_document
-from connectors.pingone.sandbox.verification._jpeg import decode_jpeg, jpeg_comments, to_jpeg
-from connectors.pingone.sandbox.verification.aamva import build_aamva, parse_aamva
-from connectors.pingone.sandbox.verification.mrz import build_td3, check_digit, parse_td3
 
 # The ICAO 9303 specimen passport (Anna Maria Eriksson of Utopia).
 SPECIMEN = (

@@ -6,19 +6,18 @@ import base64
 import io
 from datetime import timedelta
 
-from PIL import Image
-
-from connectors.pingone.sandbox.verification import (
+from flowengine_connectors.pingone.sandbox.verification import (
     SubmittedDocument,
     evaluate,
     missing_documents,
 )
-from connectors.pingone.sandbox.verification.cards import CARD_REGIONS
-from connectors.pingone.sandbox.verification.personas import (
+from flowengine_connectors.pingone.sandbox.verification.cards import CARD_REGIONS
+from flowengine_connectors.pingone.sandbox.verification.personas import (
     PERSONAS,
     documents_for,
     requirements_for,
 )
+from PIL import Image
 
 
 def run(docs, persona, policy, now, requirements=None):

@@ -1,8 +1,7 @@
 """The sandbox's verification domain: pure, deterministic decisions on submitted documents.
 
-The HTTP layer (connectors.pingone.sandbox) stores documents and calls these functions; nothing
-here does I/O except `personas.make_documents`. The rules are listed in docs/sandbox.md
-("Decision rules").
+The sandbox's HTTP layer stores documents and calls these functions; nothing here does I/O
+except `personas.make_documents`. The rules are listed in docs/sandbox.md ("Decision rules").
 """
 
 from __future__ import annotations
