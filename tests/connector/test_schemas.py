@@ -10,7 +10,6 @@ choices are listed in docs/assumptions.md and here (KNOWN_TYPE_SLIPS, _normalise
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -20,16 +19,14 @@ import jsonschema
 import pytest
 import yaml
 from flowengine_connectors.pingone_verify import connector
+from shared_files import shared_file
 
 from flowengine import CompiledSchema
 
 REPO = Path(__file__).resolve().parents[2]
 assert connector.schema_dir is not None
 SCHEMAS = connector.schema_dir / "pingone_verify"
-REFERENCE = (
-    Path(os.environ.get("FLOWENGINE_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
-    / "pingone-verify-connector.md"
-)
+REFERENCE_NAME = "reference/pingone-verify-connector.md"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 WIDGETS = (
     "textField|dropDown|dropDownMultiSelect|multipleTextFields|selectNameValueListColumn"
@@ -47,18 +44,13 @@ STORED_VALUES = {
 # Output field types the document gets wrong; the schema keeps the API's type (assumptions.md).
 KNOWN_TYPE_SLIPS = {("readVerifyPolicy", "updatedAt"), ("readVerifyPolicy", "timeUnit")}
 
-pytestmark = pytest.mark.skipif(
-    not REFERENCE.is_file(),
-    reason=f"reference document not found at {REFERENCE}; set FLOWENGINE_REFERENCE_DIR",
-)
-
 
 # ------------------------------------------------------------------ reading the document
 
 
 @cache
 def _doc() -> str:
-    return REFERENCE.read_text(encoding="utf-8")
+    return shared_file(REFERENCE_NAME).read_text(encoding="utf-8")
 
 
 def _front_matter() -> dict[str, Any]:
@@ -180,7 +172,7 @@ def _resolve(schema: dict[str, Any], path: str) -> dict[str, Any] | None:
     return node
 
 
-CAPABILITIES = sorted(documented_capabilities()) if REFERENCE.is_file() else []
+CAPABILITIES = sorted(documented_capabilities())
 
 
 # ------------------------------------------------------------------ the tests

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sandbox_support import API, assert_envelope
-
-EXAMPLE = Path("/work/shared/reference/pingone-examples/verify-policy-create-request.json")
+from shared_files import shared_file
 
 
 def example() -> dict[str, Any]:
-    if EXAMPLE.exists():
-        return dict(json.loads(EXAMPLE.read_text()))
-    return {"name": "Example Verify Policy", "governmentId": {"verify": "REQUIRED"}}
+    """The reference's example policy-create request (the body PingOne's docs show)."""
+    path = shared_file("reference/pingone-examples/verify-policy-create-request.json")
+    return dict(json.loads(path.read_text()))
 
 
 async def test_default_policy_is_seeded(client: httpx.AsyncClient) -> None:

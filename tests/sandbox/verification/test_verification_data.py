@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import io
 import json
-from pathlib import Path
 
 from flowengine_connectors.pingone.sandbox.verification import evaluate
 from flowengine_connectors.pingone.sandbox.verification.personas import requirements_for
 from PIL import Image
+from shared_files import shared_file
 
-EXAMPLES = Path("/work/shared/reference/pingone-examples")
 CLIENT = {"ipAddress": "127.0.0.1", "userAgent": "pytest-phone"}
 
 
@@ -34,7 +33,9 @@ def test_driver_licence_verified_data_types(docs, policy, now):
 def test_government_id_has_the_documented_shape(docs, policy, now):
     ev = evaluate(docs("success"), requirements={}, policy=policy, now=now)
     gov = _by_type(ev)["GOVERNMENT_ID"]
-    demo = json.loads((EXAMPLES / "government-id-verified-data-demo.json").read_text())
+    demo = json.loads(
+        shared_file("reference/pingone-examples/government-id-verified-data-demo.json").read_text()
+    )
     assert set(demo) <= set(gov)
     assert gov["firstName"] == "JOHN"
     assert gov["lastName"] == "DOE"
