@@ -379,7 +379,7 @@ def _sandbox_transport() -> httpx.AsyncBaseTransport:
     """The in-process transport of the embedded sandbox (chosen with `use_sandbox`)."""
     # Imported late: the sandbox (Starlette app, verification logic) is only needed by
     # connections that target it.
-    from flowengine_connectors.pingone.sandbox import default_sandbox
+    from flowengine_connectors.pingone_sandbox import default_sandbox
 
     transport: httpx.AsyncBaseTransport = default_sandbox().transport()
     return transport

@@ -6,9 +6,13 @@ import base64
 from types import SimpleNamespace
 
 import pytest
-from flowengine_connectors.pingone import advance_action, documents_action, phone_action
 from flowengine_connectors.pingone.client import PingOneClient
-from flowengine_connectors.pingone.sandbox import Sandbox, default_sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox, default_sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox.plugin import (
+    advance_action,
+    documents_action,
+    phone_action,
+)
 
 from flowengine import Interaction, RunError, SystemClock, VirtualClock, load_registry
 

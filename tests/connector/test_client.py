@@ -97,7 +97,7 @@ async def test_token_request_is_client_secret_basic(clock: VirtualClock) -> None
 
 
 async def test_special_characters_in_the_secret_reach_the_sandbox(clock: VirtualClock) -> None:
-    from flowengine_connectors.pingone.sandbox import Sandbox
+    from flowengine_connectors.pingone_sandbox import Sandbox
 
     secret = "p@ss w%rd+/:ü"
     sandbox = Sandbox(clock=clock, config={"environments": {ENV: {"clients": {"a:b": secret}}}})

@@ -9,9 +9,9 @@ from datetime import datetime
 
 import httpx
 import pytest
-from flowengine_connectors.pingone.sandbox import Phone, Sandbox
-from flowengine_connectors.pingone.sandbox.documents import REPLACE_BACKGROUND_TYPE
-from flowengine_connectors.pingone.sandbox.verification.personas import (
+from flowengine_connectors.pingone_sandbox import Phone, Sandbox
+from flowengine_connectors.pingone_sandbox.documents import REPLACE_BACKGROUND_TYPE
+from flowengine_connectors.pingone_sandbox.verification.personas import (
     documents_for,
     requirements_for,
 )

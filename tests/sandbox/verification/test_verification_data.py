@@ -6,8 +6,8 @@ import base64
 import io
 import json
 
-from flowengine_connectors.pingone.sandbox.verification import evaluate
-from flowengine_connectors.pingone.sandbox.verification.personas import requirements_for
+from flowengine_connectors.pingone_sandbox.verification import evaluate
+from flowengine_connectors.pingone_sandbox.verification.personas import requirements_for
 from PIL import Image
 from shared_files import shared_file
 

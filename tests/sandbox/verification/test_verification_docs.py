@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import flowengine_connectors.pingone.sandbox.verification as verification
-from flowengine_connectors.pingone.sandbox.verification import decide, matching
-from flowengine_connectors.pingone.sandbox.verification.personas import PERSONAS
+import flowengine_connectors.pingone_sandbox.verification as verification
+from flowengine_connectors.pingone_sandbox.verification import decide, matching
+from flowengine_connectors.pingone_sandbox.verification.personas import PERSONAS
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "sandbox.md"
 

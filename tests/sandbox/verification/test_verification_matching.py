@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification import (
+from flowengine_connectors.pingone_sandbox.verification import (
     MatchInputError,
     identity_record_matching,
 )
-from flowengine_connectors.pingone.sandbox.verification.matching import compare_field, parse_date
+from flowengine_connectors.pingone_sandbox.verification.matching import compare_field, parse_date
 
 
 def irm(probe, gallery):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification import check_document
-from flowengine_connectors.pingone.sandbox.verification._jpeg import jpeg_comments
-from flowengine_connectors.pingone.sandbox.verification.personas import (
+from flowengine_connectors.pingone_sandbox.verification import check_document
+from flowengine_connectors.pingone_sandbox.verification._jpeg import jpeg_comments
+from flowengine_connectors.pingone_sandbox.verification.personas import (
     PERSONAS,
     documents_for,
     make_documents,

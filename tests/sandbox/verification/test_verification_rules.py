@@ -6,13 +6,13 @@ import base64
 import io
 from datetime import timedelta
 
-from flowengine_connectors.pingone.sandbox.verification import (
+from flowengine_connectors.pingone_sandbox.verification import (
     SubmittedDocument,
     evaluate,
     missing_documents,
 )
-from flowengine_connectors.pingone.sandbox.verification.cards import CARD_REGIONS
-from flowengine_connectors.pingone.sandbox.verification.personas import (
+from flowengine_connectors.pingone_sandbox.verification.cards import CARD_REGIONS
+from flowengine_connectors.pingone_sandbox.verification.personas import (
     PERSONAS,
     documents_for,
     requirements_for,
