@@ -57,6 +57,7 @@ async def test_phone_refused_by_the_sandbox_is_a_run_error() -> None:
     clock = VirtualClock()
     settings = {"environment_id": "env-p", "client_id": "sandbox-client"}
     settings["client_secret"] = "sandbox-secret"
+    settings["region"] = "sandbox"
     with use_sandbox(Sandbox(clock=clock)):
         async with PingOneClient(settings, clock=clock) as client:
             user = await client.post(client.env_path("users"), json={"username": "late"})

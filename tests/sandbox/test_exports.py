@@ -29,6 +29,7 @@ async def test_use_sandbox_chooses_the_embedded_one() -> None:
 
     settings = {"environment_id": "env-a", "client_id": "sandbox-client"}
     settings["client_secret"] = "sandbox-secret"
+    settings["region"] = "sandbox"
     process = sandbox.default_sandbox()
     outer, inner = sandbox.Sandbox(), sandbox.Sandbox()
     with sandbox.use_sandbox(outer):
