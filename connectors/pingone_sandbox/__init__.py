@@ -23,7 +23,7 @@ if _typing.TYPE_CHECKING:
     from .config import SandboxConfig, load_config
     from .phone import Phone, PhoneError
     from .server import ServerThread, free_port
-    from .verification.personas import PERSONAS, documents_for
+    from .verification.personas import PERSONAS, documents_for, requirements_for
 
 __all__ = [
     "DATA_ENV",
@@ -39,6 +39,7 @@ __all__ = [
     "documents_for",
     "free_port",
     "load_config",
+    "requirements_for",
     "use_sandbox",
 ]
 
@@ -56,6 +57,7 @@ _LAZY = {
     "free_port": "server",
     "PERSONAS": "verification.personas",
     "documents_for": "verification.personas",
+    "requirements_for": "verification.personas",
 }
 """Public name -> the module that defines it, imported on first access."""
 

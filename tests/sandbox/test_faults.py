@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from flowengine_connectors.pingone_sandbox import Sandbox
+
+# A test of the fault rules themselves (faults.py, private).
 from flowengine_connectors.pingone_sandbox.faults import Faults
 from sandbox_support import API, ENV, assert_envelope, token_for
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from flowengine_connectors.pingone_sandbox import Sandbox, load_config
-from flowengine_connectors.pingone_sandbox.server import ServerThread
+from flowengine_connectors.pingone_sandbox import Sandbox, ServerThread, load_config
 from sandbox_support import API, ENV, make_tx, make_user, token_for
 
 from flowengine.clock import VirtualClock

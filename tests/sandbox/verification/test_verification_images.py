@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from flowengine_connectors.pingone_sandbox import documents_for
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
 from flowengine_connectors.pingone_sandbox.verification import (
     DocumentError,
     background_request,
@@ -18,7 +21,6 @@ from flowengine_connectors.pingone_sandbox.verification.faces import (
     draw_face,
     draw_selfie,
 )
-from flowengine_connectors.pingone_sandbox.verification.personas import documents_for
 from flowengine_connectors.pingone_sandbox.verification.similarity import (
     face_similarity,
     foreground_mask,

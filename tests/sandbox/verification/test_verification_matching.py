@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
 from flowengine_connectors.pingone_sandbox.verification import (
     MatchInputError,
     identity_record_matching,

@@ -8,6 +8,8 @@ import re
 from datetime import date
 
 import pytest
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
 from flowengine_connectors.pingone_sandbox.verification import DocumentError, check_document
 from flowengine_connectors.pingone_sandbox.verification._jpeg import (
     decode_jpeg,
