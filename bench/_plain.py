@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 import httpx
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 
 
 def ratios(engine_times: list[float], plain_times: list[float]) -> tuple[float, float]:

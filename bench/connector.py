@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 from _plain import plain_client, ratios
-from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 
 from flowengine import load_registry
 from flowengine.loader import load_flow

@@ -29,8 +29,7 @@ from urllib.parse import unquote
 
 import httpx
 from _plain import plain_client, ratios
-from flowengine_connectors.pingone.sandbox import Phone, Sandbox, use_sandbox
-from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
+from flowengine_connectors.pingone_sandbox import Phone, Sandbox, documents_for, use_sandbox
 
 from flowengine import VirtualClock, load_registry
 from flowengine.headless import Answers, drive

@@ -22,8 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from flowengine_connectors.pingone.sandbox import Sandbox, SandboxTransport
-from flowengine_connectors.pingone.sandbox.server import free_port
+from flowengine_connectors.pingone_sandbox import Sandbox, SandboxTransport, free_port
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -81,8 +80,9 @@ async def in_process(reads: int) -> dict[str, float]:
 
 
 def _start_server(port: int) -> subprocess.Popen[bytes]:
+    # The private server module: the benchmark serves the sandbox in a child process.
     code = (
-        "from flowengine_connectors.pingone.sandbox.server import serve; "
+        "from flowengine_connectors.pingone_sandbox.server import serve; "
         f"serve(host='127.0.0.1', port={port})"
     )
     process = subprocess.Popen([sys.executable, "-c", code])

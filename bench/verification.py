@@ -16,16 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
-from flowengine_connectors.pingone.sandbox.verification import (
+from flowengine_connectors.pingone_sandbox import PERSONAS, documents_for, requirements_for
+
+# Benchmarks the verification rules themselves (a private subpackage).
+from flowengine_connectors.pingone_sandbox.verification import (
     SubmittedDocument,
     evaluate,
     identity_record_matching,
     replace_background,
-)
-from flowengine_connectors.pingone.sandbox.verification.personas import (
-    PERSONAS,
-    documents_for,
-    requirements_for,
 )
 
 POLICY = {

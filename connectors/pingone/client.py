@@ -85,7 +85,7 @@ class PingOneSettings:
     environment_id: str
     client_id: str
     client_secret: str = field(repr=False)
-    region: str = "sandbox"
+    region: str
     api_url: str = ""
     auth_url: str = ""
     timeout: float = 30.0
@@ -102,7 +102,16 @@ class PingOneSettings:
                 "connection's settings (e.g. client_secret: ${PINGONE_CLIENT_SECRET})",
                 code="INVALID_SETTINGS",
             )
-        region = str(settings.get("region") or "sandbox").strip()
+        # No default region: the flow file decides (region: ${PINGONE_REGION:-sandbox}), so
+        # a connection meant for a real PingOne never lands on the embedded sandbox.
+        region = str(settings.get("region") or "").strip()
+        if not region:
+            raise PingOneError(
+                "PingOne connection settings lack region; set region: one of "
+                f"{', '.join(REGIONS)} for a PingOne environment, or sandbox for the embedded "
+                "sandbox (the shipped flows write region: ${PINGONE_REGION:-sandbox})",
+                code="INVALID_SETTINGS",
+            )
         region = "sandbox" if region.lower() == "sandbox" else region.upper()
         if region != "sandbox" and region not in REGIONS:
             raise PingOneError(
@@ -379,7 +388,7 @@ def _sandbox_transport() -> httpx.AsyncBaseTransport:
     """The in-process transport of the embedded sandbox (chosen with `use_sandbox`)."""
     # Imported late: the sandbox (Starlette app, verification logic) is only needed by
     # connections that target it.
-    from flowengine_connectors.pingone.sandbox import default_sandbox
+    from flowengine_connectors.pingone_sandbox import default_sandbox
 
     transport: httpx.AsyncBaseTransport = default_sandbox().transport()
     return transport

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from flowengine_connectors.pingone.client import PingOneClient
-from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 from p1_scripted import ScriptedPingOne, settings
 
 from flowengine import Registry, VirtualClock, load_registry

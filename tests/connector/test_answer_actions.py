@@ -6,9 +6,13 @@ import base64
 from types import SimpleNamespace
 
 import pytest
-from flowengine_connectors.pingone import advance_action, documents_action, phone_action
 from flowengine_connectors.pingone.client import PingOneClient
-from flowengine_connectors.pingone.sandbox import Sandbox, default_sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox, default_sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox.plugin import (
+    advance_action,
+    documents_action,
+    phone_action,
+)
 
 from flowengine import Interaction, RunError, SystemClock, VirtualClock, load_registry
 
@@ -53,6 +57,7 @@ async def test_phone_refused_by_the_sandbox_is_a_run_error() -> None:
     clock = VirtualClock()
     settings = {"environment_id": "env-p", "client_id": "sandbox-client"}
     settings["client_secret"] = "sandbox-secret"
+    settings["region"] = "sandbox"
     with use_sandbox(Sandbox(clock=clock)):
         async with PingOneClient(settings, clock=clock) as client:
             user = await client.post(client.env_path("users"), json={"username": "late"})

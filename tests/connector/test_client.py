@@ -64,6 +64,29 @@ def test_bad_settings_name_the_fix() -> None:
     assert e.value.code == "INVALID_SETTINGS"
 
 
+def test_a_missing_region_is_a_settings_error_not_the_sandbox() -> None:
+    # No default region: a connection meant for a real tenant never lands on the sandbox.
+    no_region = {"environment_id": ENV, "client_id": CLIENT_ID, "client_secret": SECRET}
+    for given in (no_region, {**no_region, "region": ""}, {**no_region, "api_url": "https://x/v1"}):
+        with pytest.raises(PingOneError, match=r"lack region; set region: one of NA, .*sandbox"):
+            PingOneSettings.from_mapping(given)
+
+
+def test_a_flow_connection_without_region_names_the_connection() -> None:
+    from flowengine import FlowDefinitionError, load_flow
+
+    text = """
+flow: f
+connections:
+  users: {connector: pingone, settings: {environment_id: e, client_id: c, client_secret: s}}
+start: a
+nodes:
+  a: {use: users.readUser, with: {userId: u}}
+"""
+    with pytest.raises(FlowDefinitionError, match=r"FE071 connection 'users' .*'region' is a requ"):
+        load_flow("f.yaml", text=text)
+
+
 async def test_token_fetched_once_for_50_calls(
     client: PingOneClient, pingone: ScriptedPingOne
 ) -> None:
@@ -97,7 +120,7 @@ async def test_token_request_is_client_secret_basic(clock: VirtualClock) -> None
 
 
 async def test_special_characters_in_the_secret_reach_the_sandbox(clock: VirtualClock) -> None:
-    from flowengine_connectors.pingone.sandbox import Sandbox
+    from flowengine_connectors.pingone_sandbox import Sandbox
 
     secret = "p@ss w%rd+/:ü"
     sandbox = Sandbox(clock=clock, config={"environments": {ENV: {"clients": {"a:b": secret}}}})
@@ -391,6 +414,7 @@ def test_empty_url_settings_mean_unset(connector: str) -> None:
 
     schema = load_registry().connectors[connector].settings_schema
     base = {"environment_id": ENV, "client_id": CLIENT_ID, "client_secret": SECRET}
+    base["region"] = "sandbox"
     jsonschema.validate({**base, "api_url": "", "auth_url": ""}, schema)
     with pytest.raises(jsonschema.ValidationError, match="ftp:"):
         jsonschema.validate({**base, "api_url": "ftp://host/v1"}, schema)

@@ -9,7 +9,7 @@ from typing import Any
 import flowengine_connectors.pingone.client as client_module
 import pytest
 from flowengine_connectors.pingone.client import PingOneClient
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 from p1_engine import output_of, run_capability
 
 from flowengine import Registry, VirtualClock

@@ -9,7 +9,7 @@ import pytest
 from flowengine_connectors.pingone import PingOneError
 from flowengine_connectors.pingone._paging import collect
 from flowengine_connectors.pingone.client import PingOneClient
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 from flowengine_connectors.pingone_verify import _policies, _transactions
 from p1_scripted import ENV, ScriptedPingOne, context, json_response, settings
 

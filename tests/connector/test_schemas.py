@@ -489,7 +489,12 @@ def test_external_client_response_needs_no_api_fields() -> None:
 
 # ------------------------------------------------------------------ connection settings
 
-SETTINGS_OK = {"environment_id": "sandbox-env", "client_id": "c", "client_secret": "s"}
+SETTINGS_OK = {
+    "environment_id": "sandbox-env",
+    "client_id": "c",
+    "client_secret": "s",
+    "region": "sandbox",
+}
 
 
 def _settings_valid(value: dict[str, Any]) -> bool:
@@ -520,8 +525,8 @@ def test_settings_overrides_and_secret() -> None:
     assert _settings_valid({**SETTINGS_OK, **urls})
     props = _load("settings.json")["properties"]
     assert props["client_secret"]["writeOnly"] is True
-    assert props["region"]["default"] == "sandbox"
-    for key in ("environment_id", "client_id", "client_secret"):
+    assert "default" not in props["region"]  # the flow file chooses: ${PINGONE_REGION:-sandbox}
+    for key in ("environment_id", "client_id", "client_secret", "region"):
         assert not _settings_valid({k: v for k, v in SETTINGS_OK.items() if k != key})
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 
 from flowengine import VirtualClock, load_registry
 from flowengine.loader import load_flow

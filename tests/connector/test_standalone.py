@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flowengine_connectors.pingone.sandbox import Sandbox
-from flowengine_connectors.pingone.sandbox.server import ServerThread, free_port
+from flowengine_connectors.pingone_sandbox import Sandbox, ServerThread, free_port
 from p1_engine import SANDBOX_SETTINGS, run_capability
 
 from flowengine import Registry, VirtualClock, load_registry

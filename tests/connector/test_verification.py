@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification.personas import PERSONAS, documents_for
+from flowengine_connectors.pingone_sandbox import PERSONAS, documents_for
 from p1_engine import output_of, run_capability
 
 from flowengine import Registry

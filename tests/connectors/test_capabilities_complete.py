@@ -17,11 +17,13 @@ import yaml
 from flowengine import Registry, get_plugin_manager, load_flow, load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
-# The built-ins are the plugins flowengine's own distribution declares as entry points.
+# The built-in connectors are the plugins flowengine's own distribution declares as entry
+# points, less the PingOne sandbox: a plugin that adds answer actions and a CLI, no connector.
+PLUGINS_WITHOUT_CONNECTOR = {"pingone_sandbox"}
 BUILTINS = sorted(
     ep.name
     for ep in importlib.metadata.distribution("flowengine-identity").entry_points
-    if ep.group == "flowengine"
+    if ep.group == "flowengine" and ep.name not in PLUGINS_WITHOUT_CONNECTOR
 )
 # Capabilities no flow in flows/ uses yet. Each is covered by connector tests; a flow that
 # shows it in a real journey is still missing (reported, not invented). Remove an entry

@@ -328,6 +328,7 @@ connections:
       environment_id: ${PINGONE_ENVIRONMENT_ID:-env}
       client_id: ${PINGONE_CLIENT_ID:-client}
       client_secret: ${PINGONE_CLIENT_SECRET:-secret}
+      region: ${PINGONE_REGION:-sandbox}
 start: ask
 nodes:
   ask:
@@ -353,12 +354,12 @@ def test_the_acceptance_cases_with_the_real_connectors() -> None:
     _, diagnostics = check_flow("acceptance.yaml", load_registry(), text=ACCEPTANCE)
     found = {d.code: (str(d.location), d.severity, d.message) for d in diagnostics}
     assert sorted(found) == ["FE067", "FE068"]
-    assert found["FE068"][:2] == ("acceptance.yaml:22:16", "warning")
+    assert found["FE068"][:2] == ("acceptance.yaml:23:16", "warning")
     assert (
         "pingone.createUser's output schema has no 'usr'; did you mean 'user'?"
         in (found["FE068"][2])
     )
-    assert found["FE067"][:2] == ("acceptance.yaml:23:14", "error")
+    assert found["FE067"][:2] == ("acceptance.yaml:24:14", "error")
     assert found["FE067"][2].endswith("write '{{ nodes.ask.output }}'")
 
 

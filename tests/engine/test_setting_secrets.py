@@ -177,7 +177,7 @@ nodes:
 
 
 async def test_pingone_public_settings_from_env_stay_readable(tmp_path: Path) -> None:
-    from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
+    from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 
     from flowengine import load_registry
 

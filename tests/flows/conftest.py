@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flow_helpers import FLOWS, RunFlow, answers_of
-from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine.headless import Answers, drive

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 
 from flowengine.headless import Answers
 from flowengine.runtime import Run

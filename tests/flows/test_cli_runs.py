@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from flow_helpers import FLOWS
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 
 from flowengine.cli import main
 
@@ -49,6 +49,6 @@ def test_document_authentication_failure_exits_1_with_the_reason() -> None:
 
 def test_sandbox_fixture_is_fresh(sandbox: Sandbox) -> None:
     # Guards the fixture the CLI tests rely on: the embedded sandbox is this test's own.
-    from flowengine_connectors.pingone.sandbox import default_sandbox
+    from flowengine_connectors.pingone_sandbox import default_sandbox
 
     assert default_sandbox() is sandbox

@@ -6,8 +6,8 @@ import base64
 from typing import Any
 
 import pytest
-from flowengine_connectors.pingone import documents_action
-from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
+from flowengine_connectors.pingone_sandbox import documents_for
+from flowengine_connectors.pingone_sandbox.plugin import documents_action
 
 from flowengine import Interaction, RunError
 

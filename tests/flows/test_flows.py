@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 from flow_helpers import FLOWS, RunFlow, admin_request, answers_of
-from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
-from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
+from flowengine_connectors.pingone_sandbox import Sandbox, documents_for, use_sandbox
 from PIL import Image
 
 from flowengine import Registry, VirtualClock

@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 from flow_helpers import RunFlow, admin_request, answers_of
-from flowengine_connectors.pingone.sandbox import Sandbox
-from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
+from flowengine_connectors.pingone_sandbox import Sandbox, documents_for
 
 from flowengine.runtime import Run
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 from sandbox_support import API, ENV, assert_envelope, token_for
 
 from flowengine.clock import VirtualClock

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 from cdp_support import Browser
-from flowengine_connectors.pingone.sandbox import Sandbox
-from flowengine_connectors.pingone.sandbox.server import ServerThread
-from flowengine_connectors.pingone.sandbox.verification.personas import (
+from flowengine_connectors.pingone_sandbox import (
+    Sandbox,
+    ServerThread,
     documents_for,
     requirements_for,
 )

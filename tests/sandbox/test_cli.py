@@ -10,8 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from flowengine_connectors.pingone.sandbox.cli import sandbox as sandbox_group
-from flowengine_connectors.pingone.sandbox.server import free_port
+from flowengine_connectors.pingone_sandbox import free_port
+
+# The CLI module is what these tests run (and they stub its server module below).
+from flowengine_connectors.pingone_sandbox.cli import sandbox as sandbox_group
 from sandbox_support import API, make_user, token_for
 
 
@@ -68,7 +70,8 @@ def test_serve_rejects_a_bad_config(tmp_path: Path) -> None:
 
 
 def test_serve_says_what_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flowengine_connectors.pingone.sandbox.server as server
+    # The private server module: the test stubs its serve() to check what the CLI passes.
+    import flowengine_connectors.pingone_sandbox.server as server
 
     served: list[dict[str, object]] = []
     monkeypatch.setattr(server, "serve", lambda **options: served.append(options))
@@ -87,7 +90,8 @@ def test_serve_says_what_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_serve_on_a_taken_port_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    import flowengine_connectors.pingone.sandbox.server as server
+    # The private server module: the test stubs its serve() to check what the CLI passes.
+    import flowengine_connectors.pingone_sandbox.server as server
 
     monkeypatch.setattr(server, "serve", lambda **options: pytest.fail("served on a taken port"))
     with socket.socket() as taken:

@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 from sandbox_support import assert_envelope
 
 from flowengine.clock import VirtualClock

@@ -1,9 +1,11 @@
 """The sandbox package's public surface is exactly its sorted __all__."""
 
-import flowengine_connectors.pingone.sandbox as sandbox
+import flowengine_connectors.pingone_sandbox as sandbox
 
 
 def test_all_is_sorted_and_complete() -> None:
+    for name in sandbox.__all__:  # the names load lazily: touch each once
+        getattr(sandbox, name)
     public = {
         name
         for name, value in vars(sandbox).items()
@@ -27,6 +29,7 @@ async def test_use_sandbox_chooses_the_embedded_one() -> None:
 
     settings = {"environment_id": "env-a", "client_id": "sandbox-client"}
     settings["client_secret"] = "sandbox-secret"
+    settings["region"] = "sandbox"
     process = sandbox.default_sandbox()
     outer, inner = sandbox.Sandbox(), sandbox.Sandbox()
     with sandbox.use_sandbox(outer):

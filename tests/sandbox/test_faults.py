@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from flowengine_connectors.pingone.sandbox import Sandbox
-from flowengine_connectors.pingone.sandbox.faults import Faults
+from flowengine_connectors.pingone_sandbox import Sandbox
+
+# A test of the fault rules themselves (faults.py, private).
+from flowengine_connectors.pingone_sandbox.faults import Faults
 from sandbox_support import API, ENV, assert_envelope, token_for
 
 from flowengine.clock import VirtualClock

@@ -9,12 +9,10 @@ from datetime import datetime
 
 import httpx
 import pytest
-from flowengine_connectors.pingone.sandbox import Phone, Sandbox
-from flowengine_connectors.pingone.sandbox.documents import REPLACE_BACKGROUND_TYPE
-from flowengine_connectors.pingone.sandbox.verification.personas import (
-    documents_for,
-    requirements_for,
-)
+from flowengine_connectors.pingone_sandbox import Phone, Sandbox, documents_for, requirements_for
+
+# The documents route module (private) defines the type names; the test spells them once.
+from flowengine_connectors.pingone_sandbox.documents import REPLACE_BACKGROUND_TYPE
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
 from flowengine.clock import VirtualClock

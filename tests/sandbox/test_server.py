@@ -8,8 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from flowengine_connectors.pingone.sandbox import Sandbox, load_config
-from flowengine_connectors.pingone.sandbox.server import ServerThread
+from flowengine_connectors.pingone_sandbox import Sandbox, ServerThread, load_config
 from sandbox_support import API, ENV, make_tx, make_user, token_for
 
 from flowengine.clock import VirtualClock
@@ -112,7 +111,7 @@ def test_bad_config_names_the_file_and_key(tmp_path: Path, text: str, message: s
 async def test_sqlite_keeps_decisions_and_verified_data(
     tmp_path: Path, clock: VirtualClock
 ) -> None:
-    from flowengine_connectors.pingone.sandbox import Phone
+    from flowengine_connectors.pingone_sandbox import Phone
 
     data = tmp_path / "sandbox.db"
     first = Sandbox(clock=clock, data_path=data)

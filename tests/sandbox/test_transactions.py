@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from flowengine_connectors.pingone.sandbox import Sandbox
+from flowengine_connectors.pingone_sandbox import Sandbox
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
 from flowengine.clock import VirtualClock

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification import SubmittedDocument
-from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
+from flowengine_connectors.pingone_sandbox import documents_for
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+from flowengine_connectors.pingone_sandbox.verification import SubmittedDocument
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

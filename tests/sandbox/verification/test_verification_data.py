@@ -6,8 +6,10 @@ import base64
 import io
 import json
 
-from flowengine_connectors.pingone.sandbox.verification import evaluate
-from flowengine_connectors.pingone.sandbox.verification.personas import requirements_for
+from flowengine_connectors.pingone_sandbox import requirements_for
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+from flowengine_connectors.pingone_sandbox.verification import evaluate
 from PIL import Image
 from shared_files import shared_file
 

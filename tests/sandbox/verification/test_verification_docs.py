@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import flowengine_connectors.pingone.sandbox.verification as verification
-from flowengine_connectors.pingone.sandbox.verification import decide, matching
-from flowengine_connectors.pingone.sandbox.verification.personas import PERSONAS
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+import flowengine_connectors.pingone_sandbox.verification as verification
+from flowengine_connectors.pingone_sandbox import PERSONAS
+from flowengine_connectors.pingone_sandbox.verification import decide, matching
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "sandbox.md"
 

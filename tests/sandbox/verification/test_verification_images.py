@@ -5,21 +5,23 @@ from __future__ import annotations
 import io
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification import (
+from flowengine_connectors.pingone_sandbox import documents_for
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+from flowengine_connectors.pingone_sandbox.verification import (
     DocumentError,
     background_request,
     qr_png,
     replace_background,
 )
-from flowengine_connectors.pingone.sandbox.verification._jpeg import to_jpeg
-from flowengine_connectors.pingone.sandbox.verification.cards import PORTRAIT_BACKDROP
-from flowengine_connectors.pingone.sandbox.verification.faces import (
+from flowengine_connectors.pingone_sandbox.verification._jpeg import to_jpeg
+from flowengine_connectors.pingone_sandbox.verification.cards import PORTRAIT_BACKDROP
+from flowengine_connectors.pingone_sandbox.verification.faces import (
     FaceParams,
     draw_face,
     draw_selfie,
 )
-from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
-from flowengine_connectors.pingone.sandbox.verification.similarity import (
+from flowengine_connectors.pingone_sandbox.verification.similarity import (
     face_similarity,
     foreground_mask,
     grain,

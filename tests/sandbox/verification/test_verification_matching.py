@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification import (
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+from flowengine_connectors.pingone_sandbox.verification import (
     MatchInputError,
     identity_record_matching,
 )
-from flowengine_connectors.pingone.sandbox.verification.matching import compare_field, parse_date
+from flowengine_connectors.pingone_sandbox.verification.matching import compare_field, parse_date
 
 
 def irm(probe, gallery):

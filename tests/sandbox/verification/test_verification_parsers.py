@@ -8,14 +8,16 @@ import re
 from datetime import date
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification import DocumentError, check_document
-from flowengine_connectors.pingone.sandbox.verification._jpeg import (
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+from flowengine_connectors.pingone_sandbox.verification import DocumentError, check_document
+from flowengine_connectors.pingone_sandbox.verification._jpeg import (
     decode_jpeg,
     jpeg_comments,
     to_jpeg,
 )
-from flowengine_connectors.pingone.sandbox.verification.aamva import build_aamva, parse_aamva
-from flowengine_connectors.pingone.sandbox.verification.mrz import build_td3, check_digit, parse_td3
+from flowengine_connectors.pingone_sandbox.verification.aamva import build_aamva, parse_aamva
+from flowengine_connectors.pingone_sandbox.verification.mrz import build_td3, check_digit, parse_td3
 from PIL import Image
 
 # The ICAO 9303 specimen passport (Anna Maria Eriksson of Utopia).

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from flowengine_connectors.pingone.sandbox.verification import check_document
-from flowengine_connectors.pingone.sandbox.verification._jpeg import jpeg_comments
-from flowengine_connectors.pingone.sandbox.verification.personas import (
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+from flowengine_connectors.pingone_sandbox.verification import check_document
+from flowengine_connectors.pingone_sandbox.verification._jpeg import jpeg_comments
+from flowengine_connectors.pingone_sandbox.verification.personas import (
     PERSONAS,
     documents_for,
     make_documents,

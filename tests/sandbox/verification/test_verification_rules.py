@@ -6,17 +6,15 @@ import base64
 import io
 from datetime import timedelta
 
-from flowengine_connectors.pingone.sandbox.verification import (
+from flowengine_connectors.pingone_sandbox import PERSONAS, documents_for, requirements_for
+
+# Tests of the verification rules (a private subpackage): they call its functions directly.
+from flowengine_connectors.pingone_sandbox.verification import (
     SubmittedDocument,
     evaluate,
     missing_documents,
 )
-from flowengine_connectors.pingone.sandbox.verification.cards import CARD_REGIONS
-from flowengine_connectors.pingone.sandbox.verification.personas import (
-    PERSONAS,
-    documents_for,
-    requirements_for,
-)
+from flowengine_connectors.pingone_sandbox.verification.cards import CARD_REGIONS
 from PIL import Image
 
 

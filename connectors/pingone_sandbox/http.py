@@ -1,24 +1,19 @@
-"""Route plumbing shared by the sandbox's modules: the endpoint wrapper, JSON bodies, HAL."""
+"""Route plumbing shared by the sandbox's modules: JSON bodies and responses, HAL, paging."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .errors import ApiError, error_response, invalid_data, invalid_request
-
-if TYPE_CHECKING:
-    from .app import Sandbox
+from .errors import invalid_data, invalid_request
 
 __all__ = [
     "ConnectionDropped",
-    "Handler",
-    "api_endpoint",
     "base_url",
     "collection",
     "env_url",
@@ -29,7 +24,6 @@ __all__ = [
     "query",
 ]
 
-Handler = Callable[["Sandbox", Request], Awaitable[Response]]
 DEFAULT_PAGE = 100
 """Items per page of a list when the request gives no `limit`."""
 
@@ -136,29 +130,6 @@ async def json_body(request: Request, expected: str = "application/json") -> dic
     if not isinstance(body, dict):
         raise invalid_request("The request body must be a JSON object")
     return body
-
-
-def api_endpoint(
-    sandbox: Sandbox, handler: Handler, *, auth: bool = True, faults: bool = True
-) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler with fault injection, bearer-token checks and the error envelope."""
-
-    async def endpoint(request: Request) -> Response:
-        env_id = request.path_params.get("envId", "")
-        try:
-            if faults and sandbox.faults.rules:
-                dropped = await sandbox.apply_fault(env_id, request)
-                if dropped is not None:
-                    return dropped
-            if faults:
-                sandbox.count_request(env_id)
-            if auth:
-                sandbox.auth.check(env_id, request)
-            return await handler(sandbox, request)
-        except ApiError as error:
-            return error_response(error)
-
-    return endpoint
 
 
 def dropped_response() -> Response:

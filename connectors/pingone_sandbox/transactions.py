@@ -19,7 +19,7 @@ from .state import iso, new_id
 from .users import get_user
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = ["ROUTES", "get_transaction", "policy_of", "render_transaction", "tx_href", "web_urls"]
 
@@ -32,7 +32,7 @@ _MANUAL = {
 }
 
 
-def get_transaction(sandbox: Sandbox, request: Request) -> dict[str, Any]:
+def get_transaction(sandbox: Box, request: Request) -> dict[str, Any]:
     """The transaction named by the path (env, user, tx), or 404."""
     env_id = request.path_params["envId"]
     user = get_user(sandbox, env_id, request.path_params["userId"])
@@ -43,7 +43,7 @@ def get_transaction(sandbox: Sandbox, request: Request) -> dict[str, Any]:
     return tx
 
 
-def policy_of(sandbox: Sandbox, tx: dict[str, Any]) -> dict[str, Any]:
+def policy_of(sandbox: Box, tx: dict[str, Any]) -> dict[str, Any]:
     """The transaction's policy (the environment default if it was deleted since)."""
     policy = sandbox.store.get("policy", tx["policyId"])
     return policy if policy is not None else get_policy(sandbox, tx["env"], None)
@@ -65,7 +65,7 @@ def tx_href(request: Request, tx: dict[str, Any]) -> str:
 
 
 def render_transaction(
-    sandbox: Sandbox, request: Request, tx: dict[str, Any], expand: bool = False
+    sandbox: Box, request: Request, tx: dict[str, Any], expand: bool = False
 ) -> dict[str, Any]:
     """The transaction resource as PingOne returns it."""
     policy = policy_of(sandbox, tx)
@@ -181,7 +181,7 @@ def _max_attempts(policy: dict[str, Any]) -> int:
     return 1 + max(retries)
 
 
-async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
+async def create_transaction(sandbox: Box, request: Request) -> Response:
     """POST .../verifyTransactions (201): requirements checked, expiry set."""
     env_id = request.path_params["envId"]
     user = get_user(sandbox, env_id, request.path_params["userId"])
@@ -229,7 +229,7 @@ async def create_transaction(sandbox: Sandbox, request: Request) -> Response:
     return json_response(body, 201)
 
 
-async def list_transactions(sandbox: Sandbox, request: Request) -> Response:
+async def list_transactions(sandbox: Box, request: Request) -> Response:
     """GET .../verifyTransactions: the latest first, paged by `limit`."""
     env_id = request.path_params["envId"]
     user = get_user(sandbox, env_id, request.path_params["userId"])
@@ -239,7 +239,7 @@ async def list_transactions(sandbox: Sandbox, request: Request) -> Response:
     return json_response(body)
 
 
-async def read_transaction(sandbox: Sandbox, request: Request) -> Response:
+async def read_transaction(sandbox: Box, request: Request) -> Response:
     """GET .../verifyTransactions/{txId}, `expand=verifyPolicy` allowed."""
     tx = get_transaction(sandbox, request)
     expand = query(request, "expand")
@@ -248,7 +248,7 @@ async def read_transaction(sandbox: Sandbox, request: Request) -> Response:
     return json_response(render_transaction(sandbox, request, tx, expand=expand is not None))
 
 
-async def update_transaction(sandbox: Sandbox, request: Request) -> Response:
+async def update_transaction(sandbox: Box, request: Request) -> Response:
     """PUT .../verifyTransactions/{txId}: manual approval."""
     tx = get_transaction(sandbox, request)
     body = await json_body(request)
@@ -270,13 +270,13 @@ async def update_transaction(sandbox: Sandbox, request: Request) -> Response:
     return json_response(render_transaction(sandbox, request, tx))
 
 
-async def delete_transaction(sandbox: Sandbox, request: Request) -> Response:
+async def delete_transaction(sandbox: Box, request: Request) -> Response:
     """DELETE .../verifyTransactions/{txId} and its documents."""
     drop_transaction(sandbox, get_transaction(sandbox, request))
     return Response(status_code=204)
 
 
-async def list_events(sandbox: Sandbox, request: Request) -> Response:
+async def list_events(sandbox: Box, request: Request) -> Response:
     """GET .../verifyTransactions/{txId}/appEvents: what happened, in order."""
     tx = get_transaction(sandbox, request)
     href = str(request.url)

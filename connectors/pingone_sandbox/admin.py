@@ -12,17 +12,17 @@ from .http import json_body, json_response
 from .outbox import notifications
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = ["ROUTES"]
 
 
-async def list_faults(sandbox: Sandbox, request: Request) -> Response:
+async def list_faults(sandbox: Box, request: Request) -> Response:
     """GET /admin/faults: the active fault rules."""
     return json_response({"faults": [r.to_dict() for r in sandbox.faults.rules]})
 
 
-async def add_fault(sandbox: Sandbox, request: Request) -> Response:
+async def add_fault(sandbox: Box, request: Request) -> Response:
     """POST /admin/faults: add a fault rule (400 naming the bad field)."""
     try:
         rule = sandbox.faults.add(await json_body(request))
@@ -31,13 +31,13 @@ async def add_fault(sandbox: Sandbox, request: Request) -> Response:
     return json_response(rule.to_dict(), 201)
 
 
-async def clear_faults(sandbox: Sandbox, request: Request) -> Response:
+async def clear_faults(sandbox: Box, request: Request) -> Response:
     """DELETE /admin/faults: remove every rule."""
     sandbox.faults.clear()
     return Response(status_code=204)
 
 
-async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
+async def advance_clock(sandbox: Box, request: Request) -> Response:
     """POST /admin/clock: move the sandbox clock forward by `seconds`."""
     seconds = (await json_body(request)).get("seconds")
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
@@ -49,7 +49,7 @@ async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
     return json_response({"now": sandbox.clock.utcnow().isoformat()})
 
 
-async def list_notifications(sandbox: Sandbox, request: Request) -> Response:
+async def list_notifications(sandbox: Box, request: Request) -> Response:
     """GET /admin/notifications: the emails / SMS the sandbox would have sent."""
     env_id = request.query_params.get("environment")
     return json_response({"notifications": notifications(sandbox, env_id)})

@@ -29,7 +29,7 @@ from .policies import timeout_seconds
 from .state import iso, new_id
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = [
     "TERMINAL",
@@ -117,7 +117,7 @@ def retained(doc: dict[str, Any], now: float) -> bool:
     return now < doc["updatedAt"] + DOCUMENT_RETENTION
 
 
-def live_documents(sandbox: Sandbox, tx: dict[str, Any]) -> list[dict[str, Any]]:
+def live_documents(sandbox: Box, tx: dict[str, Any]) -> list[dict[str, Any]]:
     """The current attempt's documents still within their 30-minute retention."""
     now = sandbox.now()
     found = []
@@ -128,7 +128,7 @@ def live_documents(sandbox: Sandbox, tx: dict[str, Any]) -> list[dict[str, Any]]
     return found
 
 
-def drop_transaction(sandbox: Sandbox, tx: dict[str, Any]) -> None:
+def drop_transaction(sandbox: Box, tx: dict[str, Any]) -> None:
     """Delete a transaction and its documents."""
     for doc_id in tx["documents"]:
         sandbox.store.delete("doc", doc_id)
@@ -153,7 +153,7 @@ def _submitted(docs: list[dict[str, Any]], decode: bool = True) -> list[Any]:
 
 
 def missing(
-    sandbox: Sandbox,
+    sandbox: Box,
     tx: dict[str, Any],
     policy: dict[str, Any],
     docs: list[dict[str, Any]] | None = None,
@@ -188,7 +188,7 @@ def _end_user_client(tx: dict[str, Any], items: list[dict[str, Any]]) -> list[di
     return items
 
 
-def process(sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+def process(sandbox: Box, tx: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
     """Decide the current attempt from its documents; records the attempt and maybe retries."""
     from .verification import evaluate
 
@@ -252,7 +252,7 @@ def _decided_types(policy: dict[str, Any], record: dict[str, Any]) -> dict[str, 
 
 
 def _collecting(
-    sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]
+    sandbox: Box, tx: dict[str, Any], policy: dict[str, Any]
 ) -> tuple[str, dict[str, str]]:
     types = verification_types(policy)
     docs = live_documents(sandbox, tx)
@@ -284,9 +284,7 @@ def _timed_out(tx: dict[str, Any], policy: dict[str, Any], now: float) -> str | 
     return None
 
 
-def transaction_status(
-    sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]
-) -> dict[str, Any]:
+def transaction_status(sandbox: Box, tx: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
     """`transactionStatus` as of the sandbox clock's now."""
     settled = settled_status(sandbox, tx, policy)
     if settled is not None:
@@ -297,7 +295,7 @@ def transaction_status(
 
 
 def settled_status(
-    sandbox: Sandbox, tx: dict[str, Any], policy: dict[str, Any]
+    sandbox: Box, tx: dict[str, Any], policy: dict[str, Any]
 ) -> dict[str, Any] | None:
     """`transactionStatus` once documents no longer change it (decided, approved manually or
     timed out), else None: the transaction is still collecting and takes documents."""

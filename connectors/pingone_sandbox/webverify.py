@@ -29,14 +29,14 @@ from .state import iso
 from .transactions import WEB_PATH, policy_of, web_urls
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = ["ROUTES"]
 
 _STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
 
-def _transaction(sandbox: Sandbox, request: Request) -> dict[str, Any]:
+def _transaction(sandbox: Box, request: Request) -> dict[str, Any]:
     tx = sandbox.store.get("tx", request.path_params["txId"])
     if tx is None:
         raise not_found("This verification link is not valid (unknown transaction).")
@@ -50,7 +50,7 @@ def _check_code(tx: dict[str, Any], code: Any) -> None:
         )
 
 
-def _state(sandbox: Sandbox, tx: dict[str, Any]) -> dict[str, Any]:
+def _state(sandbox: Box, tx: dict[str, Any]) -> dict[str, Any]:
     """What the page shows: status, documents needed and accepted, redirect."""
     policy = policy_of(sandbox, tx)
     status = transaction_status(sandbox, tx, policy)
@@ -75,7 +75,7 @@ def _client(request: Request) -> dict[str, str]:
     }
 
 
-async def qr(sandbox: Sandbox, request: Request) -> Response:
+async def qr(sandbox: Box, request: Request) -> Response:
     """GET .../{txId}/qr: a PNG QR code of the web verification URL."""
     from .verification import qr_png
 
@@ -84,14 +84,14 @@ async def qr(sandbox: Sandbox, request: Request) -> Response:
     return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-async def read_state(sandbox: Sandbox, request: Request) -> Response:
+async def read_state(sandbox: Box, request: Request) -> Response:
     """GET .../{txId}?code=: what the page shows."""
     tx = _transaction(sandbox, request)
     _check_code(tx, request.query_params.get("code"))
     return json_response(_state(sandbox, tx))
 
 
-async def _posted(sandbox: Sandbox, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _posted(sandbox: Box, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     """The transaction and the JSON body of a POST from the page, its code checked."""
     tx = _transaction(sandbox, request)
     body = await json_body(request)
@@ -99,7 +99,7 @@ async def _posted(sandbox: Sandbox, request: Request) -> tuple[dict[str, Any], d
     return tx, body
 
 
-async def begin(sandbox: Sandbox, request: Request) -> Response:
+async def begin(sandbox: Box, request: Request) -> Response:
     """The user pressed "Start" on the web page: INITIATED, and the client is recorded."""
     tx, _ = await _posted(sandbox, request)
     if tx.get("initiatedAt") is None:
@@ -112,7 +112,7 @@ async def begin(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_state(sandbox, tx))
 
 
-async def upload(sandbox: Sandbox, request: Request) -> Response:
+async def upload(sandbox: Box, request: Request) -> Response:
     """A captured document; when the last required one arrives the data is processed."""
     tx, body = await _posted(sandbox, request)
     if tx.get("initiatedAt") is None:
@@ -124,7 +124,7 @@ async def upload(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_state(sandbox, tx), 201)
 
 
-async def static(sandbox: Sandbox, request: Request) -> Response:
+async def static(sandbox: Box, request: Request) -> Response:
     """GET /verify-webapp/{name}: the page's HTML and script."""
     name = request.path_params["name"]
     if name not in _STATIC:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from flowengine.clock import Clock, SystemClock
+from flowengine import Clock, SystemClock
 
 from . import admin, documents, policies, transactions, users, webverify
 from .auth import Auth, token_endpoint
+from .box import Handler
 from .config import SandboxConfig, load_config
 from .errors import ApiError, error_response, invalid_request, not_found, request_limited
 from .faults import Faults
-from .http import ConnectionDropped, api_endpoint, dropped_response
+from .http import ConnectionDropped, dropped_response
 from .state import Store
 
 __all__ = ["Sandbox", "SandboxTransport", "default_sandbox", "use_sandbox"]
@@ -193,6 +194,29 @@ class Sandbox:
             for path, handler, methods in admin.ROUTES:
                 found.append(route(path, handler, methods, auth=False))
         return found
+
+
+def api_endpoint(
+    sandbox: Sandbox, handler: Handler, *, auth: bool = True, faults: bool = True
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with fault injection, bearer-token checks and the error envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        env_id = request.path_params.get("envId", "")
+        try:
+            if faults and sandbox.faults.rules:
+                dropped = await sandbox.apply_fault(env_id, request)
+                if dropped is not None:
+                    return dropped
+            if faults:
+                sandbox.count_request(env_id)
+            if auth:
+                sandbox.auth.check(env_id, request)
+            return await handler(sandbox, request)
+        except ApiError as error:
+            return error_response(error)
+
+    return endpoint
 
 
 async def _unknown_route(request: Request, exc: Exception) -> Response:

@@ -15,7 +15,7 @@ from .scim import compile_filter
 from .state import iso, new_id
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = ["ROUTES", "get_user"]
 
@@ -26,7 +26,7 @@ _VERIFY_STATUSES = ("ENABLED", "DISABLED", "NOT_INITIATED")
 _FILTERABLE = ["username", "email", "id", "name.given", "name.family"]
 
 
-def _user_not_found(sandbox: Sandbox, env_id: str, user_id: str) -> ApiError:
+def _user_not_found(sandbox: Box, env_id: str, user_id: str) -> ApiError:
     if _UUID.match(user_id):
         return not_found(f"User {user_id!r} was not found in environment {env_id!r}.")
     # Not echoed: what was sent instead of an id is often a username or an email.
@@ -40,11 +40,11 @@ def _user_not_found(sandbox: Sandbox, env_id: str, user_id: str) -> ApiError:
     return not_found(f"User not found: {hint}")
 
 
-def _users(sandbox: Sandbox, env_id: str) -> list[dict[str, Any]]:
+def _users(sandbox: Box, env_id: str) -> list[dict[str, Any]]:
     return [u for u in sandbox.store.values("user") if u["environment"]["id"] == env_id]
 
 
-def get_user(sandbox: Sandbox, env_id: str, user_id: str) -> dict[str, Any]:
+def get_user(sandbox: Box, env_id: str, user_id: str) -> dict[str, Any]:
     """The stored user, or 404 explaining the id-versus-username mistake."""
     user = sandbox.store.get("user", user_id)
     if user is None or user["environment"]["id"] != env_id:
@@ -77,7 +77,7 @@ def _validate(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in _READ_ONLY}
 
 
-async def create_user(sandbox: Sandbox, request: Request) -> Response:
+async def create_user(sandbox: Box, request: Request) -> Response:
     """POST /users (201); a duplicate username is a uniqueness violation."""
     env_id = request.path_params["envId"]
     fields = _validate(await json_body(request))
@@ -100,7 +100,7 @@ async def create_user(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_render(request, user), 201)
 
 
-async def list_users(sandbox: Sandbox, request: Request) -> Response:
+async def list_users(sandbox: Box, request: Request) -> Response:
     """GET /users, with a SCIM filter on username, email or name, paged."""
     env_id = request.path_params["envId"]
     found = sorted(_users(sandbox, env_id), key=lambda u: u["createdAt"])
@@ -111,13 +111,13 @@ async def list_users(sandbox: Sandbox, request: Request) -> Response:
     return json_response(page(request, "users", found, lambda u: _render(request, u)))
 
 
-async def read_user(sandbox: Sandbox, request: Request) -> Response:
+async def read_user(sandbox: Box, request: Request) -> Response:
     """GET /users/{userId}."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     return json_response(_render(request, user))
 
 
-async def update_user(sandbox: Sandbox, request: Request) -> Response:
+async def update_user(sandbox: Box, request: Request) -> Response:
     """PUT (replace) or PATCH (merge) /users/{userId}."""
     env_id = request.path_params["envId"]
     user = get_user(sandbox, env_id, request.path_params["userId"])
@@ -133,7 +133,7 @@ async def update_user(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_render(request, updated))
 
 
-async def delete_user(sandbox: Sandbox, request: Request) -> Response:
+async def delete_user(sandbox: Box, request: Request) -> Response:
     """DELETE /users/{userId} and the user's transactions."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     sandbox.store.delete("user", user["id"])
@@ -149,13 +149,13 @@ def _verify_status_body(request: Request, user: dict[str, Any]) -> dict[str, Any
     return {"_links": links, "verifyStatus": user.get("verifyStatus", "NOT_INITIATED")}
 
 
-async def read_verify_status(sandbox: Sandbox, request: Request) -> Response:
+async def read_verify_status(sandbox: Box, request: Request) -> Response:
     """GET /users/{userId}/verifyStatus (deprecated by PingOne)."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     return json_response(_verify_status_body(request, user))
 
 
-async def update_verify_status(sandbox: Sandbox, request: Request) -> Response:
+async def update_verify_status(sandbox: Box, request: Request) -> Response:
     """PUT /users/{userId}/verifyStatus (deprecated by PingOne)."""
     user = get_user(sandbox, request.path_params["envId"], request.path_params["userId"])
     value = (await json_body(request)).get("verifyStatus")
@@ -168,7 +168,7 @@ async def update_verify_status(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_verify_status_body(request, user))
 
 
-async def identity_record_matching(sandbox: Sandbox, request: Request) -> Response:
+async def identity_record_matching(sandbox: Box, request: Request) -> Response:
     """Compare unverified (probe) biographic values with verified (gallery) ones."""
     from .verification import MatchInputError
     from .verification import identity_record_matching as match

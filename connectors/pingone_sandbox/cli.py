@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .extra import require_extra
+
 __all__ = ["sandbox"]
 
 
@@ -33,6 +35,7 @@ def sandbox() -> None:
 )
 def serve_command(host: str, port: int, data: Path | None, config: Path | None) -> None:
     """Serve the sandbox over HTTP (uvicorn)."""
+    require_extra()
     from .config import load_config
     from .server import serve
 
@@ -77,6 +80,7 @@ def _check_port(host: str, port: int) -> None:
 )
 def make_documents_command(persona: str, out: Path) -> None:
     """Draw a persona's test documents (JPEGs with their machine-readable text inside)."""
+    require_extra()
     from .verification import personas
 
     if persona not in personas.PERSONAS:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from .state import iso, new_id
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = ["notifications", "record_notifications"]
 
 
-def record_notifications(sandbox: Sandbox, tx: dict[str, Any], link: str) -> None:
+def record_notifications(sandbox: Box, tx: dict[str, Any], link: str) -> None:
     """Keep one message per channel in the transaction's `sendNotification`."""
     for channel, recipient in (tx.get("sendNotification") or {}).items():
         message = {
@@ -33,7 +33,7 @@ def record_notifications(sandbox: Sandbox, tx: dict[str, Any], link: str) -> Non
         sandbox.store.put("notification", message["id"], message)
 
 
-def notifications(sandbox: Sandbox, env_id: str | None = None) -> list[dict[str, Any]]:
+def notifications(sandbox: Box, env_id: str | None = None) -> list[dict[str, Any]]:
     """The kept messages, oldest first, optionally of one environment."""
     found = [
         {**n, "createdAt": iso(n["createdAt"])}

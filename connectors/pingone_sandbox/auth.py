@@ -20,7 +20,7 @@ from .errors import access_failed
 from .http import json_response, media_type
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = ["Auth", "token_endpoint"]
 
@@ -41,7 +41,7 @@ def _oauth_error(status: int, error: str, description: str) -> Response:
 class Auth:
     """Issues and checks bearer tokens for one sandbox."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Box) -> None:
         self.sandbox = sandbox
 
     def issue(self, env_id: str, client_id: str) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     return None
 
 
-async def token_endpoint(sandbox: Sandbox, request: Request) -> Response:
+async def token_endpoint(sandbox: Box, request: Request) -> Response:
     """`POST /{envId}/as/token` (grant_type=client_credentials)."""
     env_id = request.path_params["envId"]
     clients = sandbox.config.clients(env_id)

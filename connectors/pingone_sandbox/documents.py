@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import ApiError, check_range, invalid_data, invalid_request, not_found
-from .http import Handler, collection, json_body, json_response, media_type
+from .http import collection, json_body, json_response, media_type
 from .machine import (
     accepted_types,
     decode_value,
@@ -24,7 +24,7 @@ from .state import iso, new_id
 from .transactions import get_transaction, policy_of, tx_href
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box, Handler
 
 __all__ = ["PROCESS_TYPE", "REPLACE_BACKGROUND_TYPE", "ROUTES", "submit_document"]
 
@@ -58,7 +58,7 @@ def _render_doc(request: Request, tx: dict[str, Any], doc: dict[str, Any]) -> di
     return body
 
 
-def _ensure_open(sandbox: Sandbox, tx: dict[str, Any]) -> dict[str, Any]:
+def _ensure_open(sandbox: Box, tx: dict[str, Any]) -> dict[str, Any]:
     """The transaction's policy; 400 REQUEST_FAILED once it is settled (takes no documents)."""
     policy = policy_of(sandbox, tx)
     settled = settled_status(sandbox, tx, policy)
@@ -87,7 +87,7 @@ def _check(tx: dict[str, Any], policy: dict[str, Any], doc_type: Any, value: Any
 
 
 def submit_document(
-    sandbox: Sandbox,
+    sandbox: Box,
     tx: dict[str, Any],
     body: dict[str, Any],
     source: str,
@@ -124,7 +124,7 @@ def submit_document(
     return doc
 
 
-def _get_doc(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> dict[str, Any]:
+def _get_doc(sandbox: Box, request: Request, tx: dict[str, Any]) -> dict[str, Any]:
     doc_id = request.path_params["docId"]
     doc = sandbox.store.get("doc", doc_id)
     if doc is None or doc["txId"] != tx["id"] or not retained(doc, sandbox.now()):
@@ -137,7 +137,7 @@ def _type_filter(request: Request) -> set[str] | None:
     return {t.strip().upper() for t in raw.split(",") if t.strip()} if raw else None
 
 
-async def list_documents(sandbox: Sandbox, request: Request) -> Response:
+async def list_documents(sandbox: Box, request: Request) -> Response:
     """GET .../documents: this attempt's documents and `previousAttempts`."""
     tx = get_transaction(sandbox, request)
     wanted = _type_filter(request)
@@ -157,7 +157,7 @@ async def list_documents(sandbox: Sandbox, request: Request) -> Response:
     return json_response(body)
 
 
-async def create_document(sandbox: Sandbox, request: Request) -> Response:
+async def create_document(sandbox: Box, request: Request) -> Response:
     """POST .../documents: submit a document, or process them (vendor type)."""
     tx = get_transaction(sandbox, request)
     if media_type(request) == PROCESS_TYPE:
@@ -166,7 +166,7 @@ async def create_document(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_render_doc(request, tx, doc), 201)
 
 
-async def _process(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> Response:
+async def _process(sandbox: Box, request: Request, tx: dict[str, Any]) -> Response:
     policy = _ensure_open(sandbox, tx)
     docs = live_documents(sandbox, tx)
     still = missing(sandbox, tx, policy, docs)
@@ -181,13 +181,13 @@ async def _process(sandbox: Sandbox, request: Request, tx: dict[str, Any]) -> Re
     return json_response(collection(tx_href(request, tx) + "/documents", "documents", items))
 
 
-async def read_document(sandbox: Sandbox, request: Request) -> Response:
+async def read_document(sandbox: Box, request: Request) -> Response:
     """GET .../documents/{docId}."""
     tx = get_transaction(sandbox, request)
     return json_response(_render_doc(request, tx, _get_doc(sandbox, request, tx)))
 
 
-async def update_document(sandbox: Sandbox, request: Request) -> Response:
+async def update_document(sandbox: Box, request: Request) -> Response:
     """PUT .../documents/{docId}: replace a document's value."""
     tx = get_transaction(sandbox, request)
     doc = _get_doc(sandbox, request, tx)
@@ -200,7 +200,7 @@ async def update_document(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_render_doc(request, tx, doc))
 
 
-async def delete_document(sandbox: Sandbox, request: Request) -> Response:
+async def delete_document(sandbox: Box, request: Request) -> Response:
     """DELETE .../documents/{docId}."""
     tx = get_transaction(sandbox, request)
     doc = _get_doc(sandbox, request, tx)
@@ -213,7 +213,7 @@ async def delete_document(sandbox: Sandbox, request: Request) -> Response:
 # --- verifiedData and metaData ------------------------------------------------------------
 
 
-def _attempts(sandbox: Sandbox, tx: dict[str, Any], key: str) -> list[dict[str, Any]]:
+def _attempts(sandbox: Box, tx: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """Attempts whose decision is visible and (for verifiedData) still retained."""
     now = sandbox.now()
     found = []
@@ -250,7 +250,7 @@ def _item(
 
 
 def _list(kind: str, full_without_filter: bool) -> Handler:
-    async def handler(sandbox: Sandbox, request: Request) -> Response:
+    async def handler(sandbox: Box, request: Request) -> Response:
         tx = get_transaction(sandbox, request)
         wanted = _type_filter(request)
         latest, earlier = _select_attempts(request, _attempts(sandbox, tx, kind))
@@ -271,7 +271,7 @@ def _list(kind: str, full_without_filter: bool) -> Handler:
 
 
 def _find_item(
-    sandbox: Sandbox, request: Request, kind: str
+    sandbox: Box, request: Request, kind: str
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     tx = get_transaction(sandbox, request)
     item_id = request.path_params["itemId"]
@@ -282,13 +282,13 @@ def _find_item(
     raise not_found(f"{kind} item {item_id!r} was not found (verified data is kept 30 minutes).")
 
 
-async def read_verified_data(sandbox: Sandbox, request: Request) -> Response:
+async def read_verified_data(sandbox: Box, request: Request) -> Response:
     """GET .../verifiedData/{id}: one item with its data."""
     tx, _, item = _find_item(sandbox, request, "verifiedData")
     return json_response(_item(request, tx, "verifiedData", item, True))
 
 
-async def replace_background(sandbox: Sandbox, request: Request) -> Response:
+async def replace_background(sandbox: Box, request: Request) -> Response:
     """POST .../verifiedData/{selfieId}: the selfie on a new background colour."""
     from .verification import replace_background as replace
 
@@ -333,13 +333,13 @@ def _aspect(raw: Any) -> str | None:
     return f"{raw['aspectWidth']}:{raw['aspectHeight']}"
 
 
-async def read_metadata(sandbox: Sandbox, request: Request) -> Response:
+async def read_metadata(sandbox: Box, request: Request) -> Response:
     """GET .../metaData/{id}."""
     tx, _, item = _find_item(sandbox, request, "metaData")
     return json_response(_item(request, tx, "metaData", item, True))
 
 
-async def delete_metadata(sandbox: Sandbox, request: Request) -> Response:
+async def delete_metadata(sandbox: Box, request: Request) -> Response:
     """DELETE .../metaData/{id}."""
     tx, record, item = _find_item(sandbox, request, "metaData")
     record["metaData"].remove(item)

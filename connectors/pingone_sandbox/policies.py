@@ -14,7 +14,7 @@ from .scim import compile_filter
 from .state import iso, new_id
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .box import Box
 
 __all__ = [
     "ROUTES",
@@ -76,7 +76,7 @@ def default_policy() -> dict[str, Any]:
     return copy.deepcopy(DEFAULTS)
 
 
-def seed_default(sandbox: Sandbox, env_id: str) -> dict[str, Any]:
+def seed_default(sandbox: Box, env_id: str) -> dict[str, Any]:
     """Create an environment's default policy."""
     now = sandbox.now()
     policy = {
@@ -92,12 +92,12 @@ def seed_default(sandbox: Sandbox, env_id: str) -> dict[str, Any]:
     return sandbox.store.put("policy", policy["id"], policy)
 
 
-def _policies(sandbox: Sandbox, env_id: str) -> list[dict[str, Any]]:
+def _policies(sandbox: Box, env_id: str) -> list[dict[str, Any]]:
     found = [p for p in sandbox.store.values("policy") if p["environment"]["id"] == env_id]
     return sorted(found, key=lambda p: p["createdAt"])
 
 
-def get_policy(sandbox: Sandbox, env_id: str, policy_id: str | None) -> dict[str, Any]:
+def get_policy(sandbox: Box, env_id: str, policy_id: str | None) -> dict[str, Any]:
     """A policy by id, or the environment's default when `policy_id` is None."""
     if policy_id is None:
         for policy in _policies(sandbox, env_id):
@@ -265,14 +265,14 @@ def _merge(default: dict[str, Any], given: dict[str, Any] | None, key: str) -> d
 # --- routes --------------------------------------------------------------------------------
 
 
-def _make_default(sandbox: Sandbox, env_id: str, policy_id: str) -> None:
+def _make_default(sandbox: Box, env_id: str, policy_id: str) -> None:
     for other in _policies(sandbox, env_id):
         if other["id"] != policy_id and other.get("default"):
             other["default"] = False
             sandbox.store.put("policy", other["id"], other)
 
 
-async def create_policy(sandbox: Sandbox, request: Request) -> Response:
+async def create_policy(sandbox: Box, request: Request) -> Response:
     """POST /verifyPolicies (201); `default: true` takes over the default."""
     env_id = request.path_params["envId"]
     fields = validate_policy(await json_body(request))
@@ -286,7 +286,7 @@ async def create_policy(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_render(request, policy), 201)
 
 
-async def list_policies(sandbox: Sandbox, request: Request) -> Response:
+async def list_policies(sandbox: Box, request: Request) -> Response:
     """GET /verifyPolicies, with a SCIM filter on `name`, paged."""
     env_id = request.path_params["envId"]
     found = _policies(sandbox, env_id)
@@ -297,7 +297,7 @@ async def list_policies(sandbox: Sandbox, request: Request) -> Response:
     return json_response(page(request, "verifyPolicies", found, lambda p: _render(request, p)))
 
 
-async def read_policy(sandbox: Sandbox, request: Request) -> Response:
+async def read_policy(sandbox: Box, request: Request) -> Response:
     """GET /verifyPolicies/{policyId}."""
     env_id = request.path_params["envId"]
     return json_response(
@@ -305,7 +305,7 @@ async def read_policy(sandbox: Sandbox, request: Request) -> Response:
     )
 
 
-async def update_policy(sandbox: Sandbox, request: Request) -> Response:
+async def update_policy(sandbox: Box, request: Request) -> Response:
     """PUT /verifyPolicies/{policyId}: replace the policy's settings."""
     env_id = request.path_params["envId"]
     policy = get_policy(sandbox, env_id, request.path_params["policyId"])
@@ -323,7 +323,7 @@ async def update_policy(sandbox: Sandbox, request: Request) -> Response:
     return json_response(_render(request, updated))
 
 
-async def delete_policy(sandbox: Sandbox, request: Request) -> Response:
+async def delete_policy(sandbox: Box, request: Request) -> Response:
     """DELETE /verifyPolicies/{policyId}; the default policy cannot be deleted."""
     env_id = request.path_params["envId"]
     policy = get_policy(sandbox, env_id, request.path_params["policyId"])
