@@ -4,10 +4,9 @@ Connectors and applications import from here only: `load_flow` / `check_flow` re
 flow file, `Engine` runs it, `open_store` keeps its runs.
 """
 
+from flowengine._clock import Clock, SystemClock, VirtualClock
 from flowengine._connector import CallContext, Capability, Connector, Interaction, Outcome
-from flowengine._schema import CompiledSchema, load_schema, schema_dir
-from flowengine.clock import Clock, SystemClock, VirtualClock
-from flowengine.errors import (
+from flowengine._errors import (
     ConnectorError,
     FlowChangedError,
     FlowDefinitionError,
@@ -18,6 +17,7 @@ from flowengine.errors import (
     SchemaValidationError,
     TemplateError,
 )
+from flowengine._schema import CompiledSchema, load_schema, schema_dir
 from flowengine.hookspecs import hookimpl
 from flowengine.loader import Diagnostic, check_flow, load_flow
 from flowengine.plugins import Registry, get_plugin_manager, load_registry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowengine._literal import did_you_mean
+from flowengine._errors import did_you_mean
 from flowengine.plugins import LoadedCapability, Registry
 
 __all__ = ["describe"]

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
-from flowengine.errors import FlowDefinitionError
+from flowengine._errors import FlowDefinitionError
 from flowengine.store import DEFAULT_STORE_URL
 
 __all__ = [
@@ -72,7 +72,7 @@ def open_store_at(url: str) -> Any:
 
 def stored_run(store: str, run_id: str, opened: Any = None) -> Any:
     """A run from the store at URL `store` (`opened`, if already open), or exit 2 naming both."""
-    from flowengine.errors import RunError
+    from flowengine._errors import RunError
 
     try:
         return (opened or open_store_at(store)).load(run_id)

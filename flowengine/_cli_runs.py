@@ -26,7 +26,7 @@ from flowengine._cli_common import (
     stored_run,
     trace_option,
 )
-from flowengine.errors import RunError, SchemaValidationError
+from flowengine._errors import RunError, SchemaValidationError
 
 __all__ = ["run", "runs"]
 

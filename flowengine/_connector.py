@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowengine.clock import Clock
+from flowengine._clock import Clock
 
 __all__ = ["CallContext", "Capability", "Connector", "Interaction", "Outcome"]
 
@@ -185,7 +185,7 @@ class Connector:
     def add(self, capability: Capability) -> None:
         """Add a capability; a name used twice is a PluginError."""
         if capability.name in self.capabilities:
-            from flowengine.errors import PluginError
+            from flowengine._errors import PluginError
 
             raise PluginError(
                 f"connector {self.name!r} defines capability {capability.name!r} twice",

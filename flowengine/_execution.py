@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flowengine._connector import CallContext, Interaction, Outcome
+from flowengine._errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine._plan import NodePlan, build_plan, error_dict, exception_error
+from flowengine._redaction import compile_secrets, redact_parts
 from flowengine._run import Run
-from flowengine.errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine.spec import FlowSpec, NodeSpec
-from flowengine.trace import compile_secrets, make_event, redact_parts
+from flowengine.trace import make_event
 
 if TYPE_CHECKING:
     from flowengine.runtime import Engine

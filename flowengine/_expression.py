@@ -19,7 +19,7 @@ from typing import Any
 
 import simpleeval
 
-from flowengine.errors import TemplateError
+from flowengine._errors import TemplateError
 
 __all__ = [
     "FUNCTIONS",

@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 
 from flowengine._dominance import dominator_intervals
-from flowengine._literal import did_you_mean
+from flowengine._errors import did_you_mean
 from flowengine._refs import KNOWN_NAMES, Reference, find_references
 from flowengine._yaml import Path, YamlDocument
 from flowengine.spec import FlowSpec, NodeSpec

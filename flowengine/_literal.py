@@ -6,7 +6,6 @@ are known only at run time; what is already written must still fit the schema.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
@@ -14,10 +13,11 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from flowengine._errors import did_you_mean
 from flowengine._schema import CompiledSchema
 from flowengine._yaml import Path, YamlDocument
 
-__all__ = ["check_literal", "did_you_mean", "explain", "extra_keys", "json_path_of"]
+__all__ = ["check_literal", "explain", "extra_keys", "json_path_of"]
 
 # Keywords whose verdict depends only on the shape of a container, never on the values
 # inside it, so a template inside the container cannot change them.
@@ -34,12 +34,6 @@ _SHAPE_KEYWORDS = frozenset(
         "dependentRequired",
     }
 )
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """'; did you mean 'x'?' for the closest candidate, or ''."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _has_template(value: Any, marker: str) -> bool:

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flowengine._schema import CompiledSchema, schema_problem
-from flowengine.errors import (
+from flowengine._errors import (
     ConnectorError,
     NodeExecutionError,
     SchemaValidationError,
     TemplateError,
 )
+from flowengine._schema import CompiledSchema, schema_problem
 from flowengine.spec import FlowSpec, NodeSpec
 from flowengine.templating import Renderer, compile_value
 

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowengine.trace import compile_secrets
+from flowengine._redaction import compile_secrets
 
 __all__ = ["EXIT_CODES", "Run", "new_run_id"]
 

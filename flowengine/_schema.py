@@ -16,7 +16,7 @@ import jsonschema
 import jsonschema_rs
 from jsonschema.exceptions import best_match
 
-from flowengine.errors import SchemaValidationError
+from flowengine._errors import SchemaValidationError
 
 __all__ = ["CompiledSchema", "load_schema", "schema_dir", "schema_problem"]
 

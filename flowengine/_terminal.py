@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from flowengine._cli_common import dump
+from flowengine._clock import Clock
 from flowengine._connector import Interaction
-from flowengine.clock import Clock
 from flowengine.headless import MISSING
 
 __all__ = ["Terminal", "error_note"]

@@ -11,8 +11,9 @@ from typing import Any
 
 import jsonschema
 
+from flowengine._errors import did_you_mean
 from flowengine._graphchecks import OutputSchema, ReferenceChecker, check_reachable, node_path
-from flowengine._literal import check_literal, did_you_mean, explain, json_path_of
+from flowengine._literal import check_literal, explain, json_path_of
 from flowengine._yaml import Path, YamlDocument
 from flowengine.plugins import LoadedCapability, Registry
 from flowengine.spec import FlowSpec, NodeSpec

@@ -16,7 +16,7 @@ import click
 
 from flowengine._cli_common import dump, fail, load_or_fail, registry, store_option, stored_run
 from flowengine._cli_runs import run, runs
-from flowengine.errors import FlowEngineError
+from flowengine._errors import FlowEngineError
 from flowengine.graph import FORMATS
 
 __all__ = ["main"]

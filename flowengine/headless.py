@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowengine._clock import Clock, SystemClock
 from flowengine._connector import Interaction
+from flowengine._errors import RunError
 from flowengine._yaml import read_file_value
-from flowengine.clock import Clock, SystemClock
-from flowengine.errors import RunError
 
 if TYPE_CHECKING:
     from flowengine.plugins import Registry

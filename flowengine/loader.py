@@ -20,11 +20,11 @@ import networkx as nx
 
 from flowengine import checks
 from flowengine._diagnostic import Diagnostic
+from flowengine._errors import FlowDefinitionError
 from flowengine._graphchecks import node_path
 from flowengine._literal import explain, json_path_of
 from flowengine._schema import CompiledSchema, load_schema
 from flowengine._yaml import YamlDocument, load_yaml
-from flowengine.errors import FlowDefinitionError
 from flowengine.plugins import Registry, load_registry
 from flowengine.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
 

@@ -20,9 +20,8 @@ import pluggy
 
 from flowengine import hookspecs
 from flowengine._connector import Capability, Connector
-from flowengine._literal import did_you_mean
+from flowengine._errors import PluginError, did_you_mean
 from flowengine._schema import CompiledSchema, load_schema
-from flowengine.errors import PluginError
 
 __all__ = ["LoadedCapability", "Registry", "call_hook", "get_plugin_manager", "load_registry"]
 

@@ -22,18 +22,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowengine._clock import Clock, SystemClock
 from flowengine._connector import Connector
-from flowengine._execution import Execution, NodePlan
-from flowengine._run import EXIT_CODES, Run, new_run_id
-from flowengine._schema import CompiledSchema
-from flowengine.clock import Clock, SystemClock
-from flowengine.errors import (
+from flowengine._errors import (
     ConnectorError,
     FlowChangedError,
     RunError,
     SchemaValidationError,
     TemplateError,
 )
+from flowengine._execution import Execution, NodePlan
+from flowengine._run import EXIT_CODES, Run, new_run_id
+from flowengine._schema import CompiledSchema
 from flowengine.plugins import Registry
 from flowengine.spec import FlowSpec
 from flowengine.store import MemoryStore, RunStore

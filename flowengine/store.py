@@ -16,8 +16,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Protocol
 
+from flowengine._errors import RunError
 from flowengine._run import Run
-from flowengine.errors import RunError
 
 __all__ = ["DEFAULT_STORE_URL", "MemoryStore", "RunStore", "SQLiteStore", "open_store"]
 

@@ -21,8 +21,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flowengine._errors import TemplateError
 from flowengine._expression import Expression, Missing, compile_expression, to_text
-from flowengine.errors import TemplateError
 
 __all__ = [
     "ENV_REFERENCE",

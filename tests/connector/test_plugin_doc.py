@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from flowengine import check_flow, get_plugin_manager, load_registry
-from flowengine.clock import VirtualClock
+from flowengine._clock import VirtualClock
 from flowengine.headless import Answers, drive
 from flowengine.runtime import Engine
 from flowengine.store import MemoryStore

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from loader_connectors import make_registry
 
-from flowengine.errors import FlowDefinitionError
+from flowengine._errors import FlowDefinitionError
 from flowengine.loader import Diagnostic, check_flow, load_flow, parse_duration
 from flowengine.plugins import Registry
 from flowengine.spec import Location

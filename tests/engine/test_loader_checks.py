@@ -202,8 +202,8 @@ nodes:
 
 
 def test_known_names_agree_with_the_template_evaluator() -> None:
+    from flowengine._errors import TemplateError
     from flowengine._refs import KNOWN_NAMES
-    from flowengine.errors import TemplateError
     from flowengine.templating import render
 
     scope = {"nodes": {}, "inputs": {}, "vars": {}, "run": {"id": "r"}}

@@ -343,7 +343,7 @@ async def test_timeout_fails_the_run(
 async def test_inputs_are_checked_and_defaults_applied(
     tmp_path: Path, registry: Registry, engine: Engine
 ) -> None:
-    from flowengine.errors import RunError
+    from flowengine._errors import RunError
 
     flow = load(
         tmp_path,

@@ -11,7 +11,7 @@ import pytest
 from runtime_support import ASK_FLOW, load, write_flow
 
 from flowengine import VirtualClock
-from flowengine.errors import FlowChangedError, RunError
+from flowengine._errors import FlowChangedError, RunError
 from flowengine.loader import load_flow
 from flowengine.plugins import Registry
 from flowengine.runtime import Engine

@@ -12,9 +12,9 @@ import pytest
 from runtime_support import load
 
 from flowengine import CallContext, Connector, Registry, VirtualClock
+from flowengine._redaction import REDACTED, Secrets, redact
 from flowengine.runtime import MIN_ENV_SECRET_LENGTH, Engine, setting_secrets
 from flowengine.store import SQLiteStore
-from flowengine.trace import REDACTED, Secrets, redact
 
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",

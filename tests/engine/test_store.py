@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from flowengine._errors import RunError
 from flowengine._run import Run
-from flowengine.errors import RunError
 from flowengine.store import MemoryStore, SQLiteStore, open_store
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flowengine.errors import TemplateError
+from flowengine._errors import TemplateError
 from flowengine.templating import (
     compile_expression,
     compile_value,

@@ -9,10 +9,11 @@ from typing import Any
 from runtime_support import make_connector
 
 from flowengine import VirtualClock, load_registry
+from flowengine._redaction import REDACTED, redact, redact_parts
 from flowengine.headless import Answers, drive
 from flowengine.loader import load_flow
 from flowengine.runtime import Engine
-from flowengine.trace import REDACTED, JsonlTraceSink, make_event, redact, redact_parts
+from flowengine.trace import JsonlTraceSink, make_event
 
 
 def test_secrets_replaced_inside_strings_everywhere() -> None:

@@ -19,6 +19,8 @@ so callers read fields instead of parsing messages. No exception ever holds a se
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
@@ -31,7 +33,14 @@ __all__ = [
     "RunError",
     "SchemaValidationError",
     "TemplateError",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """'; did you mean 'x'?' for the closest candidate, or '' (for messages that name the fix)."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class FlowEngineError(Exception):
