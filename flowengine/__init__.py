@@ -5,7 +5,6 @@ flow file, `Engine` runs it, `open_store` keeps its runs.
 """
 
 from flowengine._clock import Clock, SystemClock, VirtualClock
-from flowengine._connector import CallContext, Capability, Connector, Interaction, Outcome
 from flowengine._errors import (
     ConnectorError,
     FlowChangedError,
@@ -17,10 +16,11 @@ from flowengine._errors import (
     SchemaValidationError,
     TemplateError,
 )
-from flowengine._schema import CompiledSchema, load_schema, schema_dir
+from flowengine._plugins.connector import CallContext, Capability, Connector, Interaction, Outcome
+from flowengine._plugins.registry import Registry, get_plugin_manager, load_registry
+from flowengine._plugins.schema import CompiledSchema, load_schema, schema_dir
 from flowengine.hookspecs import hookimpl
 from flowengine.loader import Diagnostic, check_flow, load_flow
-from flowengine.plugins import Registry, get_plugin_manager, load_registry
 from flowengine.runtime import Engine, Run
 from flowengine.store import MemoryStore, SQLiteStore, open_store
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from flowengine._errors import did_you_mean
-from flowengine.plugins import LoadedCapability, Registry
+from flowengine._plugins.registry import LoadedCapability, Registry
 
 __all__ = ["describe"]
 

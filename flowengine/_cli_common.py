@@ -47,7 +47,7 @@ def dump(value: Any) -> str:
 
 def registry() -> Any:
     """The checked registry of every installed connector (a broken plugin exits 2)."""
-    from flowengine.plugins import load_registry
+    from flowengine._plugins.registry import load_registry
 
     return load_registry()
 

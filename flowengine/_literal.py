@@ -14,7 +14,7 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from flowengine._errors import did_you_mean
-from flowengine._schema import CompiledSchema
+from flowengine._plugins.schema import CompiledSchema
 from flowengine._yaml import Path, YamlDocument
 
 __all__ = ["check_literal", "explain", "extra_keys", "json_path_of"]

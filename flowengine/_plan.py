@@ -18,7 +18,7 @@ from flowengine._errors import (
     SchemaValidationError,
     TemplateError,
 )
-from flowengine._schema import CompiledSchema, schema_problem
+from flowengine._plugins.schema import CompiledSchema, schema_problem
 from flowengine.spec import FlowSpec, NodeSpec
 from flowengine.templating import Renderer, compile_value
 

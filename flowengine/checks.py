@@ -14,8 +14,8 @@ import jsonschema
 from flowengine._errors import did_you_mean
 from flowengine._graphchecks import OutputSchema, ReferenceChecker, check_reachable, node_path
 from flowengine._literal import check_literal, explain, json_path_of
+from flowengine._plugins.registry import LoadedCapability, Registry
 from flowengine._yaml import Path, YamlDocument
-from flowengine.plugins import LoadedCapability, Registry
 from flowengine.spec import FlowSpec, NodeSpec
 from flowengine.templating import ENV_REFERENCE
 

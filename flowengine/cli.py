@@ -65,7 +65,7 @@ class _MainGroup(click.Group):
 
 def add_plugin_commands(cli: click.Group, pm: Any = None) -> None:
     """Let every plugin add its commands (`register_commands(cli)`); name a broken one."""
-    from flowengine.plugins import call_hook, get_plugin_manager
+    from flowengine._plugins.registry import call_hook, get_plugin_manager
 
     call_hook(pm or get_plugin_manager(), "register_commands", cli=cli)
 

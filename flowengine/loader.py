@@ -23,9 +23,9 @@ from flowengine._diagnostic import Diagnostic
 from flowengine._errors import FlowDefinitionError
 from flowengine._graphchecks import node_path
 from flowengine._literal import explain, json_path_of
-from flowengine._schema import CompiledSchema, load_schema
+from flowengine._plugins.registry import Registry, load_registry
+from flowengine._plugins.schema import CompiledSchema, load_schema
 from flowengine._yaml import YamlDocument, load_yaml
-from flowengine.plugins import Registry, load_registry
 from flowengine.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
 
 __all__ = ["Diagnostic", "check_flow", "load_flow", "parse_duration"]

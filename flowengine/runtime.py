@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowengine._clock import Clock, SystemClock
-from flowengine._connector import Connector
 from flowengine._errors import (
     ConnectorError,
     FlowChangedError,
@@ -32,9 +31,10 @@ from flowengine._errors import (
     TemplateError,
 )
 from flowengine._execution import Execution, NodePlan
+from flowengine._plugins.connector import Connector
+from flowengine._plugins.registry import Registry
+from flowengine._plugins.schema import CompiledSchema
 from flowengine._run import EXIT_CODES, Run, new_run_id
-from flowengine._schema import CompiledSchema
-from flowengine.plugins import Registry
 from flowengine.spec import FlowSpec
 from flowengine.store import MemoryStore, RunStore
 from flowengine.templating import env_names, expand_settings
@@ -56,7 +56,7 @@ class Engine:
         redact_personal_data: bool = True,
     ) -> None:
         if registry is None:
-            from flowengine.plugins import load_registry
+            from flowengine._plugins.registry import load_registry
 
             registry = load_registry()
         self.registry = registry

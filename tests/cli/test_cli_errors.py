@@ -171,7 +171,7 @@ def test_broken_plugin_is_one_line_naming_it(
     def broken() -> None:
         raise PluginError("connector 'x' is registered twice", plugin="acme")
 
-    monkeypatch.setattr("flowengine.plugins.load_registry", broken)
+    monkeypatch.setattr("flowengine._plugins.registry.load_registry", broken)
     line = _error_line(runner, ["validate", str(ok_flow)])
     assert line == "Error: Plugin 'acme': connector 'x' is registered twice"
 

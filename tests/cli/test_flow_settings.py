@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from flowengine._plugins.registry import Registry, load_registry
 from flowengine.loader import load_flow
-from flowengine.plugins import Registry, load_registry
 from flowengine.templating import expand_settings
 
 FLOWS = sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.yaml"))

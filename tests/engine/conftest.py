@@ -12,7 +12,7 @@ import pytest
 from runtime_support import make_registry
 
 from flowengine import VirtualClock
-from flowengine.plugins import Registry
+from flowengine._plugins.registry import Registry
 from flowengine.runtime import Engine
 
 

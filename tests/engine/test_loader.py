@@ -11,8 +11,8 @@ import pytest
 from loader_connectors import make_registry
 
 from flowengine._errors import FlowDefinitionError
+from flowengine._plugins.registry import Registry
 from flowengine.loader import Diagnostic, check_flow, load_flow, parse_duration
-from flowengine.plugins import Registry
 from flowengine.spec import Location
 
 HERE = Path(__file__).parent

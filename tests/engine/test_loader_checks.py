@@ -12,9 +12,9 @@ from loader_connectors import make_registry
 from flowengine import load_registry
 from flowengine._dominance import immediate_dominators
 from flowengine._graphchecks import unlisted_key
+from flowengine._plugins.registry import Registry
 from flowengine._refs import find_references
 from flowengine.loader import check_flow
-from flowengine.plugins import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 from runtime_support import EVENTS, load
 
 from flowengine import VirtualClock
-from flowengine.plugins import Registry
+from flowengine._plugins.registry import Registry
 from flowengine.runtime import Engine
 
 

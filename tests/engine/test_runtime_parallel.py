@@ -10,7 +10,7 @@ from pathlib import Path
 from runtime_support import EVENTS, load
 
 from flowengine import VirtualClock
-from flowengine.plugins import Registry
+from flowengine._plugins.registry import Registry
 from flowengine.runtime import Engine
 from flowengine.store import SQLiteStore
 

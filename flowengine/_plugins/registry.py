@@ -19,9 +19,9 @@ import jsonschema
 import pluggy
 
 from flowengine import hookspecs
-from flowengine._connector import Capability, Connector
 from flowengine._errors import PluginError, did_you_mean
-from flowengine._schema import CompiledSchema, load_schema
+from flowengine._plugins.connector import Capability, Connector
+from flowengine._plugins.schema import CompiledSchema, load_schema
 
 __all__ = ["LoadedCapability", "Registry", "call_hook", "get_plugin_manager", "load_registry"]
 

@@ -24,7 +24,7 @@ __all__ = ["CompiledSchema", "load_schema", "schema_dir", "schema_problem"]
 @cache
 def schema_dir() -> Path:
     """The schemas/ folder: inside the installed wheel, or at the top of a checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # flowengine/, from flowengine/_plugins/
     for candidate in (here / "schemas", here.parent / "schemas"):
         if (candidate / "flow.schema.json").is_file():
             return candidate
