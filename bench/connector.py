@@ -27,7 +27,7 @@ from _plain import plain_client, ratios
 from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
 from flowengine import load_registry
-from flowengine.loader import load_flow
+from flowengine._reading.loader import load_flow
 from flowengine.runtime import Engine
 
 ENV = "bench-env"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from flowengine import CallContext, Connector, VirtualClock, load_registry
-from flowengine.loader import check_flow, load_flow
+from flowengine._reading.loader import check_flow, load_flow
 from flowengine.runtime import Engine
 from flowengine.store import MemoryStore
 

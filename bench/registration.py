@@ -33,8 +33,8 @@ from flowengine_connectors.pingone.sandbox import Phone, Sandbox, use_sandbox
 from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 
 from flowengine import VirtualClock, load_registry
+from flowengine._reading.loader import load_flow
 from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.store import MemoryStore
 

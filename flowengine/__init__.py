@@ -19,8 +19,8 @@ from flowengine._errors import (
 from flowengine._plugins.connector import CallContext, Capability, Connector, Interaction, Outcome
 from flowengine._plugins.registry import Registry, get_plugin_manager, load_registry
 from flowengine._plugins.schema import CompiledSchema, load_schema, schema_dir
+from flowengine._reading.loader import Diagnostic, check_flow, load_flow
 from flowengine.hookspecs import hookimpl
-from flowengine.loader import Diagnostic, check_flow, load_flow
 from flowengine.runtime import Engine, Run
 from flowengine.store import MemoryStore, SQLiteStore, open_store
 

@@ -82,7 +82,7 @@ def stored_run(store: str, run_id: str, opened: Any = None) -> Any:
 
 def load_or_fail(path: str, registry: Any, *, unreadable_hint: str = "") -> Any:
     """The checked FlowSpec of `path`; on errors print every diagnostic and exit 2."""
-    from flowengine.loader import load_flow
+    from flowengine._reading.loader import load_flow
 
     try:
         return load_flow(path, registry)
@@ -139,7 +139,7 @@ def parse_response(text: str) -> dict[str, Any]:
 
 def _yaml_file(path: str, what: str) -> Any:
     """A YAML (or JSON) file's value in the flow files' dialect; errors exit 2 at file:line:col."""
-    from flowengine._yaml import read_file_value
+    from flowengine._reading.marked_yaml import read_file_value
 
     try:
         return read_file_value(path, what)

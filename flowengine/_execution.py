@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from flowengine._errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine._plan import NodePlan, build_plan, error_dict, exception_error
 from flowengine._plugins.connector import CallContext, Interaction, Outcome
+from flowengine._reading.spec import FlowSpec, NodeSpec
 from flowengine._redaction import compile_secrets, redact_parts
 from flowengine._run import Run
-from flowengine.spec import FlowSpec, NodeSpec
 from flowengine.trace import make_event
 
 if TYPE_CHECKING:

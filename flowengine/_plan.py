@@ -19,8 +19,8 @@ from flowengine._errors import (
     TemplateError,
 )
 from flowengine._plugins.schema import CompiledSchema, schema_problem
-from flowengine.spec import FlowSpec, NodeSpec
-from flowengine.templating import Renderer, compile_value
+from flowengine._reading.spec import FlowSpec, NodeSpec
+from flowengine._reading.templating import Renderer, compile_value
 
 if TYPE_CHECKING:
     from flowengine.runtime import Engine

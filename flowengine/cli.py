@@ -84,7 +84,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as JSON.")
 def validate(flows: Sequence[str], as_json: bool) -> None:
     """Check flow files; print every problem as file:line:col: CODE message."""
-    from flowengine.loader import check_flow
+    from flowengine._reading.loader import check_flow
 
     plugins = registry()
     reports, ok = [], True

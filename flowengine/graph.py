@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowengine.spec import FlowSpec, NodeSpec
+from flowengine._reading.spec import FlowSpec, NodeSpec
 
 __all__ = ["FORMATS", "RunPath", "export", "run_path", "to_dot", "to_mermaid"]
 

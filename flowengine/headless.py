@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from flowengine._clock import Clock, SystemClock
 from flowengine._errors import RunError
 from flowengine._plugins.connector import Interaction
-from flowengine._yaml import read_file_value
+from flowengine._reading.marked_yaml import read_file_value
 
 if TYPE_CHECKING:
     from flowengine._plugins.registry import Registry
-    from flowengine.spec import FlowSpec
+    from flowengine._reading.spec import FlowSpec
 
 __all__ = ["MISSING", "AnswerEnv", "Answers", "drive", "golden_trace"]
 

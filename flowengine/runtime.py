@@ -34,10 +34,10 @@ from flowengine._execution import Execution, NodePlan
 from flowengine._plugins.connector import Connector
 from flowengine._plugins.registry import Registry
 from flowengine._plugins.schema import CompiledSchema
+from flowengine._reading.spec import FlowSpec
+from flowengine._reading.templating import env_names, expand_settings
 from flowengine._run import EXIT_CODES, Run, new_run_id
-from flowengine.spec import FlowSpec
 from flowengine.store import MemoryStore, RunStore
-from flowengine.templating import env_names, expand_settings
 
 __all__ = ["EXIT_CODES", "Engine", "Run"]
 
@@ -133,7 +133,7 @@ class Engine:
         return run
 
     def _load_flow(self, run: Run) -> FlowSpec:
-        from flowengine.loader import load_flow
+        from flowengine._reading.loader import load_flow
 
         if not os.path.isfile(run.flow_file):
             raise RunError(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl
-from flowengine.templating import to_text
+from flowengine._reading.templating import to_text
 
 __all__ = ["connector", "templated"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from flowengine._plugins.registry import Registry, load_registry
-from flowengine.loader import load_flow
-from flowengine.templating import expand_settings
+from flowengine._reading.loader import load_flow
+from flowengine._reading.templating import expand_settings
 
 FLOWS = sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.yaml"))
 PINGONE = ("pingone", "pingone_verify")

@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from flowengine import VirtualClock, load_registry
+from flowengine._reading.loader import load_flow
 from flowengine.headless import Answers, drive, golden_trace
-from flowengine.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.store import MemoryStore
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from flowengine import Interaction, RunError, VirtualClock, load_registry
+from flowengine._reading.loader import load_flow
 from flowengine.cli import main
 from flowengine.headless import MISSING, AnswerEnv, Answers, drive
-from flowengine.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.store import MemoryStore
 

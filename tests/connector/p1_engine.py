@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from flowengine import Registry
-from flowengine.loader import load_flow
+from flowengine._reading.loader import load_flow
 from flowengine.runtime import Engine, Run
 
 SANDBOX_SETTINGS = {

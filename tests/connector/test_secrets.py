@@ -19,7 +19,7 @@ import pytest
 from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
 from flowengine import VirtualClock, load_registry
-from flowengine.loader import load_flow
+from flowengine._reading.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.store import SQLiteStore
 from flowengine.trace import JsonlTraceSink

@@ -11,8 +11,8 @@ from flowengine_connectors.pingone.sandbox.verification.personas import PERSONAS
 from p1_engine import output_of, run_capability
 
 from flowengine import Registry
+from flowengine._reading.loader import load_flow
 from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
 from flowengine.runtime import Engine
 
 REGISTRATION = Path(__file__).resolve().parents[2] / "flows" / "registration.yaml"

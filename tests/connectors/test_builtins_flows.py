@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flowengine import VirtualClock, load_registry
-from flowengine.loader import load_flow
+from flowengine._reading.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.store import MemoryStore
 

@@ -16,8 +16,8 @@ from flowengine import (
     Registry,
     VirtualClock,
 )
-from flowengine.loader import load_flow
-from flowengine.spec import FlowSpec
+from flowengine._reading.loader import load_flow
+from flowengine._reading.spec import FlowSpec
 
 OBJ: dict[str, Any] = {"type": "object"}
 

@@ -25,8 +25,8 @@ from flowengine import (
     hookspecs,
     load_registry,
 )
+from flowengine._reading.loader import load_flow
 from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.store import MemoryStore
 

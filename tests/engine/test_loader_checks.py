@@ -10,11 +10,11 @@ import pytest
 from loader_connectors import make_registry
 
 from flowengine import load_registry
-from flowengine._dominance import immediate_dominators
-from flowengine._graphchecks import unlisted_key
 from flowengine._plugins.registry import Registry
-from flowengine._refs import find_references
-from flowengine.loader import check_flow
+from flowengine._reading.checks.dominance import immediate_dominators
+from flowengine._reading.checks.graph import unlisted_key
+from flowengine._reading.loader import check_flow
+from flowengine._reading.references import find_references
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,7 +174,7 @@ def test_flow_schema_is_valid_and_accepts_the_design_example() -> None:
     import jsonschema
     from shared_files import shared_file
 
-    from flowengine._yaml import load_yaml
+    from flowengine._reading.marked_yaml import load_yaml
 
     root = Path(__file__).parent.parent.parent
     schema = json.loads((root / "schemas" / "flow.schema.json").read_text("utf-8"))
@@ -203,8 +203,8 @@ nodes:
 
 def test_known_names_agree_with_the_template_evaluator() -> None:
     from flowengine._errors import TemplateError
-    from flowengine._refs import KNOWN_NAMES
-    from flowengine.templating import render
+    from flowengine._reading.references import KNOWN_NAMES
+    from flowengine._reading.templating import render
 
     scope = {"nodes": {}, "inputs": {}, "vars": {}, "run": {"id": "r"}}
     for name in sorted(KNOWN_NAMES - {"default"}):

@@ -13,7 +13,7 @@ from runtime_support import ASK_FLOW, load, write_flow
 from flowengine import VirtualClock
 from flowengine._errors import FlowChangedError, RunError
 from flowengine._plugins.registry import Registry
-from flowengine.loader import load_flow
+from flowengine._reading.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.store import SQLiteStore
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from flowengine._errors import TemplateError
-from flowengine.templating import (
+from flowengine._reading.templating import (
     compile_expression,
     compile_value,
     expand_settings,

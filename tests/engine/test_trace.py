@@ -9,9 +9,9 @@ from typing import Any
 from runtime_support import make_connector
 
 from flowengine import VirtualClock, load_registry
+from flowengine._reading.loader import load_flow
 from flowengine._redaction import REDACTED, redact, redact_parts
 from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
 from flowengine.runtime import Engine
 from flowengine.trace import JsonlTraceSink, make_event
 

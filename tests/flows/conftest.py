@@ -10,8 +10,8 @@ from flow_helpers import FLOWS, RunFlow, answers_of
 from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
 from flowengine import Registry, VirtualClock, load_registry
+from flowengine._reading.loader import load_flow
 from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
 from flowengine.runtime import Engine, Run
 from flowengine.store import MemoryStore
 

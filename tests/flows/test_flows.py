@@ -19,8 +19,8 @@ from flowengine_connectors.pingone.sandbox.verification.personas import document
 from PIL import Image
 
 from flowengine import Registry, VirtualClock
+from flowengine._reading.loader import check_flow, load_flow
 from flowengine.headless import drive
-from flowengine.loader import check_flow, load_flow
 from flowengine.runtime import Engine, Run
 from flowengine.store import MemoryStore
 

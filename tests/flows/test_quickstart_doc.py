@@ -7,8 +7,8 @@ import re
 from flow_helpers import FLOWS
 
 from flowengine import Registry
+from flowengine._reading.loader import load_flow
 from flowengine.graph import to_mermaid
-from flowengine.loader import load_flow
 
 DOC = FLOWS.parent / "README.md"
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowengine._errors import TemplateError
-from flowengine._expression import Expression, Missing, compile_expression, to_text
+from flowengine._reading.expression import Expression, Missing, compile_expression, to_text
 
 __all__ = [
     "ENV_REFERENCE",

@@ -18,15 +18,15 @@ from typing import Any
 import jsonschema
 import networkx as nx
 
-from flowengine import checks
-from flowengine._diagnostic import Diagnostic
 from flowengine._errors import FlowDefinitionError
-from flowengine._graphchecks import node_path
-from flowengine._literal import explain, json_path_of
 from flowengine._plugins.registry import Registry, load_registry
 from flowengine._plugins.schema import CompiledSchema, load_schema
-from flowengine._yaml import YamlDocument, load_yaml
-from flowengine.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
+from flowengine._reading.checks.graph import node_path
+from flowengine._reading.checks.literals import explain, json_path_of
+from flowengine._reading.checks.structure import run_all
+from flowengine._reading.diagnostic import Diagnostic
+from flowengine._reading.marked_yaml import YamlDocument, load_yaml
+from flowengine._reading.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
 
 __all__ = ["Diagnostic", "check_flow", "load_flow", "parse_duration"]
 
@@ -81,7 +81,7 @@ def _check_flow(
     _check_schema(doc)
     registry = load_registry() if registry is None else registry
     spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest())
-    checks.run_all(spec, doc, registry)
+    run_all(spec, doc, registry)
     diagnostics = _sorted(doc.diagnostics)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics

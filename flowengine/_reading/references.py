@@ -16,8 +16,8 @@ from typing import Any
 
 import simpleeval
 
-from flowengine._expression import FUNCTIONS, SCOPE_NAMES, parse_expression
-from flowengine._yaml import Path
+from flowengine._reading.expression import FUNCTIONS, SCOPE_NAMES, parse_expression
+from flowengine._reading.marked_yaml import Path
 
 __all__ = ["Reference", "find_references"]
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from flowengine._diagnostic import Diagnostic
-from flowengine.spec import Location
+from flowengine._reading.diagnostic import Diagnostic
+from flowengine._reading.spec import Location
 
 __all__ = [
     "Locations",

@@ -9,11 +9,11 @@ from typing import Any
 
 import networkx as nx
 
-from flowengine._dominance import dominator_intervals
 from flowengine._errors import did_you_mean
-from flowengine._refs import KNOWN_NAMES, Reference, find_references
-from flowengine._yaml import Path, YamlDocument
-from flowengine.spec import FlowSpec, NodeSpec
+from flowengine._reading.checks.dominance import dominator_intervals
+from flowengine._reading.marked_yaml import Path, YamlDocument
+from flowengine._reading.references import KNOWN_NAMES, Reference, find_references
+from flowengine._reading.spec import FlowSpec, NodeSpec
 
 __all__ = [
     "OutputSchema",

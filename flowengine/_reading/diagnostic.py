@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flowengine.spec import Location
+from flowengine._reading.spec import Location
 
 __all__ = ["Diagnostic"]
 

@@ -12,12 +12,17 @@ from typing import Any
 import jsonschema
 
 from flowengine._errors import did_you_mean
-from flowengine._graphchecks import OutputSchema, ReferenceChecker, check_reachable, node_path
-from flowengine._literal import check_literal, explain, json_path_of
 from flowengine._plugins.registry import LoadedCapability, Registry
-from flowengine._yaml import Path, YamlDocument
-from flowengine.spec import FlowSpec, NodeSpec
-from flowengine.templating import ENV_REFERENCE
+from flowengine._reading.checks.graph import (
+    OutputSchema,
+    ReferenceChecker,
+    check_reachable,
+    node_path,
+)
+from flowengine._reading.checks.literals import check_literal, explain, json_path_of
+from flowengine._reading.marked_yaml import Path, YamlDocument
+from flowengine._reading.spec import FlowSpec, NodeSpec
+from flowengine._reading.templating import ENV_REFERENCE
 
 __all__ = ["PARALLEL_OUTCOMES", "run_all"]
 

@@ -15,7 +15,7 @@ from jsonschema.exceptions import best_match
 
 from flowengine._errors import did_you_mean
 from flowengine._plugins.schema import CompiledSchema
-from flowengine._yaml import Path, YamlDocument
+from flowengine._reading.marked_yaml import Path, YamlDocument
 
 __all__ = ["check_literal", "explain", "extra_keys", "json_path_of"]
 

@@ -1,6 +1,6 @@
 """The parsed flow: frozen objects that describe every path a flow can take.
 
-A FlowSpec is built by `flowengine.loader.load_flow()` and never changes; a run
+A FlowSpec is built by `flowengine._reading.loader.load_flow()` and never changes; a run
 (`flowengine.runtime`) points at it by its digest. Where a thing was written in the
 file is kept as a Location, so every message can name file, line and column.
 """
