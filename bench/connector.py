@@ -28,7 +28,7 @@ from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
 from flowengine import load_registry
 from flowengine._reading.loader import load_flow
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
 
 ENV = "bench-env"
 CHAIN = 10

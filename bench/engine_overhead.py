@@ -26,8 +26,8 @@ from typing import Any
 
 from flowengine import CallContext, Connector, VirtualClock, load_registry
 from flowengine._reading.loader import check_flow, load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._storing.stores import MemoryStore
 
 NOOP_IN = {
     "type": "object",

@@ -34,9 +34,9 @@ from flowengine_connectors.pingone.sandbox.verification.personas import document
 
 from flowengine import VirtualClock, load_registry
 from flowengine._reading.loader import load_flow
-from flowengine.headless import Answers, drive
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._running.headless import Answers, drive
+from flowengine._storing.stores import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "sandbox-env"

@@ -20,9 +20,10 @@ from flowengine._plugins.connector import CallContext, Capability, Connector, In
 from flowengine._plugins.registry import Registry, get_plugin_manager, load_registry
 from flowengine._plugins.schema import CompiledSchema, load_schema, schema_dir
 from flowengine._reading.loader import Diagnostic, check_flow, load_flow
+from flowengine._running.engine import Engine
+from flowengine._storing.run import Run
+from flowengine._storing.stores import MemoryStore, SQLiteStore, open_store
 from flowengine.hookspecs import hookimpl
-from flowengine.runtime import Engine, Run
-from flowengine.store import MemoryStore, SQLiteStore, open_store
 
 __version__ = "0.1.0"
 

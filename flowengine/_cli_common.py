@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from flowengine._errors import FlowDefinitionError
-from flowengine.store import DEFAULT_STORE_URL
+from flowengine._storing.stores import DEFAULT_STORE_URL
 
 __all__ = [
     "EXIT_INVALID",
@@ -59,7 +59,7 @@ def default_store() -> str:
 
 def open_store_at(url: str) -> Any:
     """The run store at `url` (a SQLite file's folder is made); exit 2 when it cannot be."""
-    from flowengine.store import open_store
+    from flowengine._storing.stores import open_store
 
     try:
         return open_store(url)

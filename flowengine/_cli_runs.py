@@ -43,8 +43,8 @@ class _Session:
         answers_file: str | None,
         prompt: bool | None,
     ) -> None:
+        from flowengine._running.headless import Answers
         from flowengine._terminal import Terminal
-        from flowengine.headless import Answers
 
         self.registry = registry()
         self.store_url = store
@@ -74,7 +74,7 @@ class _Session:
 
     def engine(self) -> Any:
         """An Engine over this session's registry, store and trace sinks."""
-        from flowengine.runtime import Engine
+        from flowengine._running.engine import Engine
 
         return Engine(self.registry, store=self.store, environ=os.environ, trace_sinks=self.sinks)
 
@@ -82,7 +82,7 @@ class _Session:
         self, engine: Any, run: Any, flow: Any, options: dict[str, Any] | None = None
     ) -> Any:
         """Answer the run's screens until it ends or nothing can answer (headless.drive)."""
-        from flowengine.headless import drive
+        from flowengine._running.headless import drive
 
         return await drive(
             engine,
@@ -133,7 +133,7 @@ class _Session:
 
 def _trace_sink(path: str) -> Callable[[dict[str, Any]], None]:
     """The JSONL trace sink for `--trace`; exit 2 when its folder cannot be made."""
-    from flowengine.trace import JsonlTraceSink
+    from flowengine._running.trace import JsonlTraceSink
 
     try:
         return JsonlTraceSink(path)
@@ -186,11 +186,11 @@ def _text_hint(error: RunError, pairs: Sequence[str], inputs_file: str | None) -
     given = dict(pair.partition("=")[::2] for pair in pairs)
     found = list(cause.errors)
     for err in found:
-        found.extend(err.context or ())  # anyOf / oneOf alternatives
-        expected = err.validator_value if err.validator == "type" else None
+        found.extend(err.context)  # anyOf / oneOf alternatives
+        expected = err.expected if err.validator == "type" else None
         wanted = expected if isinstance(expected, list) else [expected]
-        name = err.absolute_path[0] if len(err.absolute_path) == 1 else None
-        if "string" not in wanted or isinstance(err.instance, str) or name is None:
+        name = err.path[0] if len(err.path) == 1 else None
+        if "string" not in wanted or err.found == "string" or name is None:
             continue
         if name in given:
             return (

@@ -20,7 +20,8 @@ so callers read fields instead of parsing messages. No exception ever holds a se
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "NodeExecutionError",
     "PluginError",
     "RunError",
+    "SchemaProblem",
     "SchemaValidationError",
     "TemplateError",
     "did_you_mean",
@@ -66,21 +68,43 @@ class PluginError(FlowEngineError):
         super().__init__(f"Plugin {plugin!r}: {message}" if plugin else message)
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaProblem:
+    """One way a value broke a schema, as data without the value (jsonschema's error, kept safe)."""
+
+    json_path: str
+    """Where, as a JSON path: `$.policy.email`."""
+    path: tuple[str | int, ...]
+    """Where, as keys and indexes from the top of the value."""
+    validator: str
+    """The schema keyword that failed: `type`, `enum`, `required`, ..."""
+    schema_path: tuple[str | int, ...]
+    """Where the keyword is in the schema."""
+    message: str
+    """The problem in words: the constraint and the kind of value, never the value."""
+    expected: Any = None
+    """The keyword's value in the schema (e.g. the types allowed); never the value checked."""
+    found: str = ""
+    """The JSON type of the value checked (`string`, `integer`, ...), not the value."""
+    context: tuple[SchemaProblem, ...] = ()
+    """For anyOf / oneOf: how each alternative failed."""
+
+
 class SchemaValidationError(FlowEngineError):
-    """A value does not match a JSON Schema; `.errors` keeps every jsonschema error."""
+    """A value does not match a JSON Schema; `.errors` lists every problem, value-free."""
 
     def __init__(
         self,
         message: str,
         *,
         json_path: str = "$",
-        errors: list[Any] | None = None,
+        errors: Sequence[SchemaProblem] = (),
         node_id: str | None = None,
         capability: str | None = None,
         direction: str | None = None,
     ) -> None:
         self.json_path = json_path
-        self.errors = errors or []
+        self.errors: tuple[SchemaProblem, ...] = tuple(errors)
         self.node_id = node_id
         self.capability = capability
         self.direction = direction

@@ -13,7 +13,7 @@ import click
 from flowengine._cli_common import dump
 from flowengine._clock import Clock
 from flowengine._plugins.connector import Interaction
-from flowengine.headless import MISSING
+from flowengine._running.headless import MISSING
 
 __all__ = ["Terminal", "error_note"]
 

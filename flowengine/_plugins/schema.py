@@ -16,9 +16,9 @@ import jsonschema
 import jsonschema_rs
 from jsonschema.exceptions import best_match
 
-from flowengine._errors import SchemaValidationError
+from flowengine._errors import SchemaProblem, SchemaValidationError
 
-__all__ = ["CompiledSchema", "load_schema", "schema_dir", "schema_problem"]
+__all__ = ["CompiledSchema", "load_schema", "problem_of", "schema_dir", "schema_problem"]
 
 
 @cache
@@ -110,6 +110,35 @@ def schema_problem(error: jsonschema.ValidationError) -> str:
     return f"{kind} does not satisfy {keyword}: {_short(expected)}"
 
 
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (dict, "object"),
+    (list, "array"),
+    (type(None), "null"),
+)
+
+
+def _json_type(value: Any) -> str:
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "unknown")
+
+
+def problem_of(error: jsonschema.ValidationError) -> SchemaProblem:
+    """A jsonschema error as value-free data: an exception must never hold a secret."""
+    return SchemaProblem(
+        json_path=str(error.json_path),
+        path=tuple(error.absolute_path),
+        validator=str(error.validator),
+        schema_path=tuple(error.absolute_schema_path),
+        message=schema_problem(error),
+        expected=error.validator_value,
+        found=_json_type(error.instance),
+        context=tuple(problem_of(sub) for sub in error.context or ()),
+    )
+
+
 def _alternatives(error: jsonschema.ValidationError, kind: str, count: int) -> str:
     """An anyOf / oneOf failure: the types it allows when those are what failed."""
     wanted: list[str] = []
@@ -166,7 +195,7 @@ class CompiledSchema:
         raise SchemaValidationError(
             f"{where} invalid at {path}: {schema_problem(best)}",
             json_path=path,
-            errors=errors,
+            errors=[problem_of(e) for e in errors],
             node_id=context.get("node_id"),
             capability=context.get("capability"),
             direction=context.get("direction"),

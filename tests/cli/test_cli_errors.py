@@ -231,7 +231,7 @@ def test_resume_from_another_folder_finds_the_flow(
 def test_answers_and_inputs_files_read_yaml_like_flows(tmp_path: Path) -> None:
     # `NO` is Norway and `yes` a word: only true / false are booleans, as in flow files.
     from flowengine._cli_common import read_inputs
-    from flowengine.headless import Answers
+    from flowengine._running.headless import Answers
 
     path = tmp_path / "answers.yaml"
     path.write_text("ask: {country: NO, newsletter: yes, born: 1990-01-01, ok: true}\n")

@@ -25,9 +25,9 @@ import yaml
 
 from flowengine import VirtualClock, load_registry
 from flowengine._reading.loader import load_flow
-from flowengine.headless import Answers, drive, golden_trace
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._running.headless import Answers, drive, golden_trace
+from flowengine._storing.stores import MemoryStore
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 TRACES = sorted(FLOWS.rglob("*.trace"))

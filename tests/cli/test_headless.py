@@ -1,4 +1,4 @@
-"""flowengine.headless: answers files, answer actions, poll waits, prompts."""
+"""flowengine._running.headless: answers files, answer actions, poll waits, prompts."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from flowengine import Interaction, RunError, VirtualClock, load_registry
 from flowengine._reading.loader import load_flow
+from flowengine._running.engine import Engine
+from flowengine._running.headless import MISSING, AnswerEnv, Answers, drive
+from flowengine._storing.stores import MemoryStore
 from flowengine.cli import main
-from flowengine.headless import MISSING, AnswerEnv, Answers, drive
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
 
 QR_LOOP = """\
 flow: qr-loop

@@ -17,7 +17,7 @@ from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 from p1_scripted import ScriptedPingOne, settings
 
 from flowengine import Registry, VirtualClock, load_registry
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
 
 
 @pytest.fixture

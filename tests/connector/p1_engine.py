@@ -7,7 +7,8 @@ from typing import Any
 
 from flowengine import Registry
 from flowengine._reading.loader import load_flow
-from flowengine.runtime import Engine, Run
+from flowengine._running.engine import Engine
+from flowengine._storing.run import Run
 
 SANDBOX_SETTINGS = {
     "environment_id": "env-engine-tests",

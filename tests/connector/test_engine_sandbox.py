@@ -13,7 +13,7 @@ from flowengine_connectors.pingone.sandbox import Sandbox
 from p1_engine import output_of, run_capability
 
 from flowengine import Registry, VirtualClock
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
 
 
 async def new_user(engine: Engine, registry: Registry) -> dict[str, Any]:

@@ -12,9 +12,9 @@ import pytest
 
 from flowengine import check_flow, get_plugin_manager, load_registry
 from flowengine._clock import VirtualClock
-from flowengine.headless import Answers, drive
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._running.headless import Answers, drive
+from flowengine._storing.stores import MemoryStore
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 BLOCKS = re.findall(r"```(\w*)\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)

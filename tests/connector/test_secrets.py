@@ -20,9 +20,9 @@ from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
 from flowengine import VirtualClock, load_registry
 from flowengine._reading.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
-from flowengine.trace import JsonlTraceSink
+from flowengine._running.engine import Engine
+from flowengine._running.trace import JsonlTraceSink
+from flowengine._storing.stores import SQLiteStore
 
 SECRET = "LEAK-CANARY-9b1d7e3a-secret"
 ENV, CLIENT = "env-leak", "leak-client"

@@ -10,7 +10,7 @@ from flowengine_connectors.pingone.sandbox.server import ServerThread, free_port
 from p1_engine import SANDBOX_SETTINGS, run_capability
 
 from flowengine import Registry, VirtualClock, load_registry
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from p1_engine import output_of, run_capability
 
 from flowengine import Registry
 from flowengine._reading.loader import load_flow
-from flowengine.headless import Answers, drive
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
+from flowengine._running.headless import Answers, drive
 
 REGISTRATION = Path(__file__).resolve().parents[2] / "flows" / "registration.yaml"
 V = "pingone_verify"

@@ -9,8 +9,8 @@ import pytest
 
 from flowengine import VirtualClock, load_registry
 from flowengine._reading.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._storing.stores import MemoryStore
 
 FLOW = """\
 flow: builtins

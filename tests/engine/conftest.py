@@ -13,7 +13,7 @@ from runtime_support import make_registry
 
 from flowengine import VirtualClock
 from flowengine._plugins.registry import Registry
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from runtime_support import make_registry
 
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
+from flowengine._running.engine import Engine
+from flowengine._storing.stores import SQLiteStore
 
 
 async def main(db_path: str, run_id: str, response: str) -> None:

@@ -26,9 +26,9 @@ from flowengine import (
     load_registry,
 )
 from flowengine._reading.loader import load_flow
-from flowengine.headless import Answers, drive
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._running.headless import Answers, drive
+from flowengine._storing.stores import MemoryStore
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 HOOKS = sorted(

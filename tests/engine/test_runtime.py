@@ -10,7 +10,7 @@ from runtime_support import EVENTS, load
 
 from flowengine import VirtualClock
 from flowengine._plugins.registry import Registry
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
 
 
 async def test_routes_follow_outcomes(tmp_path: Path, registry: Registry, engine: Engine) -> None:
@@ -437,7 +437,7 @@ async def test_run_ids_are_unique(tmp_path: Path, registry: Registry, engine: En
 async def test_trace_events_and_sinks(
     tmp_path: Path, registry: Registry, clock: VirtualClock
 ) -> None:
-    from flowengine.trace import JsonlTraceSink
+    from flowengine._running.trace import JsonlTraceSink
 
     flow = load(
         tmp_path,

@@ -12,7 +12,7 @@ from runtime_support import load
 from flowengine import CallContext, Connector, Registry, VirtualClock
 from flowengine._errors import RunError, SchemaValidationError
 from flowengine._plugins.schema import CompiledSchema, schema_problem
-from flowengine.runtime import Engine
+from flowengine._running.engine import Engine
 
 PERSON = {"given_name": "Johnathan", "family_name": "Smithers", "email": "john@example.com"}
 

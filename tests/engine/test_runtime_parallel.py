@@ -11,8 +11,8 @@ from runtime_support import EVENTS, load
 
 from flowengine import VirtualClock
 from flowengine._plugins.registry import Registry
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
+from flowengine._running.engine import Engine
+from flowengine._storing.stores import SQLiteStore
 
 BLOCK = """
 flow: par

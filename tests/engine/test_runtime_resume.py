@@ -14,8 +14,8 @@ from flowengine import VirtualClock
 from flowengine._errors import FlowChangedError, RunError
 from flowengine._plugins.registry import Registry
 from flowengine._reading.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
+from flowengine._running.engine import Engine
+from flowengine._storing.stores import SQLiteStore
 
 CHILD = Path(__file__).parent / "resume_child.py"
 

@@ -13,8 +13,9 @@ from runtime_support import load
 
 from flowengine import CallContext, Connector, Registry, VirtualClock
 from flowengine._redaction import REDACTED, Secrets, redact
-from flowengine.runtime import MIN_ENV_SECRET_LENGTH, Engine, setting_secrets
-from flowengine.store import SQLiteStore
+from flowengine._running.engine import Engine
+from flowengine._running.pool import MIN_ENV_SECRET_LENGTH, setting_secrets
+from flowengine._storing.stores import SQLiteStore
 
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",

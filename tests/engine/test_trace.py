@@ -11,9 +11,9 @@ from runtime_support import make_connector
 from flowengine import VirtualClock, load_registry
 from flowengine._reading.loader import load_flow
 from flowengine._redaction import REDACTED, redact, redact_parts
-from flowengine.headless import Answers, drive
-from flowengine.runtime import Engine
-from flowengine.trace import JsonlTraceSink, make_event
+from flowengine._running.engine import Engine
+from flowengine._running.headless import Answers, drive
+from flowengine._running.trace import JsonlTraceSink, make_event
 
 
 def test_secrets_replaced_inside_strings_everywhere() -> None:

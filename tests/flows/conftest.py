@@ -11,9 +11,10 @@ from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
 from flowengine import Registry, VirtualClock, load_registry
 from flowengine._reading.loader import load_flow
-from flowengine.headless import Answers, drive
-from flowengine.runtime import Engine, Run
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._running.headless import Answers, drive
+from flowengine._storing.run import Run
+from flowengine._storing.stores import MemoryStore
 
 
 @pytest.fixture(scope="session")

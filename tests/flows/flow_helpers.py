@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from flowengine_connectors.pingone.sandbox import Sandbox
 
-from flowengine.headless import Answers
-from flowengine.runtime import Run
+from flowengine._running.headless import Answers
+from flowengine._storing.run import Run
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 

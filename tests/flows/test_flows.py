@@ -20,9 +20,10 @@ from PIL import Image
 
 from flowengine import Registry, VirtualClock
 from flowengine._reading.loader import check_flow, load_flow
-from flowengine.headless import drive
-from flowengine.runtime import Engine, Run
-from flowengine.store import MemoryStore
+from flowengine._running.engine import Engine
+from flowengine._running.headless import drive
+from flowengine._storing.run import Run
+from flowengine._storing.stores import MemoryStore
 
 FLOW_FILES = sorted(FLOWS.glob("*.yaml"))
 

@@ -1,7 +1,9 @@
 """One pass of the engine over a run: from a node until the run completes, fails or waits.
 
-An Execution lives for one `Engine.start()` or `Engine.resume()` call. It holds what must
-never be stored (rendered connection settings, secrets) and walks the graph: render the
+An Execution lives for one `Engine.start()` or `Engine.resume()` call. The Engine hands it
+what outlives the run (the flow's plans cache, the connection pool, the registry, the clock,
+the trace sinks); it never holds the Engine. It holds what must never be stored (rendered
+connection settings, secrets) and walks the graph: render the
 node's input, validate it, call the capability, validate its output, record the result,
 emit the trace event, follow the route. The hot path does no copying, no thread hops and
 no store writes; `NodePlan`s (compiled once per flow digest and node) carry everything
@@ -11,21 +13,22 @@ that does not change between visits.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from flowengine._clock import Clock
 from flowengine._errors import ConnectorError, NodeExecutionError, TemplateError
-from flowengine._plan import NodePlan, build_plan, error_dict, exception_error
 from flowengine._plugins.connector import CallContext, Interaction, Outcome
+from flowengine._plugins.registry import Registry
 from flowengine._reading.spec import FlowSpec, NodeSpec
 from flowengine._redaction import compile_secrets, redact_parts
-from flowengine._run import Run
-from flowengine.trace import make_event
+from flowengine._running.node_errors import error_dict, exception_error
+from flowengine._running.plan import NodePlan, build_plan
+from flowengine._running.pool import ConnectionPool
+from flowengine._running.trace import make_event
+from flowengine._storing.run import NodeResult, Run, RunStatus
 
-if TYPE_CHECKING:
-    from flowengine.runtime import Engine
-
-__all__ = ["Execution", "NodePlan"]
+__all__ = ["Execution"]
 
 SET_VARS = "set_vars"
 """The reserved output key whose object the engine merges into run.vars."""
@@ -41,12 +44,27 @@ class _Paused(Exception):
 class Execution:
     """The engine walking one run until it completes, fails or waits."""
 
-    def __init__(self, engine: Engine, run: Run, flow: FlowSpec) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        run: Run,
+        flow: FlowSpec,
+        *,
+        plans: dict[str, NodePlan],
+        pool: ConnectionPool,
+        registry: Registry,
+        clock: Clock,
+        trace_sinks: Sequence[Callable[[dict[str, Any]], None]] = (),
+        redact_personal_data: bool = True,
+    ) -> None:
         self.run = run
         self.flow = flow
-        self.clock = engine.clock
-        self.plans = engine._plans_for(flow)
+        self.plans = plans
+        """The flow's node plans by node id, filled on first visit (the Engine keeps them)."""
+        self.pool = pool
+        self.registry = registry
+        self.clock = clock
+        self.trace_sinks = tuple(trace_sinks)
+        self.redact_personal_data = redact_personal_data
         self.scope = {
             "nodes": run.nodes,
             "inputs": run.inputs,
@@ -98,7 +116,7 @@ class Execution:
     def _plan(self, node: NodeSpec) -> NodePlan:
         plan = self.plans.get(node.id)
         if plan is None:
-            plan = self.plans[node.id] = build_plan(node, self.flow, self.engine)
+            plan = self.plans[node.id] = build_plan(node, self.flow, self.registry)
         return plan
 
     def _check_timeout(self, node_id: str) -> None:
@@ -145,16 +163,16 @@ class Execution:
         if outcome == "error":
             error = result["error"] or error_dict("ERROR", f"Node {node_id!r} failed")
             self.run.error = {"node": node_id, **error}
-            self.run.status = "failed"
+            self.run.status = RunStatus.FAILED
         else:
             self.run.result = result["output"]
-            self.run.status = "completed"
+            self.run.status = RunStatus.COMPLETED
 
     def fail(self, node_id: str, code: str, message: str) -> None:
         """End the run as failed, keeping everything it has done."""
         error = {"node": node_id, "code": code, "message": message}
         self.run.error = self.secrets.redact(error)
-        self.run.status = "failed"
+        self.run.status = RunStatus.FAILED
         self.run.waiting = None
 
     # ---- one node --------------------------------------------------------------------------
@@ -219,12 +237,13 @@ class Execution:
         on_path: bool = True,
     ) -> None:
         """Keep a finished node visit in the run (`nodes.<id>`, the path) and trace it."""
-        self.run.nodes[node_id] = {
+        result: NodeResult = {
             "output": output,
             "error": error,
             "outcome": outcome,
             "visits": visit,
         }
+        self.run.nodes[node_id] = result
         if on_path:
             self.run.path.append(node_id)
         self._emit(personal, node_id, parent, visit, start, outcome, inputs, output, error)
@@ -269,13 +288,18 @@ class Execution:
         self, plan: NodePlan, visit: int, start: float, inputs: Any, interaction: Interaction
     ) -> None:
         run, node_id = self.run, plan.node.id
-        run.status = "waiting"
+        run.status = RunStatus.WAITING
         data = interaction.to_dict()
         run.waiting = {"node": node_id, "interaction": data, "since": start, "visit": visit}
         # The visit count says which visit waits (answers files pick by it); the last
         # finished visit's output stays readable.
-        previous = run.nodes.get(node_id) or {"output": None, "error": None}
-        run.nodes[node_id] = {**previous, "outcome": "waiting", "visits": visit}
+        previous = run.nodes.get(node_id)
+        run.nodes[node_id] = {
+            "output": previous["output"] if previous else None,
+            "error": previous["error"] if previous else None,
+            "outcome": "waiting",
+            "visits": visit,
+        }
         personal = plan.personal_waiting  # the screen shows what the node got
         self._emit(personal, node_id, None, visit, start, "waiting", inputs, data, None)
 
@@ -291,7 +315,7 @@ class Execution:
         output: Any,
         error: Any,
     ) -> None:
-        if not self.engine.redact_personal_data:
+        if not self.redact_personal_data:
             personal = ()
         if personal or self.secrets:
             inputs, output, error = redact_parts(inputs, output, error, self.secrets, personal)
@@ -308,7 +332,7 @@ class Execution:
             error,
         )
         self.run.trace.append(event)
-        for sink in self.engine.trace_sinks:
+        for sink in self.trace_sinks:
             sink(event)
 
     # ---- connections -------------------------------------------------------------------
@@ -317,7 +341,7 @@ class Execution:
         found = self.connections.get(plan.connection)
         if found is None:
             try:
-                found = self.connections[plan.connection] = await self.engine._open_connection(
+                found = self.connections[plan.connection] = await self.pool.open(
                     self.flow, plan.connection, self.run.secrets
                 )
             finally:  # secrets found before a settings error must redact that error too
@@ -345,7 +369,7 @@ class Execution:
             for task, (plan, v) in tasks.items():
                 if task.cancelled():
                     self._cancelled(plan, block.id, v, why)
-        outputs = {p.node.id: (self.run.nodes.get(p.node.id) or {}).get("output") for p in plans}
+        outputs = {p.node.id: _output(self.run.nodes.get(p.node.id)) for p in plans}
         outcome, error = "success", None
         if failed is not None:
             outcome = "error"
@@ -388,3 +412,7 @@ class Execution:
             error,
             on_path=False,
         )
+
+
+def _output(result: NodeResult | None) -> Any:
+    return result["output"] if result else None

@@ -1,36 +1,26 @@
-"""Node plans and node errors: what the engine compiles once per flow digest and node.
+"""Node plans: what the engine compiles once per flow digest and node.
 
 A NodePlan holds everything a visit needs that does not change between visits (the
 capability function, the compiled input renderer, the schemas, the declared outcomes), so
-the hot path only looks things up. The error helpers turn whatever a visit raised into the
-`nodes.<id>.error` dict flows read.
+the hot path only looks things up. `build_plan` needs the node, its flow and the registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowengine._errors import (
-    ConnectorError,
     NodeExecutionError,
-    SchemaValidationError,
     TemplateError,
 )
-from flowengine._plugins.schema import CompiledSchema, schema_problem
+from flowengine._plugins.registry import Registry
+from flowengine._plugins.schema import CompiledSchema
 from flowengine._reading.spec import FlowSpec, NodeSpec
 from flowengine._reading.templating import Renderer, compile_value
 
-if TYPE_CHECKING:
-    from flowengine.runtime import Engine
-
-__all__ = [
-    "NodePlan",
-    "build_plan",
-    "error_dict",
-    "exception_error",
-]
+__all__ = ["NodePlan", "build_plan"]
 
 
 @dataclass(slots=True)
@@ -71,12 +61,12 @@ class NodePlan:
         )
 
 
-def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
+def build_plan(node: NodeSpec, flow: FlowSpec, registry: Registry) -> NodePlan:
     """Compile a node: its capability, its input renderer, its schemas."""
     conn = flow.connections.get(node.connection)
     connector = conn.connector if conn else node.connection
     try:
-        loaded = engine.registry.capability(connector, node.capability)
+        loaded = registry.capability(connector, node.capability)
     except KeyError:
         raise NodeExecutionError(
             f"Node {node.id!r} uses {node.use!r}, but connector {connector!r} has no capability "
@@ -108,34 +98,3 @@ def build_plan(node: NodeSpec, flow: FlowSpec, engine: Engine) -> NodePlan:
         connector=connector,
         qualname=loaded.qualname,
     )
-
-
-def _schema_error(e: SchemaValidationError, code: str) -> dict[str, Any]:
-    details = [
-        {"json_path": str(err.json_path), "message": schema_problem(err)} for err in e.errors[:10]
-    ]
-    return {
-        "code": code,
-        "message": str(e),
-        "json_path": e.json_path,
-        "details": details,
-        "status_code": None,
-        "correlation_id": None,
-    }
-
-
-def error_dict(code: str, message: str) -> dict[str, Any]:
-    """A node error in the one shape flows read (`ConnectorError.to_dict`)."""
-    return ConnectorError(message, code=code).to_dict()
-
-
-def exception_error(e: BaseException) -> dict[str, Any]:
-    if isinstance(e, ConnectorError):
-        return e.to_dict()
-    if isinstance(e, SchemaValidationError):
-        return _schema_error(e, "INPUT_INVALID" if e.direction == "input" else "OUTPUT_INVALID")
-    if isinstance(e, TemplateError):
-        err = error_dict("TEMPLATE_ERROR", str(e))
-        err.update(expression=e.expression, field=e.field)
-        return err
-    return error_dict("UNEXPECTED_ERROR", f"{type(e).__name__}: {e}")

@@ -7,15 +7,40 @@ result pass through secret redaction on the way out (the trace is redacted alrea
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from flowengine._redaction import compile_secrets
 
-__all__ = ["EXIT_CODES", "Run", "new_run_id"]
+__all__ = ["EXIT_CODES", "NodeResult", "Run", "RunStatus", "new_run_id"]
 
-EXIT_CODES = {"completed": 0, "failed": 1, "waiting": 3, "running": 2}
+
+class RunStatus(enum.StrEnum):
+    """Where a run is: a str, so stored JSON and `run.status == "waiting"` stay as they were."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class NodeResult(TypedDict):
+    """What a finished (or waiting) node left in `run.nodes`: templates read `nodes.<id>.output`."""
+
+    output: Any
+    error: dict[str, Any] | None
+    outcome: str
+    visits: int
+
+
+EXIT_CODES: dict[str, int] = {
+    RunStatus.COMPLETED: 0,
+    RunStatus.FAILED: 1,
+    RunStatus.WAITING: 3,
+    RunStatus.RUNNING: 2,
+}
 """Process exit code per run status (the CLI's contract)."""
 
 _FIELDS = (
@@ -53,10 +78,10 @@ class Run:
     flow_id: str
     flow_file: str
     flow_digest: str
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     inputs: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
-    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    nodes: dict[str, NodeResult] = field(default_factory=dict)
     """node id -> {"output", "error", "outcome", "visits"} for every node that finished."""
     path: list[str] = field(default_factory=list)
     """Node ids in the order they finished (parallel branches included)."""
@@ -92,4 +117,6 @@ class Run:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
         """A run from `to_dict()` data (e.g. read back from a store)."""
-        return cls(**{name: data[name] for name in _FIELDS if name in data})
+        run = cls(**{name: data[name] for name in _FIELDS if name in data})
+        run.status = RunStatus(run.status)
+        return run

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flowengine._errors import RunError
-from flowengine._run import Run
+from flowengine._storing.run import Run, RunStatus
 
 __all__ = ["DEFAULT_STORE_URL", "MemoryStore", "RunStore", "SQLiteStore", "open_store"]
 
@@ -78,7 +78,7 @@ def _snapshot(data: Mapping[str, Any]) -> Run:
         flow_id=data["flow_id"],
         flow_file=data["flow_file"],
         flow_digest=data["flow_digest"],
-        status=data["status"],
+        status=RunStatus(data["status"]),
         inputs=dict(data["inputs"]),
         vars=dict(data["vars"]),
         nodes=dict(data["nodes"]),
