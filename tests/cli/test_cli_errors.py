@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from flowengine.cli import main
+from flowengine._cli import main
 
 OK_FLOW = """\
 flow: ok
@@ -230,7 +230,7 @@ def test_resume_from_another_folder_finds_the_flow(
 
 def test_answers_and_inputs_files_read_yaml_like_flows(tmp_path: Path) -> None:
     # `NO` is Norway and `yes` a word: only true / false are booleans, as in flow files.
-    from flowengine._cli_common import read_inputs
+    from flowengine._cli.common import read_inputs
     from flowengine._running.headless import Answers
 
     path = tmp_path / "answers.yaml"

@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from flowengine.cli import main
+from flowengine._cli import main
 
 BROKEN = """\
 flow: broken

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from flowengine import Interaction, RunError, VirtualClock, load_registry
+from flowengine._cli import main
 from flowengine._reading.loader import load_flow
 from flowengine._running.engine import Engine
 from flowengine._running.headless import MISSING, AnswerEnv, Answers, drive
 from flowengine._storing.stores import MemoryStore
-from flowengine.cli import main
 
 QR_LOOP = """\
 flow: qr-loop
@@ -204,7 +204,7 @@ def test_cli_answer_action_failing_exits_2_and_the_run_waits(
 
     plugins = load_registry()
     plugins.answer_actions["test.broken"] = broken
-    monkeypatch.setattr("flowengine._cli_runs.registry", lambda: plugins)
+    monkeypatch.setattr("flowengine._cli.runs.registry", lambda: plugins)
     (tmp_path / "flow.yaml").write_text(QR_LOOP)
     (tmp_path / "answers.yaml").write_text("show: {}\nask: {do: test.broken}\n")
     store = f"sqlite:///{tmp_path / 'runs.db'}"

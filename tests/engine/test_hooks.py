@@ -127,7 +127,7 @@ def test_hook_register_commands(pm: pluggy.PluginManager) -> None:
     import click
     from click.testing import CliRunner
 
-    from flowengine.cli import add_plugin_commands
+    from flowengine._cli import add_plugin_commands
 
     class Commands:
         @hookimpl
@@ -148,7 +148,7 @@ def test_hook_register_commands(pm: pluggy.PluginManager) -> None:
 def test_a_command_hook_that_raises_names_the_plugin(pm: pluggy.PluginManager) -> None:
     import click
 
-    from flowengine.cli import add_plugin_commands
+    from flowengine._cli import add_plugin_commands
 
     class Broken:
         @hookimpl

@@ -113,7 +113,7 @@ async def test_flow_runs_with_the_plugin(on_path: Path) -> None:
 def test_cli_runs_the_plugin_flow(on_path: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from flowengine.cli import main
+    from flowengine._cli import main
 
     answers = tmp_path / "a.yaml"
     answers.write_text("ask: {name: Grace}\n")

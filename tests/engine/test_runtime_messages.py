@@ -208,7 +208,7 @@ async def test_a_routed_error_line_shows_the_code_and_never_a_secret(
 ) -> None:
     from runtime_support import make_registry as make_t_registry
 
-    from flowengine._terminal import Terminal
+    from flowengine._cli.terminal import Terminal
 
     secret = "tok-3a9f8e7d6c5b"
     registry = make_t_registry()

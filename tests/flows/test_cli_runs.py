@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from flow_helpers import FLOWS
 from flowengine_connectors.pingone.sandbox import Sandbox
 
-from flowengine.cli import main
+from flowengine._cli import main
 
 
 def run_registration(answers: str) -> tuple[int, str]:

@@ -7,8 +7,8 @@ import re
 from flow_helpers import FLOWS
 
 from flowengine import Registry
+from flowengine._cli.graph_export import to_mermaid
 from flowengine._reading.loader import load_flow
-from flowengine.graph import to_mermaid
 
 DOC = FLOWS.parent / "README.md"
 

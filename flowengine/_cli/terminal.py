@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from flowengine._cli_common import dump
+from flowengine._cli.common import dump
 from flowengine._clock import Clock
 from flowengine._plugins.connector import Interaction
 from flowengine._running.headless import MISSING

@@ -1,6 +1,6 @@
 """The `flowengine` command line: validate, run, runs, graph, connectors, and plugins' commands.
 
-The commands that run flows live in `_cli_runs.py`; what commands share in `_cli_common.py`.
+The commands that run flows live in `runs.py`; what commands share in `common.py`.
 Exit codes: 0 valid / completed, 1 invalid / failed, 3 waiting, 2 nothing ran (bad
 flow, input, option or file).
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import click
 
-from flowengine._cli_common import dump, fail, load_or_fail, registry, store_option, stored_run
-from flowengine._cli_runs import run, runs
+from flowengine._cli.common import dump, fail, load_or_fail, registry, store_option, stored_run
+from flowengine._cli.graph_export import FORMATS
+from flowengine._cli.runs import run, runs
 from flowengine._errors import FlowEngineError
-from flowengine.graph import FORMATS
 
 __all__ = ["main"]
 
@@ -121,7 +121,7 @@ def validate(flows: Sequence[str], as_json: bool) -> None:
 @store_option
 def graph(flow_file: str, fmt: str, run_id: str | None, store: str) -> None:
     """Draw a flow as Mermaid or DOT, outcomes on the edges."""
-    from flowengine.graph import export
+    from flowengine._cli.graph_export import export
 
     flow = load_or_fail(flow_file, registry())
     found = stored_run(store, run_id) if run_id else None
@@ -139,7 +139,7 @@ def graph(flow_file: str, fmt: str, run_id: str | None, store: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
 def connectors(name: str | None, capability: str | None, as_json: bool) -> None:
     """The connectors, a connector's capabilities, or one capability's schemas."""
-    from flowengine._catalog import describe
+    from flowengine._cli.catalog import describe
 
     try:
         text = describe(registry(), name, capability, as_json=as_json)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from flowengine._cli_common import (
+from flowengine._cli.common import (
     answers_option,
     default_store,
     dump,
@@ -43,8 +43,8 @@ class _Session:
         answers_file: str | None,
         prompt: bool | None,
     ) -> None:
+        from flowengine._cli.terminal import Terminal
         from flowengine._running.headless import Answers
-        from flowengine._terminal import Terminal
 
         self.registry = registry()
         self.store_url = store
@@ -239,7 +239,7 @@ def runs_show(run_id: str, as_json: bool, store: str) -> None:
     if as_json:
         click.echo(dump(found.to_dict()))
         return
-    from flowengine._terminal import error_note
+    from flowengine._cli.terminal import error_note
 
     click.echo(f"run {found.id}  {found.status}\nflow {found.flow_id} ({found.flow_file})")
     for event in found.trace:
