@@ -32,11 +32,7 @@ from _plain import plain_client, ratios
 from flowengine_connectors.pingone.sandbox import Phone, Sandbox, use_sandbox
 from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 
-from flowengine import VirtualClock, load_registry
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._running.headless import Answers, drive
-from flowengine._storing.stores import MemoryStore
+from flowengine import Answers, Engine, MemoryStore, VirtualClock, drive, load_flow, load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "sandbox-env"

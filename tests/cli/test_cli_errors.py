@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+# private: tests the CLI through its click group
 from flowengine._cli import main
 
 OK_FLOW = """\
@@ -230,8 +231,9 @@ def test_resume_from_another_folder_finds_the_flow(
 
 def test_answers_and_inputs_files_read_yaml_like_flows(tmp_path: Path) -> None:
     # `NO` is Norway and `yes` a word: only true / false are booleans, as in flow files.
+    # private: tests the CLI's input reading directly
+    from flowengine import Answers
     from flowengine._cli.common import read_inputs
-    from flowengine._running.headless import Answers
 
     path = tmp_path / "answers.yaml"
     path.write_text("ask: {country: NO, newsletter: yes, born: 1990-01-01, ok: true}\n")

@@ -11,6 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+# private: tests the CLI through its click group
 from flowengine._cli import main
 
 BROKEN = """\

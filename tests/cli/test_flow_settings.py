@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flowengine._plugins.registry import Registry, load_registry
-from flowengine._reading.loader import load_flow
+from flowengine import Registry, load_flow, load_registry
+
+# private: tests the template compiler directly
 from flowengine._reading.templating import expand_settings
 
 FLOWS = sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.yaml"))

@@ -9,12 +9,22 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from flowengine import Interaction, RunError, VirtualClock, load_registry
+from flowengine import (
+    MISSING,
+    AnswerEnv,
+    Answers,
+    Engine,
+    Interaction,
+    MemoryStore,
+    RunError,
+    VirtualClock,
+    drive,
+    load_flow,
+    load_registry,
+)
+
+# private: tests the CLI through its click group
 from flowengine._cli import main
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._running.headless import MISSING, AnswerEnv, Answers, drive
-from flowengine._storing.stores import MemoryStore
 
 QR_LOOP = """\
 flow: qr-loop

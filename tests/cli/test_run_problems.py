@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+# private: tests the CLI through its click group
 from flowengine._cli import main
 
 ROUTED = """\
@@ -80,6 +81,7 @@ def test_a_number_for_a_text_alternative_says_how_to_quote_it(
 
 
 def test_input_values_follow_the_declared_type() -> None:
+    # private: tests the CLI's input reading directly
     from flowengine._cli.common import read_inputs
 
     schema = {

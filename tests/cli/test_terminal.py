@@ -11,7 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from flowengine import Interaction
+
+# private: tests the CLI through its click group
 from flowengine._cli import main
+
+# private: tests the terminal output directly
 from flowengine._cli.terminal import Terminal
 
 FORM_FLOW = "flow: form\nstart: ask\nnodes:\n  ask: {use: ui.form, with: {fields: [email]}}\n"

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowengine import Registry
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._storing.run import Run
+from flowengine import Engine, Registry, Run, load_flow
 
 SANDBOX_SETTINGS = {
     "environment_id": "env-engine-tests",

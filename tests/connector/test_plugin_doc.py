@@ -10,11 +10,16 @@ from typing import Any
 
 import pytest
 
-from flowengine import check_flow, get_plugin_manager, load_registry
-from flowengine._clock import VirtualClock
-from flowengine._running.engine import Engine
-from flowengine._running.headless import Answers, drive
-from flowengine._storing.stores import MemoryStore
+from flowengine import (
+    Answers,
+    Engine,
+    MemoryStore,
+    VirtualClock,
+    check_flow,
+    drive,
+    get_plugin_manager,
+    load_registry,
+)
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 BLOCKS = re.findall(r"```(\w*)\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)

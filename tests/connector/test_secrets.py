@@ -18,11 +18,7 @@ import httpx
 import pytest
 from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
-from flowengine import VirtualClock, load_registry
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._running.trace import JsonlTraceSink
-from flowengine._storing.stores import SQLiteStore
+from flowengine import Engine, JsonlTraceSink, SQLiteStore, VirtualClock, load_flow, load_registry
 
 SECRET = "LEAK-CANARY-9b1d7e3a-secret"
 ENV, CLIENT = "env-leak", "leak-client"

@@ -9,8 +9,7 @@ from flowengine_connectors.pingone.sandbox import Sandbox
 from flowengine_connectors.pingone.sandbox.server import ServerThread, free_port
 from p1_engine import SANDBOX_SETTINGS, run_capability
 
-from flowengine import Registry, VirtualClock, load_registry
-from flowengine._running.engine import Engine
+from flowengine import Engine, Registry, VirtualClock, load_registry
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,7 @@ from typing import Any
 
 import pytest
 
-from flowengine import VirtualClock, load_registry
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._storing.stores import MemoryStore
+from flowengine import Engine, MemoryStore, VirtualClock, load_flow, load_registry
 
 FLOW = """\
 flow: builtins

@@ -11,13 +11,13 @@ from flowengine import (
     CallContext,
     Connector,
     ConnectorError,
+    FlowSpec,
     Interaction,
     Outcome,
     Registry,
     VirtualClock,
+    load_flow,
 )
-from flowengine._reading.loader import load_flow
-from flowengine._reading.spec import FlowSpec
 
 OBJ: dict[str, Any] = {"type": "object"}
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from loader_connectors import make_registry
 
-from flowengine._errors import FlowDefinitionError
-from flowengine._plugins.registry import Registry
-from flowengine._reading.loader import Diagnostic, check_flow, load_flow, parse_duration
-from flowengine._reading.spec import Location
+from flowengine import Diagnostic, FlowDefinitionError, Location, Registry, check_flow, load_flow
+
+# private: tests duration parsing directly
+from flowengine._reading.loader import parse_duration
 
 HERE = Path(__file__).parent
 INVALID = HERE / "invalid_flows"

@@ -9,11 +9,15 @@ import networkx as nx
 import pytest
 from loader_connectors import make_registry
 
-from flowengine import load_registry
-from flowengine._plugins.registry import Registry
+from flowengine import Registry, check_flow, load_registry
+
+# private: tests the dominator tree directly
 from flowengine._reading.checks.dominance import immediate_dominators
+
+# private: tests a check's helper directly
 from flowengine._reading.checks.graph import unlisted_key
-from flowengine._reading.loader import check_flow
+
+# private: tests reference finding directly
 from flowengine._reading.references import find_references
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,6 +178,7 @@ def test_flow_schema_is_valid_and_accepts_the_design_example() -> None:
     import jsonschema
     from shared_files import shared_file
 
+    # private: tests the YAML reader directly
     from flowengine._reading.marked_yaml import load_yaml
 
     root = Path(__file__).parent.parent.parent
@@ -202,8 +207,12 @@ nodes:
 
 
 def test_known_names_agree_with_the_template_evaluator() -> None:
-    from flowengine._errors import TemplateError
+    from flowengine import TemplateError
+
+    # private: tests reference finding directly
     from flowengine._reading.references import KNOWN_NAMES
+
+    # private: tests the template compiler directly
     from flowengine._reading.templating import render
 
     scope = {"nodes": {}, "inputs": {}, "vars": {}, "run": {"id": "r"}}

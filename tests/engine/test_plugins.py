@@ -18,18 +18,19 @@ from typing import Any
 import pytest
 
 from flowengine import (
+    Answers,
     Connector,
+    Engine,
+    MemoryStore,
     PluginError,
     Registry,
     VirtualClock,
+    drive,
     get_plugin_manager,
     hookimpl,
+    load_flow,
     load_registry,
 )
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._running.headless import Answers, drive
-from flowengine._storing.stores import MemoryStore
 
 PLUGIN_PKG = Path(__file__).resolve().parents[1] / "plugin_pkg"
 
@@ -113,6 +114,7 @@ async def test_flow_runs_with_the_plugin(on_path: Path) -> None:
 def test_cli_runs_the_plugin_flow(on_path: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
+    # private: tests the CLI through its click group
     from flowengine._cli import main
 
     answers = tmp_path / "a.yaml"

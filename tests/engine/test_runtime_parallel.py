@@ -9,10 +9,7 @@ from pathlib import Path
 
 from runtime_support import EVENTS, load
 
-from flowengine import VirtualClock
-from flowengine._plugins.registry import Registry
-from flowengine._running.engine import Engine
-from flowengine._storing.stores import SQLiteStore
+from flowengine import Engine, Registry, SQLiteStore, VirtualClock
 
 BLOCK = """
 flow: par

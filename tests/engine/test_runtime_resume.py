@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 from runtime_support import ASK_FLOW, load, write_flow
 
-from flowengine import VirtualClock
-from flowengine._errors import FlowChangedError, RunError
-from flowengine._plugins.registry import Registry
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._storing.stores import SQLiteStore
+from flowengine import (
+    Engine,
+    FlowChangedError,
+    Registry,
+    RunError,
+    SQLiteStore,
+    VirtualClock,
+    load_flow,
+)
 
 CHILD = Path(__file__).parent / "resume_child.py"
 

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from runtime_support import load
 
-from flowengine import CallContext, Connector, Registry, VirtualClock
+from flowengine import CallContext, Connector, Engine, Registry, SQLiteStore, VirtualClock
+
+# private: tests the redaction helpers themselves
 from flowengine._redaction import REDACTED, Secrets, redact
-from flowengine._running.engine import Engine
+
+# private: tests the connection pool's secret rule directly
 from flowengine._running.pool import MIN_ENV_SECRET_LENGTH, setting_secrets
-from flowengine._storing.stores import SQLiteStore
 
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",

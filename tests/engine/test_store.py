@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowengine._errors import RunError
-from flowengine._storing.run import Run
-from flowengine._storing.stores import MemoryStore, SQLiteStore, open_store
+from flowengine import MemoryStore, Run, RunError, SQLiteStore, open_store
 
 
 def make_run(run_id: str, status: str = "waiting", updated: float = 1.0) -> Run:

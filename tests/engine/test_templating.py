@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from flowengine._errors import TemplateError
+from flowengine import TemplateError
+
+# private: tests the template compiler directly
 from flowengine._reading.templating import (
     compile_expression,
     compile_value,

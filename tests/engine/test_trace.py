@@ -8,12 +8,21 @@ from typing import Any
 
 from runtime_support import make_connector
 
-from flowengine import VirtualClock, load_registry
-from flowengine._reading.loader import load_flow
+from flowengine import (
+    Answers,
+    Engine,
+    JsonlTraceSink,
+    VirtualClock,
+    drive,
+    load_flow,
+    load_registry,
+)
+
+# private: tests the redaction helpers themselves
 from flowengine._redaction import REDACTED, redact, redact_parts
-from flowengine._running.engine import Engine
-from flowengine._running.headless import Answers, drive
-from flowengine._running.trace import JsonlTraceSink, make_event
+
+# private: tests the trace event shape directly
+from flowengine._running.trace import make_event
 
 
 def test_secrets_replaced_inside_strings_everywhere() -> None:

@@ -9,12 +9,17 @@ import pytest
 from flow_helpers import FLOWS, RunFlow, answers_of
 from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 
-from flowengine import Registry, VirtualClock, load_registry
-from flowengine._reading.loader import load_flow
-from flowengine._running.engine import Engine
-from flowengine._running.headless import Answers, drive
-from flowengine._storing.run import Run
-from flowengine._storing.stores import MemoryStore
+from flowengine import (
+    Answers,
+    Engine,
+    MemoryStore,
+    Registry,
+    Run,
+    VirtualClock,
+    drive,
+    load_flow,
+    load_registry,
+)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 from flowengine_connectors.pingone.sandbox import Sandbox
 
-from flowengine._running.headless import Answers
-from flowengine._storing.run import Run
+from flowengine import Answers, Run
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 

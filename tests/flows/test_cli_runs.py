@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from flow_helpers import FLOWS
 from flowengine_connectors.pingone.sandbox import Sandbox
 
+# private: tests the CLI through its click group
 from flowengine._cli import main
 
 

@@ -18,12 +18,16 @@ from flowengine_connectors.pingone.sandbox import Sandbox, use_sandbox
 from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 from PIL import Image
 
-from flowengine import Registry, VirtualClock
-from flowengine._reading.loader import check_flow, load_flow
-from flowengine._running.engine import Engine
-from flowengine._running.headless import drive
-from flowengine._storing.run import Run
-from flowengine._storing.stores import MemoryStore
+from flowengine import (
+    Engine,
+    MemoryStore,
+    Registry,
+    Run,
+    VirtualClock,
+    check_flow,
+    drive,
+    load_flow,
+)
 
 FLOW_FILES = sorted(FLOWS.glob("*.yaml"))
 

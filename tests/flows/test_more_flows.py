@@ -16,7 +16,7 @@ from flow_helpers import RunFlow, admin_request, answers_of
 from flowengine_connectors.pingone.sandbox import Sandbox
 from flowengine_connectors.pingone.sandbox.verification.personas import documents_for
 
-from flowengine._storing.run import Run
+from flowengine import Run
 
 LICENCE = ["Driver License Front", "Driver License Back", "Driver License Code"]
 

@@ -6,9 +6,10 @@ import re
 
 from flow_helpers import FLOWS
 
-from flowengine import Registry
+from flowengine import Registry, load_flow
+
+# private: the graph export belongs to the CLI
 from flowengine._cli.graph_export import to_mermaid
-from flowengine._reading.loader import load_flow
 
 DOC = FLOWS.parent / "README.md"
 

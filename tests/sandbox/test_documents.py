@@ -15,7 +15,7 @@ from flowengine_connectors.pingone.sandbox.verification.personas import (
 )
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
-from flowengine._clock import VirtualClock
+from flowengine import VirtualClock
 
 
 def b64(data: bytes | str) -> str:

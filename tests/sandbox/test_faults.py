@@ -8,7 +8,7 @@ from flowengine_connectors.pingone.sandbox import Sandbox
 from flowengine_connectors.pingone.sandbox.faults import Faults
 from sandbox_support import API, ENV, assert_envelope, token_for
 
-from flowengine._clock import VirtualClock
+from flowengine import VirtualClock
 
 
 async def test_429_with_retry_after_for_next_n_calls(

@@ -17,7 +17,7 @@ from flowengine_connectors.pingone.sandbox.verification.personas import (
 )
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
-from flowengine._clock import VirtualClock
+from flowengine import VirtualClock
 
 _MEDIA = {"Content-Type": REPLACE_BACKGROUND_TYPE}
 

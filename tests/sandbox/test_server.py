@@ -12,7 +12,7 @@ from flowengine_connectors.pingone.sandbox import Sandbox, load_config
 from flowengine_connectors.pingone.sandbox.server import ServerThread
 from sandbox_support import API, ENV, make_tx, make_user, token_for
 
-from flowengine._clock import VirtualClock
+from flowengine import VirtualClock
 
 
 class Records(logging.Handler):

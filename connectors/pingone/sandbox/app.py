@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from flowengine._clock import Clock, SystemClock
+from flowengine import Clock, SystemClock
 
 from . import admin, documents, policies, transactions, users, webverify
 from .auth import Auth, token_endpoint
