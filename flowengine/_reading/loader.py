@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -76,13 +76,15 @@ def _check_flow(
     if any(d.code == "FE001" for d in doc.diagnostics):
         return None, _sorted(doc.diagnostics)  # the document's shape is unknown: stop here
     if not isinstance(doc.data, dict):
-        doc.report("FE010", "a flow file must be a mapping with `flow:` and `nodes:`", ())
-        return None, _sorted(doc.diagnostics)
-    _check_schema(doc)
+        problem = doc.diagnostic(
+            "FE010", "a flow file must be a mapping with `flow:` and `nodes:`", ()
+        )
+        return None, _sorted([*doc.diagnostics, problem])
+    found = [*doc.diagnostics, *_check_schema(doc)]
     registry = load_registry() if registry is None else registry
-    spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest())
-    run_all(spec, doc, registry)
-    diagnostics = _sorted(doc.diagnostics)
+    spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest(), found)
+    found += run_all(spec, doc, registry)
+    diagnostics = _sorted(found)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return spec, diagnostics
@@ -112,21 +114,21 @@ def _flow_schema() -> CompiledSchema:
     return CompiledSchema(load_schema("flow.schema.json"), name="flow file")
 
 
-def _check_schema(doc: YamlDocument) -> None:
-    """Report every violation of schemas/flow.schema.json (FE010) at its key."""
+def _check_schema(doc: YamlDocument) -> Iterator[Diagnostic]:
+    """Every violation of schemas/flow.schema.json (FE010), placed at its key."""
     schema = _flow_schema()
     if schema.is_valid(doc.data):
         return
     for error in schema.errors(doc.data):
-        _report_schema_error(doc, error)
+        yield from _schema_error(doc, error)
 
 
-def _report_schema_error(doc: YamlDocument, error: jsonschema.ValidationError) -> None:
+def _schema_error(doc: YamlDocument, error: jsonschema.ValidationError) -> Iterator[Diagnostic]:
     """One schema error as diagnostics, with its node and JSON path."""
     for path, message, at_value in explain(error):
         node_id = _node_of(path)
         json_path = json_path_of(path)
-        doc.report(
+        yield doc.diagnostic(
             "FE010",
             f"{json_path}: {message}",
             path,
@@ -151,16 +153,21 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
-    """The FlowSpec of a document, built even when parts are wrong, so checks see them all."""
+def _build(
+    doc: YamlDocument, registry: Registry, digest: str, problems: list[Diagnostic]
+) -> FlowSpec:
+    """The FlowSpec of a document, built even when parts are wrong, so checks see them all.
+
+    What cannot be built as written (a branch id taken, `next:` beside `on: success`) is
+    added to `problems`."""
     data: dict[str, Any] = doc.data
     nodes: dict[str, NodeSpec] = {}
     all_nodes: dict[str, NodeSpec] = {}
     for node_id, raw in _dict(data.get("nodes")).items():
-        nodes[node_id] = all_nodes[node_id] = _node(doc, node_id, _dict(raw), None)
+        nodes[node_id] = all_nodes[node_id] = _node(doc, node_id, _dict(raw), None, problems)
     for node in nodes.values():  # after every node, so that a colliding branch is the one named
         for branch in node.branches.values():
-            _add_branch(doc, all_nodes, branch)
+            _add_branch(doc, all_nodes, branch, problems)
     connections = _connections(doc, data)
     _implicit_connections(doc, connections, all_nodes, registry)
     start = data.get("start")
@@ -181,22 +188,32 @@ def _build(doc: YamlDocument, registry: Registry, digest: str) -> FlowSpec:
     )
 
 
-def _add_branch(doc: YamlDocument, all_nodes: dict[str, NodeSpec], node: NodeSpec) -> None:
+def _add_branch(
+    doc: YamlDocument, all_nodes: dict[str, NodeSpec], node: NodeSpec, problems: list[Diagnostic]
+) -> None:
     """Add a branch to the node ids, unless a node already has its id (FE033)."""
     if node.id in all_nodes:
         first = all_nodes[node.id]
-        doc.report(
-            "FE033",
-            f"branch id {node.id!r} is already the id of a node (line {first.location.line}); "
-            "node and branch ids share one namespace (nodes.<id>): rename the branch",
-            node_path(node),
-            node_id=node.id,
+        problems.append(
+            doc.diagnostic(
+                "FE033",
+                f"branch id {node.id!r} is already the id of a node (line {first.location.line}); "
+                "node and branch ids share one namespace (nodes.<id>): rename the branch",
+                node_path(node),
+                node_id=node.id,
+            )
         )
         return
     all_nodes[node.id] = node
 
 
-def _node(doc: YamlDocument, node_id: str, raw: dict[str, Any], parent: str | None) -> NodeSpec:
+def _node(
+    doc: YamlDocument,
+    node_id: str,
+    raw: dict[str, Any],
+    parent: str | None,
+    problems: list[Diagnostic],
+) -> NodeSpec:
     """One node (or branch) and, for a parallel block, its branches."""
     path = ("nodes", node_id) if parent is None else ("nodes", parent, "parallel", node_id)
     branches: dict[str, NodeSpec] = {}
@@ -204,12 +221,12 @@ def _node(doc: YamlDocument, node_id: str, raw: dict[str, Any], parent: str | No
     if parent is None and "parallel" in raw:
         use = None
         for branch_id, branch in _dict(raw["parallel"]).items():
-            branches[branch_id] = _node(doc, branch_id, _dict(branch), node_id)
+            branches[branch_id] = _node(doc, branch_id, _dict(branch), node_id, problems)
     return NodeSpec(
         id=node_id,
         use=use,
         inputs=_dict(raw.get("with")),
-        routes=_routes(doc, path, raw) if parent is None else {},
+        routes=_routes(doc, path, raw, problems) if parent is None else {},
         location=doc.key_at(path),
         title=str(raw.get("title", "")),
         branches=branches,
@@ -217,18 +234,22 @@ def _node(doc: YamlDocument, node_id: str, raw: dict[str, Any], parent: str | No
     )
 
 
-def _routes(doc: YamlDocument, path: tuple[str, ...], raw: dict[str, Any]) -> dict[str, str]:
+def _routes(
+    doc: YamlDocument, path: tuple[str, ...], raw: dict[str, Any], problems: list[Diagnostic]
+) -> dict[str, str]:
     """Outcome -> target from `on:`, with `next:` as the success route."""
     routes = {k: v for k, v in _dict(raw.get("on")).items() if isinstance(v, str)}
     target = raw.get("next")
     if isinstance(target, str):
         if "success" in routes:
-            doc.report(
-                "FE035",
-                "both `next:` and `on: {success: ...}` are given; `next` is shorthand for "
-                "the success route: keep one",
-                (*path, "next"),
-                node_id=str(path[1]),
+            problems.append(
+                doc.diagnostic(
+                    "FE035",
+                    "both `next:` and `on: {success: ...}` are given; `next` is shorthand for "
+                    "the success route: keep one",
+                    (*path, "next"),
+                    node_id=str(path[1]),
+                )
             )
         else:
             routes = {"success": target, **routes}

@@ -143,6 +143,8 @@ class YamlDocument:
     values: dict[Path, Mark] = field(default_factory=dict)
     """Where each value starts."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    """The problems found reading the YAML itself (syntax, duplicate keys); the checks
+    return theirs."""
 
     def key_at(self, path: Path) -> Location:
         """The location of the key at `path`, or of its nearest written ancestor."""
@@ -152,7 +154,7 @@ class YamlDocument:
         """The location of the value at `path`, or of its nearest written ancestor."""
         return _nearest(self.values, path, self.file)
 
-    def report(
+    def diagnostic(
         self,
         code: str,
         message: str,
@@ -162,11 +164,11 @@ class YamlDocument:
         warning: bool = False,
         node_id: str | None = None,
         json_path: str | None = None,
-    ) -> None:
-        """Add a diagnostic placed at the key (or value) written at `path`."""
+    ) -> Diagnostic:
+        """A diagnostic placed at the key (or value) written at `path`."""
         where = self.value_at(path) if at_value else self.key_at(path)
         severity = "warning" if warning else "error"
-        self.diagnostics.append(Diagnostic(where, code, message, severity, node_id, json_path))
+        return Diagnostic(where, code, message, severity, node_id, json_path)
 
     def locations(self) -> Locations:
         """The key marks as a read-only mapping of path -> Location."""

@@ -11,6 +11,7 @@ import networkx as nx
 
 from flowengine._errors import did_you_mean
 from flowengine._reading.checks.dominance import dominator_intervals
+from flowengine._reading.diagnostic import Diagnostic
 from flowengine._reading.marked_yaml import Path, YamlDocument
 from flowengine._reading.references import KNOWN_NAMES, Reference, find_references
 from flowengine._reading.spec import FlowSpec, NodeSpec
@@ -40,22 +41,25 @@ def node_path(node: NodeSpec) -> Path:
     return ("nodes", node.parent, "parallel", node.id)
 
 
-def check_reachable(spec: FlowSpec, doc: YamlDocument) -> set[str]:
-    """Report nodes no path from `start` reaches (FE050); return the reachable ones."""
+def check_reachable(spec: FlowSpec, doc: YamlDocument) -> tuple[set[str], list[Diagnostic]]:
+    """The nodes reachable from `start`, and a diagnostic for each other one (FE050)."""
     if spec.start not in spec.graph:
-        return set(spec.graph)  # FE030/FE031 already; don't bury them under more errors
+        return set(spec.graph), []  # FE030/FE031 already; don't bury them under more errors
     reachable = nx.descendants(spec.graph, spec.start) | {spec.start}
+    problems: list[Diagnostic] = []
     for node in spec.all_nodes.values():
         if node.id in reachable or (node.parent is not None and node.parent not in reachable):
             continue  # an unreachable block's branches are not reported again
-        doc.report(
-            "FE050",
-            f"node {node.id!r} is not reachable from the start node {spec.start!r}; route "
-            "to it or remove it",
-            node_path(node),
-            node_id=node.id,
+        problems.append(
+            doc.diagnostic(
+                "FE050",
+                f"node {node.id!r} is not reachable from the start node {spec.start!r}; route "
+                "to it or remove it",
+                node_path(node),
+                node_id=node.id,
+            )
         )
-    return reachable
+    return reachable, problems
 
 
 class ReferenceChecker:
@@ -73,24 +77,28 @@ class ReferenceChecker:
         self.doc = doc
         self.reachable = reachable
         self.outputs = outputs or {}
+        self.found: list[Diagnostic] = []
         self.ordered = spec.start in spec.graph
         self._reach: dict[str, set[str]] = {}
         self._interval: dict[str, tuple[int, int]] = {}
         if self.ordered:
             self._interval = dominator_intervals(spec.graph, spec.start)
 
-    def check(self) -> None:
-        """Check every template read in every node's inputs."""
+    def check(self) -> list[Diagnostic]:
+        """Check every template read in every node's inputs; the problems found."""
         for node in self.spec.all_nodes.values():
             if node.is_parallel:
                 continue
             base = (*node_path(node), "with")
             for ref in find_references(node.inputs, base):
                 self.check_one(node, ref)
+        return self.found
 
     def report(self, code: str, message: str, ref: Reference, node: NodeSpec, **kw: Any) -> None:
-        """Add a diagnostic at the template's value in the file."""
-        self.doc.report(code, message, ref.path, at_value=True, node_id=node.id, **kw)
+        """Keep a diagnostic placed at the template's value in the file."""
+        self.found.append(
+            self.doc.diagnostic(code, message, ref.path, at_value=True, node_id=node.id, **kw)
+        )
 
     def check_one(self, node: NodeSpec, ref: Reference) -> None:
         """Check one read: its syntax, then the name, input or node it reads."""

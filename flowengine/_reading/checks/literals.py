@@ -7,7 +7,7 @@ are known only at run time; what is already written must still fit the schema.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -15,6 +15,7 @@ from jsonschema.exceptions import best_match
 
 from flowengine._errors import did_you_mean
 from flowengine._plugins.schema import CompiledSchema
+from flowengine._reading.diagnostic import Diagnostic
 from flowengine._reading.marked_yaml import Path, YamlDocument
 
 __all__ = ["check_literal", "explain", "extra_keys", "json_path_of"]
@@ -65,7 +66,7 @@ def check_literal(
     marker: str = "{{",
     what: str = "input",
     secrets: Collection[str] = (),
-) -> None:
+) -> Iterator[Diagnostic]:
     """Report what is already written in `value` that breaks `schema` (FE070, FE071)."""
     if schema.is_valid(value):
         return
@@ -78,7 +79,7 @@ def check_literal(
             if where and where[0] in secrets:  # never echo a secret setting's value
                 message = f"the value breaks the schema's {error.validator!r} rule"
             json_path = json_path_of(where)
-            doc.report(
+            yield doc.diagnostic(
                 code,
                 f"{what} {json_path}{owner} is invalid: {message} ({schema.name})",
                 (*path, *where),

@@ -1,12 +1,13 @@
 """Static checks of a built FlowSpec: what the flow schema cannot say.
 
-Each check appends Diagnostics to the YamlDocument (so they carry file, line and column)
-and never stops at the first problem. Codes are listed in docs/flows.md.
+Each check returns (yields) the Diagnostics it finds, placed by the YamlDocument's marks
+(so they carry file, line and column), and never stops at the first problem. Codes are
+listed in docs/flows.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -20,6 +21,7 @@ from flowengine._reading.checks.graph import (
     node_path,
 )
 from flowengine._reading.checks.literals import check_literal, explain, json_path_of
+from flowengine._reading.diagnostic import Diagnostic
 from flowengine._reading.marked_yaml import Path, YamlDocument
 from flowengine._reading.spec import FlowSpec, NodeSpec
 from flowengine._reading.templating import ENV_REFERENCE
@@ -29,20 +31,25 @@ __all__ = ["PARALLEL_OUTCOMES", "run_all"]
 PARALLEL_OUTCOMES = ("success", "error")
 
 
-def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
-    """Run every static check, adding each problem to `doc.diagnostics`."""
-    _check_start(spec, doc)
-    _check_routes(spec, doc)
-    _check_inputs_schema(spec, doc)
-    _check_connections(spec, doc, registry)
-    caps = _resolve_capabilities(spec, doc, registry)
+def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> list[Diagnostic]:
+    """Run every static check; every problem they find, as data."""
+    found = [
+        *_check_start(spec, doc),
+        *_check_routes(spec, doc),
+        *_check_inputs_schema(spec, doc),
+        *_check_connections(spec, doc, registry),
+    ]
+    caps, problems = _resolve_capabilities(spec, doc, registry)
+    found += problems
     for node_id, loaded in caps.items():
         node = spec.all_nodes[node_id]
-        check_literal(doc, (*node_path(node), "with"), node.inputs, loaded.input, node.id)
-    _check_outcomes(spec, doc, caps)
-    _check_interactive_branches(spec, doc, caps)
-    reachable = check_reachable(spec, doc)
-    ReferenceChecker(spec, doc, reachable, _output_schemas(spec, caps)).check()
+        found += check_literal(doc, (*node_path(node), "with"), node.inputs, loaded.input, node.id)
+    found += _check_outcomes(spec, doc, caps)
+    found += _check_interactive_branches(spec, doc, caps)
+    reachable, problems = check_reachable(spec, doc)
+    found += problems
+    found += ReferenceChecker(spec, doc, reachable, _output_schemas(spec, caps)).check()
+    return found
 
 
 def _output_schemas(
@@ -88,20 +95,20 @@ def _raw_node(doc: YamlDocument, node_id: str) -> dict[str, Any]:
 # -- start and routes --------------------------------------------------------------------
 
 
-def _check_start(spec: FlowSpec, doc: YamlDocument) -> None:
+def _check_start(spec: FlowSpec, doc: YamlDocument) -> Iterator[Diagnostic]:
     """`start:` is present and names a top-level node (FE030, FE031, FE034)."""
     if "start" not in doc.data:
         first = next(iter(spec.nodes), "<node id>")
-        doc.report("FE030", f"the flow has no `start:`; add `start: {first}`", ())
+        yield doc.diagnostic("FE030", f"the flow has no `start:`; add `start: {first}`", ())
         return
     if not isinstance(doc.data["start"], str):
         return  # a schema error already
     if spec.start not in spec.all_nodes:
         hint = did_you_mean(spec.start, spec.nodes)
         message = f"start node {spec.start!r} does not exist{hint}"
-        doc.report("FE031", message, ("start",), at_value=True)
+        yield doc.diagnostic("FE031", message, ("start",), at_value=True)
     elif spec.all_nodes[spec.start].parent is not None:
-        doc.report(
+        yield doc.diagnostic(
             "FE034",
             f"start node {spec.start!r} is a branch of the parallel block "
             f"{spec.all_nodes[spec.start].parent!r}; start at the block instead",
@@ -119,13 +126,13 @@ def _route_path(doc: YamlDocument, node_id: str, outcome: str) -> Path:
     return ("nodes", node_id, "on", outcome)
 
 
-def _check_routes(spec: FlowSpec, doc: YamlDocument) -> None:
+def _check_routes(spec: FlowSpec, doc: YamlDocument) -> Iterator[Diagnostic]:
     """Every route leads to a top-level node (FE032, FE034)."""
     for node in spec.nodes.values():
         for outcome, target in node.routes.items():
             path = _route_path(doc, node.id, outcome)
             if target not in spec.all_nodes:
-                doc.report(
+                yield doc.diagnostic(
                     "FE032",
                     f"node {node.id!r} routes {outcome!r} to {target!r}, which is not a node"
                     + did_you_mean(target, spec.nodes),
@@ -134,7 +141,7 @@ def _check_routes(spec: FlowSpec, doc: YamlDocument) -> None:
                     node_id=node.id,
                 )
             elif spec.all_nodes[target].parent is not None:
-                doc.report(
+                yield doc.diagnostic(
                     "FE034",
                     f"node {node.id!r} routes {outcome!r} into {target!r}, a branch of the "
                     f"parallel block {spec.all_nodes[target].parent!r}; route to the block",
@@ -144,12 +151,12 @@ def _check_routes(spec: FlowSpec, doc: YamlDocument) -> None:
                 )
 
 
-def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> None:
+def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> Iterator[Diagnostic]:
     """`inputs:` is itself a valid JSON Schema (FE011)."""
     meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
     for error in meta.iter_errors(spec.inputs_schema):
         for path, message, _ in explain(error):
-            doc.report(
+            yield doc.diagnostic(
                 "FE011",
                 f"`inputs` is not a valid JSON Schema: {message}",
                 ("inputs", *path),
@@ -160,18 +167,20 @@ def _check_inputs_schema(spec: FlowSpec, doc: YamlDocument) -> None:
 # -- connections and capabilities --------------------------------------------------------
 
 
-def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> None:
+def _check_connections(
+    spec: FlowSpec, doc: YamlDocument, registry: Registry
+) -> Iterator[Diagnostic]:
     """Declared connections: used, installed, settings valid, secrets not written (FE021-FE025)."""
     declared = _dict(doc.data.get("connections"))
     used = {node.connection for node in spec.all_nodes.values() if node.use}
     for name, conn in spec.connections.items():
         if name not in declared:
-            _check_implicit(spec, doc, registry, name)
+            yield from _check_implicit(spec, doc, registry, name)
             continue
         path = ("connections", name)
-        _check_env_syntax(doc, (*path, "settings"), conn.settings)
+        yield from _check_env_syntax(doc, (*path, "settings"), conn.settings)
         if name not in used:
-            doc.report(
+            yield doc.diagnostic(
                 "FE024",
                 f"connection {name!r} is not used by any node; remove it or use it as "
                 f"`use: {name}.<capability>`",
@@ -181,7 +190,7 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
         if not conn.connector:
             continue  # a schema error already
         if conn.connector not in registry.connectors:
-            doc.report(
+            yield doc.diagnostic(
                 "FE021",
                 f"connection {name!r} uses connector {conn.connector!r}, which is not "
                 f"installed{did_you_mean(conn.connector, registry.connectors)}",
@@ -190,7 +199,7 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
             )
             continue
         secrets = registry.connectors[conn.connector].secret_settings
-        check_literal(
+        yield from check_literal(
             doc,
             (*path, "settings"),
             conn.settings,
@@ -200,17 +209,17 @@ def _check_connections(spec: FlowSpec, doc: YamlDocument, registry: Registry) ->
             what=f"connection {name!r} setting",
             secrets=secrets,
         )
-        _check_written_secrets(doc, path, conn.settings, secrets)
+        yield from _check_written_secrets(doc, path, conn.settings, secrets)
 
 
 def _check_written_secrets(
     doc: YamlDocument, path: Path, settings: Mapping[str, Any], secrets: tuple[str, ...]
-) -> None:
+) -> Iterator[Diagnostic]:
     """Warn when a secret setting is written into the file instead of read from ${VAR}."""
     for key in secrets:
         value = settings.get(key)
         if isinstance(value, str) and value and "${" not in value:
-            doc.report(
+            yield doc.diagnostic(
                 "FE025",
                 f"connection {path[1]!r} setting {key!r} is a secret written in the flow file; "
                 f"read it from the environment instead: {key}: ${{{key.upper()}}}",
@@ -219,17 +228,17 @@ def _check_written_secrets(
             )
 
 
-def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> None:
+def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> Iterator[Diagnostic]:
     """Report `${` that is not a well-formed `${NAME}` / `${NAME:-default}`, and `{{ }}`."""
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_env_syntax(doc, (*path, key), item)
+            yield from _check_env_syntax(doc, (*path, key), item)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _check_env_syntax(doc, (*path, i), item)
+            yield from _check_env_syntax(doc, (*path, i), item)
     elif isinstance(value, str) and "{{" in value:
         # Settings are read once per connection, before any node runs: nothing to render.
-        doc.report(
+        yield doc.diagnostic(
             "FE073",
             f"connection {path[1]!r} setting {json_path_of(path[3:])} holds a `{{{{ ... }}}}` "
             "template, which connection settings do not render (they would get the text as "
@@ -239,7 +248,7 @@ def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> None:
         )
     elif isinstance(value, str) and "${" in ENV_REFERENCE.sub("", value):
         # The value is not echoed: it may hold a secret (a default, or a pasted key).
-        doc.report(
+        yield doc.diagnostic(
             "FE072",
             f"connection {path[1]!r} setting {json_path_of(path[3:])} has a malformed "
             "`${...}`; write ${NAME} or "
@@ -249,13 +258,15 @@ def _check_env_syntax(doc: YamlDocument, path: Path, value: Any) -> None:
         )
 
 
-def _check_implicit(spec: FlowSpec, doc: YamlDocument, registry: Registry, name: str) -> None:
+def _check_implicit(
+    spec: FlowSpec, doc: YamlDocument, registry: Registry, name: str
+) -> Iterator[Diagnostic]:
     """A connector used without a `connections:` entry must work with no settings."""
     if registry.settings[name].is_valid({}):
         return
     for node in spec.all_nodes.values():
         if node.connection == name:
-            doc.report(
+            yield doc.diagnostic(
                 "FE023",
                 f"node {node.id!r} uses connector {name!r} without a connection, but it needs "
                 f"settings; declare one under `connections:` (connector: {name}, settings: ...)",
@@ -272,9 +283,10 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _resolve_capabilities(
     spec: FlowSpec, doc: YamlDocument, registry: Registry
-) -> dict[str, LoadedCapability]:
+) -> tuple[dict[str, LoadedCapability], list[Diagnostic]]:
     """Each node's capability, reporting unknown connections and capabilities (FE020, FE022)."""
     found = {}
+    problems: list[Diagnostic] = []
     for node in spec.all_nodes.values():
         if not node.use or "." not in node.use:
             continue  # a parallel block, or a schema error already reported
@@ -282,14 +294,16 @@ def _resolve_capabilities(
         conn = spec.connections.get(node.connection)
         if conn is None:
             names = sorted({*spec.connections, *registry.connectors})
-            doc.report(
-                "FE020",
-                f"node {node.id!r} uses connection {node.connection!r}, which is neither "
-                f"declared under `connections:` nor an installed connector"
-                f"{did_you_mean(node.connection, names)} (known: {', '.join(names)})",
-                path,
-                at_value=True,
-                node_id=node.id,
+            problems.append(
+                doc.diagnostic(
+                    "FE020",
+                    f"node {node.id!r} uses connection {node.connection!r}, which is neither "
+                    f"declared under `connections:` nor an installed connector"
+                    f"{did_you_mean(node.connection, names)} (known: {', '.join(names)})",
+                    path,
+                    at_value=True,
+                    node_id=node.id,
+                )
             )
             continue
         connector = registry.connectors.get(conn.connector)
@@ -297,17 +311,19 @@ def _resolve_capabilities(
             continue  # FE021 names the connection
         if node.capability not in connector.capabilities:
             known = sorted(connector.capabilities)
-            doc.report(
-                "FE022",
-                f"connector {connector.name!r} has no capability {node.capability!r}"
-                f"{did_you_mean(node.capability, known)} (it has: {', '.join(known)})",
-                path,
-                at_value=True,
-                node_id=node.id,
+            problems.append(
+                doc.diagnostic(
+                    "FE022",
+                    f"connector {connector.name!r} has no capability {node.capability!r}"
+                    f"{did_you_mean(node.capability, known)} (it has: {', '.join(known)})",
+                    path,
+                    at_value=True,
+                    node_id=node.id,
+                )
             )
             continue
         found[node.id] = registry.capability(connector.name, node.capability)
-    return found
+    return found, problems
 
 
 # -- outcomes ----------------------------------------------------------------------------
@@ -331,7 +347,7 @@ def _dynamic_outcomes(node: NodeSpec, cap: LoadedCapability) -> set[str] | None:
 
 def _check_outcomes(
     spec: FlowSpec, doc: YamlDocument, caps: Mapping[str, LoadedCapability]
-) -> None:
+) -> Iterator[Diagnostic]:
     """Routes name outcomes the capability can report (FE040); unrouted ones warn."""
     for node in spec.nodes.values():
         if node.is_parallel:
@@ -351,7 +367,7 @@ def _check_outcomes(
                 can = ", ".join(repr(o) for o in sorted(declared))
                 path = _route_path(doc, node.id, outcome)
                 via = " (`next:` is the success route)" if path[-1] == "next" else ""
-                doc.report(
+                yield doc.diagnostic(
                     "FE040",
                     f"node {node.id!r} routes outcome {outcome!r}{via}, which {what} cannot "
                     f"report{did_you_mean(outcome, declared)} (it reports: {can})",
@@ -359,10 +375,12 @@ def _check_outcomes(
                     node_id=node.id,
                 )
         if node.routes:  # a node with no routes at all is an end of the flow
-            _check_unrouted(doc, node, declared, what)
+            yield from _check_unrouted(doc, node, declared, what)
 
 
-def _check_unrouted(doc: YamlDocument, node: NodeSpec, declared: set[str], what: str) -> None:
+def _check_unrouted(
+    doc: YamlDocument, node: NodeSpec, declared: set[str], what: str
+) -> Iterator[Diagnostic]:
     """Warn about declared outcomes with no route (FE041, FE042)."""
     for outcome in sorted(declared - set(node.routes)):
         if outcome == "error":
@@ -377,17 +395,17 @@ def _check_unrouted(doc: YamlDocument, node: NodeSpec, declared: set[str], what:
                 f"it): the run would end there"
             )
             code = "FE041"
-        doc.report(code, message, node_path(node), warning=True, node_id=node.id)
+        yield doc.diagnostic(code, message, node_path(node), warning=True, node_id=node.id)
 
 
 def _check_interactive_branches(
     spec: FlowSpec, doc: YamlDocument, caps: Mapping[str, LoadedCapability]
-) -> None:
+) -> Iterator[Diagnostic]:
     """A branch cannot pause its run for a person (FE036): the runtime would fail it."""
     for node_id, cap in caps.items():
         node = spec.all_nodes[node_id]
         if node.parent is not None and cap.capability.interactive:
-            doc.report(
+            yield doc.diagnostic(
                 "FE036",
                 f"branch {node.id!r} of parallel block {node.parent!r} uses {cap.qualname}, "
                 "which asks a person and pauses the run; branches cannot pause: move it out "
