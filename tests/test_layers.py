@@ -7,6 +7,9 @@ docs/architecture.md states it:
     base (_errors, _clock, _redaction) <- _plugins <- _reading <- _running -> _storing
     _storing imports only base; _cli may import all; the door (flowengine/__init__.py)
     imports everything but _cli, and nothing inside the engine imports the door.
+
+Outside the engine, connectors use only `from flowengine import ...`, and a test that
+imports a private module says why on the line above (`# private: ...`).
 """
 
 from __future__ import annotations
@@ -122,3 +125,48 @@ def test_module_imports_only_what_its_layer_allows(module: str) -> None:
 def test_nothing_inside_imports_the_door() -> None:
     users = sorted(m for m in MODULES if "flowengine" in imports_of(m))
     assert not users, f"{', '.join(users)} import flowengine's __init__; import the module itself"
+
+
+ROOT = PACKAGE.parent
+
+
+def _engine_imports(path: Path) -> list[tuple[int, str, bool]]:
+    """(line, module, whether it is `from flowengine import ...`) for each engine import."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module]
+            door = node.module == "flowengine"
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+            door = names == ["flowengine"]
+        else:
+            continue
+        for name in names:
+            if name == "flowengine" or name.startswith("flowengine."):
+                found.append((node.lineno, name, door))
+    return found
+
+
+def test_connectors_use_only_the_door() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path in sorted((ROOT / "connectors").rglob("*.py"))
+        for line, name, door in _engine_imports(path)
+        if not door and name != "flowengine.hookspecs"
+    ]
+    assert not wrong, "connectors import only `from flowengine import ...`:\n" + "\n".join(wrong)
+
+
+def test_tests_say_why_they_import_a_private_module() -> None:
+    wrong = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for line, name, door in _engine_imports(path):
+            if door or name == "flowengine.hookspecs":
+                continue
+            if not lines[line - 2].strip().startswith("# private:"):
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {name}")
+    assert not wrong, "a private import needs a `# private: <why>` line above it:\n" + "\n".join(
+        wrong
+    )

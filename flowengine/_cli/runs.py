@@ -27,6 +27,7 @@ from flowengine._cli.common import (
     trace_option,
 )
 from flowengine._errors import RunError, SchemaValidationError
+from flowengine._storing.run import RunStatus
 
 __all__ = ["run", "runs"]
 
@@ -210,7 +211,7 @@ def runs() -> None:
 @runs.command("list")
 @click.option(
     "--status",
-    type=click.Choice(["running", "waiting", "completed", "failed"]),
+    type=click.Choice([status.value for status in RunStatus]),
     help="Only runs with this status.",
 )
 @click.option("--limit", default=50, show_default=True, help="How many runs at most.")

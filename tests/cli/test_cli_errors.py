@@ -231,8 +231,9 @@ def test_resume_from_another_folder_finds_the_flow(
 
 def test_answers_and_inputs_files_read_yaml_like_flows(tmp_path: Path) -> None:
     # `NO` is Norway and `yes` a word: only true / false are booleans, as in flow files.
-    # private: tests the CLI's input reading directly
     from flowengine import Answers
+
+    # private: tests the CLI's input reading directly
     from flowengine._cli.common import read_inputs
 
     path = tmp_path / "answers.yaml"
