@@ -400,3 +400,31 @@ nodes:
 def test_undeclared_variable_reads(first: str, found: list[str], registry: Registry) -> None:
     text = VARS_FLOW.replace("FIRST", first)
     assert [c for c in codes(text, registry) if c.startswith("FE069")] == found
+
+
+def test_checks_return_their_diagnostics_and_leave_the_document_alone(
+    registry: Registry,
+) -> None:
+    # private: the checks' contract: they return what they find, and check_flow collects it
+    from flowengine._reading.checks.structure import run_all
+
+    # private: the document the checks read
+    from flowengine._reading.marked_yaml import load_yaml
+
+    text = """
+flow: t
+start: a
+connections:
+  spare: {connector: functions}
+nodes:
+  a: {use: ui.message, with: {message: hi}, next: b}
+  b: {use: ui.message, with: {message: "{{ nodes.a.output }}"}}
+"""
+    spec, expected = check_flow("f.yaml", registry, text=text)
+    assert spec is not None
+    doc = load_yaml(text, "f.yaml")
+    found = run_all(spec, doc, registry)
+    assert doc.diagnostics == []
+    assert sorted(found, key=str) == sorted(expected, key=str)
+    assert found and all(not d.is_error for d in found)
+    assert run_all(spec, doc, registry) == found  # the same data again: nothing was kept
