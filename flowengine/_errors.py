@@ -14,7 +14,9 @@ Our exception hierarchy:
                               (a connector may subclass it for its own errors)
 
 Every exception carries its context as attributes (`flow_file`, `node_id`, `json_path`, ...),
-so callers read fields instead of parsing messages. No exception ever holds a secret.
+so callers read fields instead of parsing messages. No exception ever holds a secret:
+a SchemaValidationError keeps its problems as `SchemaProblem` records (where, which
+keyword, in words), never the value that failed. `did_you_mean` gives messages their fix.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The parsed flow: frozen objects that describe every path a flow can take.
 
-A FlowSpec is built by `flowengine._reading.loader.load_flow()` and never changes; a run
-(`flowengine._running.engine`) points at it by its digest. Where a thing was written in the
+A FlowSpec is built by `load_flow()` (loader.py) and never changes; a run
+(`flowengine._storing.run`) points at it by its digest. Where a thing was written in the
 file is kept as a Location, so every message can name file, line and column.
 """
 

@@ -231,7 +231,7 @@ def expand_settings(
 
     Returns the expanded settings and the non-empty values read from `environ`, per
     top-level setting name (whether each is a secret is the engine's rule:
-    `runtime.setting_secrets`). A variable that is unset and has no default is a
+    `setting_secrets` in the connection pool). A variable that is unset and has no default is a
     TemplateError naming the setting.
     """
     reads: dict[str, set[str]] = {}
