@@ -53,14 +53,14 @@ class Engine:
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.trace_sinks = tuple(trace_sinks)
         self.redact_personal_data = redact_personal_data
-        self.pool = ConnectionPool(self.registry, self.environ)
+        self._pool = ConnectionPool(self.registry, self.environ)
         """The open connections, shared by every run of this engine."""
         self._plans: dict[str, dict[str, NodePlan]] = {}
         """Node plans per flow digest, compiled on first use (by the executions)."""
         self._inputs: dict[str, CompiledSchema | None] = {}
 
     def __repr__(self) -> str:
-        return f"<Engine store={self.store!r} connections={len(self.pool)}>"
+        return f"<Engine store={self.store!r} connections={len(self._pool)}>"
 
     async def __aenter__(self) -> Engine:
         return self
@@ -120,7 +120,7 @@ class Engine:
             run,
             flow,
             plans=self._plans.setdefault(flow.digest, {}),
-            pool=self.pool,
+            pool=self._pool,
             registry=self.registry,
             clock=self.clock,
             trace_sinks=self.trace_sinks,
@@ -177,7 +177,7 @@ class Engine:
 
     async def aclose(self) -> None:
         """Close every connection the engine opened."""
-        await self.pool.aclose()
+        await self._pool.aclose()
 
 
 def _absolute(flow_file: str) -> str:

@@ -1,4 +1,4 @@
-"""flowengine._running.headless: answers files, answer actions, poll waits, prompts."""
+"""The headless driver (flowengine.drive): answers files, answer actions, poll waits, prompts."""
 
 from __future__ import annotations
 
