@@ -251,7 +251,7 @@ def runs_show(run_id: str, as_json: bool, store: str) -> None:
             click.echo(f"{indent}{event['node']} -> {outcome}{why}")
     if found.waiting:
         click.echo(f"waiting at {found.waiting['node']}: {dump(found.waiting['interaction'])}")
-    if found.status == "completed":
+    if found.status == RunStatus.COMPLETED:
         click.echo(dump(found.result))
     if found.error:
         click.echo(dump(found.error))
@@ -279,7 +279,7 @@ def runs_resume(
     first = parse_response(response) if response is not None else None
     session = _Session(**options)
     stored = stored_run(options["store"], run_id, session.store)
-    if stored.status != "waiting":
+    if stored.status != RunStatus.WAITING:
         fail(f"run {run_id} is {stored.status}, not waiting: nothing to resume")
     hint = "" if flow_file else "; the run started from it: pass the flow with --flow FILE"
     flow = session.load(flow_file or stored.flow_file, hint)

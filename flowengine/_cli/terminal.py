@@ -14,6 +14,7 @@ from flowengine._cli.common import dump
 from flowengine._clock import Clock
 from flowengine._plugins.connector import Interaction
 from flowengine._running.headless import MISSING
+from flowengine._storing.run import RunStatus
 
 __all__ = ["Terminal", "error_note"]
 
@@ -185,11 +186,11 @@ class Terminal:
         colour = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(run.status)
         self.echo()
         self.echo(f"run {run.id} {run.status}", fg=colour, bold=True)
-        if run.status == "completed":
+        if run.status == RunStatus.COMPLETED:
             self.echo(dump(run.result))
-        elif run.status == "failed":
+        elif run.status == RunStatus.FAILED:
             self.echo(dump(run.error))
-        elif run.status == "waiting":
+        elif run.status == RunStatus.WAITING:
             node = (run.waiting or {}).get("node")
             self.echo(
                 f"waiting at node {node!r}: answer with "

@@ -17,6 +17,7 @@ from flowengine._clock import Clock, SystemClock
 from flowengine._errors import RunError
 from flowengine._plugins.connector import Interaction
 from flowengine._reading.marked_yaml import read_file_value
+from flowengine._storing.run import RunStatus
 
 if TYPE_CHECKING:
     from flowengine._plugins.registry import Registry
@@ -178,7 +179,7 @@ async def drive(
     """
     clock = _engine_clock(engine)
     polls = 0
-    while run.status == "waiting":
+    while run.status == RunStatus.WAITING:
         node_id = run.waiting["node"]
         interaction = Interaction.from_dict(run.waiting["interaction"])
         if on_interaction is not None:
