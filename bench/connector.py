@@ -26,9 +26,7 @@ import httpx
 from _plain import plain_client, ratios
 from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 
-from flowengine import load_registry
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
+from flowengine import Engine, load_flow, load_registry
 
 ENV = "bench-env"
 CHAIN = 10

@@ -24,10 +24,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from flowengine import CallContext, Connector, VirtualClock, load_registry
-from flowengine.loader import check_flow, load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine import (
+    CallContext,
+    Connector,
+    Engine,
+    MemoryStore,
+    VirtualClock,
+    check_flow,
+    load_flow,
+    load_registry,
+)
 
 NOOP_IN = {
     "type": "object",

@@ -31,11 +31,7 @@ import httpx
 from _plain import plain_client, ratios
 from flowengine_connectors.pingone_sandbox import Phone, Sandbox, documents_for, use_sandbox
 
-from flowengine import VirtualClock, load_registry
-from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine import Answers, Engine, MemoryStore, VirtualClock, drive, load_flow, load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "sandbox-env"

@@ -1,6 +1,6 @@
 """`python -m flowengine`: the same as the `flowengine` command."""
 
-from flowengine.cli import main
+from flowengine._cli import main
 
 if __name__ == "__main__":
     main()

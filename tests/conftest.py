@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl
-from flowengine.templating import to_text
+from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl, to_text
 
 __all__ = ["connector", "templated"]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from flowengine.cli import main
+# private: tests the CLI through its click group
+from flowengine._cli import main
 
 OK_FLOW = """\
 flow: ok
@@ -171,7 +172,7 @@ def test_broken_plugin_is_one_line_naming_it(
     def broken() -> None:
         raise PluginError("connector 'x' is registered twice", plugin="acme")
 
-    monkeypatch.setattr("flowengine.plugins.load_registry", broken)
+    monkeypatch.setattr("flowengine._plugins.registry.load_registry", broken)
     line = _error_line(runner, ["validate", str(ok_flow)])
     assert line == "Error: Plugin 'acme': connector 'x' is registered twice"
 
@@ -230,8 +231,10 @@ def test_resume_from_another_folder_finds_the_flow(
 
 def test_answers_and_inputs_files_read_yaml_like_flows(tmp_path: Path) -> None:
     # `NO` is Norway and `yes` a word: only true / false are booleans, as in flow files.
-    from flowengine._cli_common import read_inputs
-    from flowengine.headless import Answers
+    from flowengine import Answers
+
+    # private: tests the CLI's input reading directly
+    from flowengine._cli.common import read_inputs
 
     path = tmp_path / "answers.yaml"
     path.write_text("ask: {country: NO, newsletter: yes, born: 1990-01-01, ok: true}\n")

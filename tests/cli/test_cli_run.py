@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from flowengine.cli import main
+# private: tests the CLI through its click group
+from flowengine._cli import main
 
 QR_FLOW = """\
 flow: qr
@@ -272,7 +273,8 @@ def test_graph_of_a_waiting_parallel_run(runner: CliRunner, examples: Path) -> N
 def test_ctrl_c_leaves_the_run_resumable(
     runner: CliRunner, examples: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flowengine._terminal import Terminal
+    # private: tests the terminal output directly
+    from flowengine._cli.terminal import Terminal
 
     def interrupted(self: Terminal, node_id: str, interaction: object) -> None:
         raise KeyboardInterrupt

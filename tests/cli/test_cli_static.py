@@ -11,7 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from flowengine.cli import main
+# private: tests the CLI through its click group
+from flowengine._cli import main
 
 BROKEN = """\
 flow: broken

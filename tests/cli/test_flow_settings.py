@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from flowengine.loader import load_flow
-from flowengine.plugins import Registry, load_registry
-from flowengine.templating import expand_settings
+from flowengine import Registry, load_flow, load_registry
+
+# private: tests the template compiler directly
+from flowengine._reading.templating import expand_settings
 
 FLOWS = sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.yaml"))
 PINGONE = ("pingone", "pingone_verify")

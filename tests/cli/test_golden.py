@@ -23,11 +23,10 @@ from typing import Any
 import pytest
 import yaml
 
-from flowengine import VirtualClock, load_registry
-from flowengine.headless import Answers, drive, golden_trace
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine import Answers, Engine, MemoryStore, VirtualClock, drive, load_flow, load_registry
+
+# private: the golden trace format is a test helper, not API
+from flowengine._running.headless import golden_trace
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 TRACES = sorted(FLOWS.rglob("*.trace"))

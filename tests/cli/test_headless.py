@@ -1,4 +1,4 @@
-"""flowengine.headless: answers files, answer actions, poll waits, prompts."""
+"""The headless driver (flowengine.drive): answers files, answer actions, poll waits, prompts."""
 
 from __future__ import annotations
 
@@ -9,12 +9,22 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from flowengine import Interaction, RunError, VirtualClock, load_registry
-from flowengine.cli import main
-from flowengine.headless import MISSING, AnswerEnv, Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine import (
+    MISSING,
+    AnswerEnv,
+    Answers,
+    Engine,
+    Interaction,
+    MemoryStore,
+    RunError,
+    VirtualClock,
+    drive,
+    load_flow,
+    load_registry,
+)
+
+# private: tests the CLI through its click group
+from flowengine._cli import main
 
 QR_LOOP = """\
 flow: qr-loop
@@ -204,7 +214,7 @@ def test_cli_answer_action_failing_exits_2_and_the_run_waits(
 
     plugins = load_registry()
     plugins.answer_actions["test.broken"] = broken
-    monkeypatch.setattr("flowengine._cli_runs.registry", lambda: plugins)
+    monkeypatch.setattr("flowengine._cli.runs.registry", lambda: plugins)
     (tmp_path / "flow.yaml").write_text(QR_LOOP)
     (tmp_path / "answers.yaml").write_text("show: {}\nask: {do: test.broken}\n")
     store = f"sqlite:///{tmp_path / 'runs.db'}"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from flowengine.cli import main
+# private: tests the CLI through its click group
+from flowengine._cli import main
 
 ROUTED = """\
 flow: routed
@@ -80,7 +81,8 @@ def test_a_number_for_a_text_alternative_says_how_to_quote_it(
 
 
 def test_input_values_follow_the_declared_type() -> None:
-    from flowengine._cli_common import read_inputs
+    # private: tests the CLI's input reading directly
+    from flowengine._cli.common import read_inputs
 
     schema = {
         "properties": {

@@ -11,8 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from flowengine import Interaction
-from flowengine._terminal import Terminal
-from flowengine.cli import main
+
+# private: tests the CLI through its click group
+from flowengine._cli import main
+
+# private: tests the terminal output directly
+from flowengine._cli.terminal import Terminal
 
 FORM_FLOW = "flow: form\nstart: ask\nnodes:\n  ask: {use: ui.form, with: {fields: [email]}}\n"
 

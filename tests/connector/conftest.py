@@ -16,8 +16,7 @@ from flowengine_connectors.pingone.client import PingOneClient
 from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 from p1_scripted import ScriptedPingOne, settings
 
-from flowengine import Registry, VirtualClock, load_registry
-from flowengine.runtime import Engine
+from flowengine import Engine, Registry, VirtualClock, load_registry
 
 
 @pytest.fixture

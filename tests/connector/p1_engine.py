@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowengine import Registry
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine, Run
+from flowengine import Engine, Registry, Run, load_flow
 
 SANDBOX_SETTINGS = {
     "environment_id": "env-engine-tests",

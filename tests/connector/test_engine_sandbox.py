@@ -12,8 +12,7 @@ from flowengine_connectors.pingone.client import PingOneClient
 from flowengine_connectors.pingone_sandbox import Sandbox
 from p1_engine import output_of, run_capability
 
-from flowengine import Registry, VirtualClock
-from flowengine.runtime import Engine
+from flowengine import Engine, Registry, VirtualClock
 
 
 async def new_user(engine: Engine, registry: Registry) -> dict[str, Any]:

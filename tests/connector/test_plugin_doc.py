@@ -10,11 +10,16 @@ from typing import Any
 
 import pytest
 
-from flowengine import check_flow, get_plugin_manager, load_registry
-from flowengine.clock import VirtualClock
-from flowengine.headless import Answers, drive
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine import (
+    Answers,
+    Engine,
+    MemoryStore,
+    VirtualClock,
+    check_flow,
+    drive,
+    get_plugin_manager,
+    load_registry,
+)
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 BLOCKS = re.findall(r"```(\w*)\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)

@@ -18,11 +18,7 @@ import httpx
 import pytest
 from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 
-from flowengine import VirtualClock, load_registry
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
-from flowengine.trace import JsonlTraceSink
+from flowengine import Engine, JsonlTraceSink, SQLiteStore, VirtualClock, load_flow, load_registry
 
 SECRET = "LEAK-CANARY-9b1d7e3a-secret"
 ENV, CLIENT = "env-leak", "leak-client"

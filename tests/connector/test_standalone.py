@@ -8,8 +8,7 @@ import pytest
 from flowengine_connectors.pingone_sandbox import Sandbox, ServerThread, free_port
 from p1_engine import SANDBOX_SETTINGS, run_capability
 
-from flowengine import Registry, VirtualClock, load_registry
-from flowengine.runtime import Engine
+from flowengine import Engine, Registry, VirtualClock, load_registry
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,7 @@ import pytest
 from flowengine_connectors.pingone_sandbox import PERSONAS, documents_for
 from p1_engine import output_of, run_capability
 
-from flowengine import Registry
-from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
+from flowengine import Answers, Engine, Registry, drive, load_flow
 
 REGISTRATION = Path(__file__).resolve().parents[2] / "flows" / "registration.yaml"
 V = "pingone_verify"

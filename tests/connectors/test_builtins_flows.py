@@ -7,10 +7,7 @@ from typing import Any
 
 import pytest
 
-from flowengine import VirtualClock, load_registry
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
+from flowengine import Engine, MemoryStore, VirtualClock, load_flow, load_registry
 
 FLOW = """\
 flow: builtins

@@ -11,9 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from runtime_support import make_registry
 
-from flowengine import VirtualClock
-from flowengine.plugins import Registry
-from flowengine.runtime import Engine
+from flowengine import Engine, Registry, VirtualClock
 
 
 @pytest.fixture

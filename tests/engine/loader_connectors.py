@@ -7,8 +7,7 @@ from typing import Any
 from flowengine_connectors.ui import form_output_schema
 
 from connectors import variables
-from flowengine import CallContext, Connector, Outcome
-from flowengine.plugins import Registry
+from flowengine import CallContext, Connector, Outcome, Registry
 
 OBJECT: dict[str, Any] = {"type": "object"}
 # An output schema specific enough for the loader to judge the keys flows read (FE068).

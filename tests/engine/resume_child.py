@@ -15,8 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from runtime_support import make_registry
 
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
+from flowengine import Engine, SQLiteStore
 
 
 async def main(db_path: str, run_id: str, response: str) -> None:

@@ -11,13 +11,13 @@ from flowengine import (
     CallContext,
     Connector,
     ConnectorError,
+    FlowSpec,
     Interaction,
     Outcome,
     Registry,
     VirtualClock,
+    load_flow,
 )
-from flowengine.loader import load_flow
-from flowengine.spec import FlowSpec
 
 OBJ: dict[str, Any] = {"type": "object"}
 

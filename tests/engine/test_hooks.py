@@ -16,19 +16,20 @@ import pluggy
 import pytest
 
 from flowengine import (
+    Answers,
     Connector,
+    Engine,
     Interaction,
+    MemoryStore,
     PluginError,
     VirtualClock,
+    drive,
     get_plugin_manager,
     hookimpl,
     hookspecs,
+    load_flow,
     load_registry,
 )
-from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 HOOKS = sorted(
@@ -127,7 +128,8 @@ def test_hook_register_commands(pm: pluggy.PluginManager) -> None:
     import click
     from click.testing import CliRunner
 
-    from flowengine.cli import add_plugin_commands
+    # private: tests the CLI through its click group
+    from flowengine._cli import add_plugin_commands
 
     class Commands:
         @hookimpl
@@ -148,7 +150,8 @@ def test_hook_register_commands(pm: pluggy.PluginManager) -> None:
 def test_a_command_hook_that_raises_names_the_plugin(pm: pluggy.PluginManager) -> None:
     import click
 
-    from flowengine.cli import add_plugin_commands
+    # private: tests the CLI through its click group
+    from flowengine._cli import add_plugin_commands
 
     class Broken:
         @hookimpl

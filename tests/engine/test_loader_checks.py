@@ -9,12 +9,16 @@ import networkx as nx
 import pytest
 from loader_connectors import make_registry
 
-from flowengine import load_registry
-from flowengine._dominance import immediate_dominators
-from flowengine._graphchecks import unlisted_key
-from flowengine._refs import find_references
-from flowengine.loader import check_flow
-from flowengine.plugins import Registry
+from flowengine import Registry, check_flow, load_registry
+
+# private: tests the dominator tree directly
+from flowengine._reading.checks.dominance import immediate_dominators
+
+# private: tests a check's helper directly
+from flowengine._reading.checks.graph import unlisted_key
+
+# private: tests reference finding directly
+from flowengine._reading.references import find_references
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,7 +178,8 @@ def test_flow_schema_is_valid_and_accepts_the_design_example() -> None:
     import jsonschema
     from shared_files import shared_file
 
-    from flowengine._yaml import load_yaml
+    # private: tests the YAML reader directly
+    from flowengine._reading.marked_yaml import load_yaml
 
     root = Path(__file__).parent.parent.parent
     schema = json.loads((root / "schemas" / "flow.schema.json").read_text("utf-8"))
@@ -202,9 +207,13 @@ nodes:
 
 
 def test_known_names_agree_with_the_template_evaluator() -> None:
-    from flowengine._refs import KNOWN_NAMES
-    from flowengine.errors import TemplateError
-    from flowengine.templating import render
+    from flowengine import TemplateError
+
+    # private: tests reference finding directly
+    from flowengine._reading.references import KNOWN_NAMES
+
+    # private: tests the template compiler directly
+    from flowengine._reading.templating import render
 
     scope = {"nodes": {}, "inputs": {}, "vars": {}, "run": {"id": "r"}}
     for name in sorted(KNOWN_NAMES - {"default"}):
@@ -392,3 +401,31 @@ nodes:
 def test_undeclared_variable_reads(first: str, found: list[str], registry: Registry) -> None:
     text = VARS_FLOW.replace("FIRST", first)
     assert [c for c in codes(text, registry) if c.startswith("FE069")] == found
+
+
+def test_checks_return_their_diagnostics_and_leave_the_document_alone(
+    registry: Registry,
+) -> None:
+    # private: the checks' contract: they return what they find, and check_flow collects it
+    from flowengine._reading.checks.structure import run_all
+
+    # private: the document the checks read
+    from flowengine._reading.marked_yaml import load_yaml
+
+    text = """
+flow: t
+start: a
+connections:
+  spare: {connector: functions}
+nodes:
+  a: {use: ui.message, with: {message: hi}, next: b}
+  b: {use: ui.message, with: {message: "{{ nodes.a.output }}"}}
+"""
+    spec, expected = check_flow("f.yaml", registry, text=text)
+    assert spec is not None
+    doc = load_yaml(text, "f.yaml")
+    found = run_all(spec, doc, registry)
+    assert doc.diagnostics == []
+    assert sorted(found, key=str) == sorted(expected, key=str)
+    assert found and all(not d.is_error for d in found)
+    assert run_all(spec, doc, registry) == found  # the same data again: nothing was kept

@@ -18,18 +18,19 @@ from typing import Any
 import pytest
 
 from flowengine import (
+    Answers,
     Connector,
+    Engine,
+    MemoryStore,
     PluginError,
     Registry,
     VirtualClock,
+    drive,
     get_plugin_manager,
     hookimpl,
+    load_flow,
     load_registry,
 )
-from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
 
 PLUGIN_PKG = Path(__file__).resolve().parents[1] / "plugin_pkg"
 
@@ -113,7 +114,8 @@ async def test_flow_runs_with_the_plugin(on_path: Path) -> None:
 def test_cli_runs_the_plugin_flow(on_path: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from flowengine.cli import main
+    # private: tests the CLI through its click group
+    from flowengine._cli import main
 
     answers = tmp_path / "a.yaml"
     answers.write_text("ask: {name: Grace}\n")

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from runtime_support import EVENTS, load
 
-from flowengine import VirtualClock
-from flowengine.plugins import Registry
-from flowengine.runtime import Engine
+from flowengine import Engine, Registry, VirtualClock
 
 
 async def test_routes_follow_outcomes(tmp_path: Path, registry: Registry, engine: Engine) -> None:
@@ -343,7 +341,7 @@ async def test_timeout_fails_the_run(
 async def test_inputs_are_checked_and_defaults_applied(
     tmp_path: Path, registry: Registry, engine: Engine
 ) -> None:
-    from flowengine.errors import RunError
+    from flowengine import RunError
 
     flow = load(
         tmp_path,
@@ -437,7 +435,7 @@ async def test_run_ids_are_unique(tmp_path: Path, registry: Registry, engine: En
 async def test_trace_events_and_sinks(
     tmp_path: Path, registry: Registry, clock: VirtualClock
 ) -> None:
-    from flowengine.trace import JsonlTraceSink
+    from flowengine import JsonlTraceSink
 
     flow = load(
         tmp_path,

@@ -9,10 +9,19 @@ from typing import Any
 import pytest
 from runtime_support import load
 
-from flowengine import CallContext, Connector, Registry, VirtualClock
-from flowengine._schema import CompiledSchema, schema_problem
-from flowengine.errors import RunError, SchemaValidationError
-from flowengine.runtime import Engine
+from flowengine import (
+    CallContext,
+    CompiledSchema,
+    Connector,
+    Engine,
+    Registry,
+    RunError,
+    SchemaValidationError,
+    VirtualClock,
+)
+
+# private: tests the value-free schema messages directly
+from flowengine._plugins.schema import schema_problem
 
 PERSON = {"given_name": "Johnathan", "family_name": "Smithers", "email": "john@example.com"}
 
@@ -208,7 +217,8 @@ async def test_a_routed_error_line_shows_the_code_and_never_a_secret(
 ) -> None:
     from runtime_support import make_registry as make_t_registry
 
-    from flowengine._terminal import Terminal
+    # private: tests the terminal output directly
+    from flowengine._cli.terminal import Terminal
 
     secret = "tok-3a9f8e7d6c5b"
     registry = make_t_registry()

@@ -9,10 +9,7 @@ from pathlib import Path
 
 from runtime_support import EVENTS, load
 
-from flowengine import VirtualClock
-from flowengine.plugins import Registry
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
+from flowengine import Engine, Registry, SQLiteStore, VirtualClock
 
 BLOCK = """
 flow: par

@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 from runtime_support import ASK_FLOW, load, write_flow
 
-from flowengine import VirtualClock
-from flowengine.errors import FlowChangedError, RunError
-from flowengine.loader import load_flow
-from flowengine.plugins import Registry
-from flowengine.runtime import Engine
-from flowengine.store import SQLiteStore
+from flowengine import (
+    Engine,
+    FlowChangedError,
+    Registry,
+    RunError,
+    SQLiteStore,
+    VirtualClock,
+    load_flow,
+)
 
 CHILD = Path(__file__).parent / "resume_child.py"
 

@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 from runtime_support import load
 
-from flowengine import CallContext, Connector, Registry, VirtualClock
-from flowengine.runtime import MIN_ENV_SECRET_LENGTH, Engine, setting_secrets
-from flowengine.store import SQLiteStore
-from flowengine.trace import REDACTED, Secrets, redact
+from flowengine import CallContext, Connector, Engine, Registry, SQLiteStore, VirtualClock
+
+# private: tests the redaction helpers themselves
+from flowengine._redaction import REDACTED, Secrets, redact
+
+# private: tests the connection pool's secret rule directly
+from flowengine._running.pool import MIN_ENV_SECRET_LENGTH, setting_secrets
 
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowengine._run import Run
-from flowengine.errors import RunError
-from flowengine.store import MemoryStore, SQLiteStore, open_store
+from flowengine import MemoryStore, Run, RunError, SQLiteStore, open_store
 
 
 def make_run(run_id: str, status: str = "waiting", updated: float = 1.0) -> Run:

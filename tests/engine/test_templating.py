@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from flowengine.errors import TemplateError
-from flowengine.templating import (
+from flowengine import TemplateError
+
+# private: tests the template compiler directly
+from flowengine._reading.templating import (
     compile_expression,
     compile_value,
     expand_settings,

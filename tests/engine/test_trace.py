@@ -8,11 +8,21 @@ from typing import Any
 
 from runtime_support import make_connector
 
-from flowengine import VirtualClock, load_registry
-from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.trace import REDACTED, JsonlTraceSink, make_event, redact, redact_parts
+from flowengine import (
+    Answers,
+    Engine,
+    JsonlTraceSink,
+    VirtualClock,
+    drive,
+    load_flow,
+    load_registry,
+)
+
+# private: tests the redaction helpers themselves
+from flowengine._redaction import REDACTED, redact, redact_parts
+
+# private: tests the trace event shape directly
+from flowengine._running.trace import make_event
 
 
 def test_secrets_replaced_inside_strings_everywhere() -> None:

@@ -9,11 +9,17 @@ import pytest
 from flow_helpers import FLOWS, RunFlow, answers_of
 from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
 
-from flowengine import Registry, VirtualClock, load_registry
-from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine, Run
-from flowengine.store import MemoryStore
+from flowengine import (
+    Answers,
+    Engine,
+    MemoryStore,
+    Registry,
+    Run,
+    VirtualClock,
+    drive,
+    load_flow,
+    load_registry,
+)
 
 
 @pytest.fixture(scope="session")

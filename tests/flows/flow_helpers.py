@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 from flowengine_connectors.pingone_sandbox import Sandbox
 
-from flowengine.headless import Answers
-from flowengine.runtime import Run
+from flowengine import Answers, Run
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 

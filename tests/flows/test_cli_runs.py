@@ -7,7 +7,8 @@ from click.testing import CliRunner
 from flow_helpers import FLOWS
 from flowengine_connectors.pingone_sandbox import Sandbox
 
-from flowengine.cli import main
+# private: tests the CLI through its click group
+from flowengine._cli import main
 
 
 def run_registration(answers: str) -> tuple[int, str]:

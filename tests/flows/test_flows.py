@@ -17,11 +17,16 @@ from flow_helpers import FLOWS, RunFlow, admin_request, answers_of
 from flowengine_connectors.pingone_sandbox import Sandbox, documents_for, use_sandbox
 from PIL import Image
 
-from flowengine import Registry, VirtualClock
-from flowengine.headless import drive
-from flowengine.loader import check_flow, load_flow
-from flowengine.runtime import Engine, Run
-from flowengine.store import MemoryStore
+from flowengine import (
+    Engine,
+    MemoryStore,
+    Registry,
+    Run,
+    VirtualClock,
+    check_flow,
+    drive,
+    load_flow,
+)
 
 FLOW_FILES = sorted(FLOWS.glob("*.yaml"))
 

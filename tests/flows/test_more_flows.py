@@ -15,7 +15,7 @@ import httpx
 from flow_helpers import RunFlow, admin_request, answers_of
 from flowengine_connectors.pingone_sandbox import Sandbox, documents_for
 
-from flowengine.runtime import Run
+from flowengine import Run
 
 LICENCE = ["Driver License Front", "Driver License Back", "Driver License Code"]
 

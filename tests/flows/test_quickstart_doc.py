@@ -6,9 +6,10 @@ import re
 
 from flow_helpers import FLOWS
 
-from flowengine import Registry
-from flowengine.graph import to_mermaid
-from flowengine.loader import load_flow
+from flowengine import Registry, load_flow
+
+# private: the graph export belongs to the CLI
+from flowengine._cli.graph_export import to_mermaid
 
 DOC = FLOWS.parent / "README.md"
 

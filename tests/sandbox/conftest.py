@@ -9,7 +9,7 @@ import pytest
 from flowengine_connectors.pingone_sandbox import Sandbox
 from sandbox_support import token_for
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import httpx
 from flowengine_connectors.pingone_sandbox import Sandbox
 from sandbox_support import API, ENV, assert_envelope, token_for
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 
 async def test_basic_auth_token_shape(anon: httpx.AsyncClient) -> None:

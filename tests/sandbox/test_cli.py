@@ -18,7 +18,7 @@ from sandbox_support import API, make_user, token_for
 
 
 def _serve(port: int, *args: str) -> subprocess.Popen[bytes]:
-    code = "from flowengine.cli import main; main()"
+    code = "from flowengine._cli import main; main()"
     argv = [sys.executable, "-c", code, "sandbox", "serve", "--port", str(port), *args]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20

@@ -9,7 +9,7 @@ import pytest
 from flowengine_connectors.pingone_sandbox import Sandbox
 from sandbox_support import assert_envelope
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 
 def _api_routes() -> list[tuple[str, str]]:

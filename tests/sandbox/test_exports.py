@@ -16,7 +16,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_default_sandbox_is_one_per_process() -> None:
-    from flowengine.clock import SystemClock
+    from flowengine import SystemClock
 
     first = sandbox.default_sandbox()
     assert first is sandbox.default_sandbox()

@@ -10,7 +10,7 @@ from flowengine_connectors.pingone_sandbox import Sandbox
 from flowengine_connectors.pingone_sandbox.faults import Faults
 from sandbox_support import API, ENV, assert_envelope, token_for
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 
 async def test_429_with_retry_after_for_next_n_calls(

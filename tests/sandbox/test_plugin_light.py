@@ -70,9 +70,9 @@ def test_the_sandbox_cli_without_its_extra_says_how_to_install_it() -> None:
     done = run_python(
         MISSING_EXTRA
         + """
-    from flowengine.cli import main
+    import runpy
     sys.argv = ["flowengine", "sandbox", "make-documents", "--persona", "success", "--out", "x"]
-    main()
+    runpy.run_module("flowengine", run_name="__main__")
     """
     )
     assert done.returncode == 2, done.stderr

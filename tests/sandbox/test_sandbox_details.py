@@ -15,7 +15,7 @@ from flowengine_connectors.pingone_sandbox import Phone, Sandbox, documents_for,
 from flowengine_connectors.pingone_sandbox.documents import REPLACE_BACKGROUND_TYPE
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 _MEDIA = {"Content-Type": REPLACE_BACKGROUND_TYPE}
 

@@ -11,7 +11,7 @@ import yaml
 from flowengine_connectors.pingone_sandbox import Sandbox, ServerThread, load_config
 from sandbox_support import API, ENV, make_tx, make_user, token_for
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 
 class Records(logging.Handler):

@@ -9,7 +9,7 @@ import pytest
 from flowengine_connectors.pingone_sandbox import Sandbox
 from sandbox_support import API, assert_envelope, make_tx, make_user
 
-from flowengine.clock import VirtualClock
+from flowengine import VirtualClock
 
 
 async def test_create_shape(client: httpx.AsyncClient) -> None:
