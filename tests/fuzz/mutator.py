@@ -122,7 +122,7 @@ _SCALARS = [
     '"{{ [1] * 100000000 }}"',
     '"{{ nodes.' + "a." * 2000 + 'b }}"',
     '"{{ inputs[' * 300 + "0" + "]" * 300 + ' }}"',
-    '"{{ __import__(\'os\') }}"',
+    "\"{{ __import__('os') }}\"",
     '"{{ ().__class__.__bases__ }}"',
     '"{{ lambda: 1 }}"',
     '"{{ {1: 2}[1] }}"',
@@ -174,10 +174,8 @@ def alias_bomb(text: str, r: random.Random) -> str:
 def deep_nesting(text: str, r: random.Random) -> str:
     """A value nested hundreds to tens of thousands deep, flow style or block style."""
     depth = r.choice((50, 200, 1000, 5000, 30000))
-    if r.random() < 0.5:
-        value = "[" * depth + "]" * depth
-    else:
-        value = "{a: " * depth + "1" + "}" * depth
+    flow_style = r.random() < 0.5
+    value = "[" * depth + "]" * depth if flow_style else "{a: " * depth + "1" + "}" * depth
     key = r.choice(("variables", "deep", "settings"))
     return text + f"\n{key}: {value}\n"
 
@@ -221,7 +219,9 @@ MUTATIONS: list[Callable[[str, random.Random], str]] = [
 ]
 
 
-def cases(seed: int, count: int, base: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, str]]:
+def cases(
+    seed: int, count: int, base: list[tuple[str, str]] | None = None
+) -> Iterator[tuple[str, str]]:
     """`count` mutated files: (a name that says seed, index and mutations, the text)."""
     r = random.Random(seed)
     base = base or seeds()
