@@ -1,4 +1,4 @@
-"""Clocks: where the engine and the sandbox get the time, so tests never sleep."""
+"""Clocks: where the engine and its plugins get the time, so tests never sleep."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class Clock:
 
 
 class SystemClock(Clock):
-    """The real time; `offset` seconds may be added (the sandbox's time travel)."""
+    """The real time; `offset` seconds may be added (a plugin's time travel, e.g. an emulator's)."""
 
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
@@ -48,7 +48,7 @@ class SystemClock(Clock):
         await asyncio.sleep(max(0.0, seconds))
 
     def advance(self, seconds: float) -> None:
-        """Move this clock forward without waiting (used by the sandbox's time travel)."""
+        """Move this clock forward without waiting (time travel in tests and emulators)."""
         self.offset += seconds
 
     def monotonic(self) -> float:

@@ -15,6 +15,7 @@ imports a private module says why on the line above (`# private: ...`).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -170,3 +171,15 @@ def test_tests_say_why_they_import_a_private_module() -> None:
     assert not wrong, "a private import needs a `# private: <why>` line above it:\n" + "\n".join(
         wrong
     )
+
+
+def test_the_engine_names_no_vendor() -> None:
+    # The engine knows connectors only through plugins: no vendor, no emulator by name.
+    engine = Path(__file__).resolve().parent.parent / "flowengine"
+    named = [
+        f"{path.relative_to(engine.parent)}:{n}"
+        for path in sorted(engine.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"ping ?one|sandbox", line, re.I)
+    ]
+    assert named == []

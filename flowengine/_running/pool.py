@@ -91,7 +91,7 @@ class ConnectionPool:
 _PREPARED_CACHE = 256
 MIN_ENV_SECRET_LENGTH = 8
 """A value read from the environment into a setting not known to be secret or public is a
-secret when it is at least this long (shorter ones, like `EU` or `sandbox`, are not)."""
+secret when it is at least this long (shorter ones, like a region code `EU`, are not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ def _prepare(
 def _env_source(
     raw: Mapping[str, Any], environ: Mapping[str, str], error: SchemaValidationError
 ) -> str:
-    """' (the value comes from $PINGONE_REGION)' when the failing setting read the environment."""
+    """' (the value comes from $REGION)' when the failing setting read the environment."""
     # The flow file may be right and the environment wrong: name the variable to fix.
     parts = error.errors[0].path if len(error.errors) == 1 else ()
     names = [n for n in env_names(raw.get(str(parts[0]))) if n in environ] if parts else []

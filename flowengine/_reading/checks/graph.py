@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 OutputSchema = tuple[dict[str, Any], str]
-"""A node's output schema and what it is ("pingone.createUser's output schema")."""
+"""A node's output schema and what it is ("ui.form's output schema")."""
 # Keywords that make a schema's keys depend on more than its `properties` (alternatives,
 # references, conditions): such a schema is not judged.
 _COMPOSITE = frozenset({"$ref", "$dynamicRef", "allOf", "anyOf", "oneOf", "if", "not"})
