@@ -31,6 +31,7 @@ from flowengine._reading.diagnostic import Diagnostic
 from flowengine._reading.loader import check_flow, load_flow
 from flowengine._reading.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
 from flowengine._reading.templating import to_text
+from flowengine._running.answers import check_answers
 from flowengine._running.engine import Engine
 from flowengine._running.headless import MISSING, AnswerEnv, Answers, Prompt, Wait, drive
 from flowengine._running.trace import JsonlTraceSink
@@ -47,6 +48,7 @@ __all__ = [  # noqa: RUF022
     "Answers",
     "CallContext",
     "Capability",
+    "check_answers",
     "check_flow",
     "Clock",
     "CompiledSchema",

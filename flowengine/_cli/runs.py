@@ -64,12 +64,16 @@ class _Session:
         """The flow, checked, and the answers file checked against its node ids."""
         flow = load_or_fail(flow_file, self.registry, unreadable_hint=unreadable_hint)
         if self.answers is not None:
-            unknown = self.answers.unknown_nodes(set(flow.all_nodes))
-            if unknown:
-                known = ", ".join(flow.all_nodes)
+            from flowengine._running.answers import check_answers
+
+            answers = self.answers
+            problems = check_answers(answers.responses, answers.source, flow, self.registry)
+            if len(problems) == 1:
+                fail(str(problems[0]))
+            if problems:
+                lines = "\n".join(f"  {p}" for p in problems)
                 fail(
-                    f"{self.answers.source} answers nodes the flow does not have: {unknown} "
-                    f"(its nodes: {known})"
+                    f"{answers.source} has {len(problems)} problems for flow {flow.id!r}:\n{lines}"
                 )
         return flow
 

@@ -53,7 +53,8 @@ FILE_CASES = [
     (
         "--answers",
         "helo: {}\n",
-        "answers nodes the flow does not have: ['helo'] (its nodes: hello)",
+        "{file}:1:1: FA001 answers node 'helo', which flow 'ok' does not have; did you mean "
+        "'hello'?",
     ),
     (
         "--answers",
@@ -64,7 +65,7 @@ FILE_CASES = [
     (
         "--answers",
         "hello: yes\n",
-        "{file}: the answer for node 'hello' is a str, not an object; write field values",
+        "{file}:1:8: FA003 the answer for node 'hello' is a str, not an object; write field values",
     ),
 ]
 
