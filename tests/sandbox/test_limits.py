@@ -326,3 +326,41 @@ def test_a_client_disconnect_is_one_log_line() -> None:
     ]
     assert all(r.exc_info is None for r in ours.records)
     assert [r for r in server.records if r.exc_info or r.levelno >= logging.ERROR] == []
+
+
+async def test_a_cancelled_request_is_one_line_and_stays_cancelled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The CancelledError path (uvicorn cancelling a request whose client left)."""
+    import asyncio
+
+    from flowengine_connectors.pingone_sandbox.limits import BodyLimit
+    from flowengine_connectors.pingone_sandbox.server import _QUIET_DROPS
+
+    async def cancelled_app(scope: Any, receive: Any, send: Any) -> None:
+        raise asyncio.CancelledError
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/v1/x",
+        "headers": [],
+        "query_string": b"code=1",
+    }
+    logger = "flowengine_connectors.pingone_sandbox"
+    with caplog.at_level(logging.WARNING, logger), pytest.raises(asyncio.CancelledError):
+        await BodyLimit(cancelled_app)(scope, None, None)  # type: ignore[arg-type]
+    assert [r.getMessage() for r in caplog.records] == [
+        "sandbox: GET /v1/x was cancelled (client gone)"
+    ]
+    # uvicorn's own "Exception in ASGI application" record for it is dropped.
+    record = logging.LogRecord(
+        "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application", None,
+        (asyncio.CancelledError, asyncio.CancelledError(), None),
+    )  # fmt: skip
+    assert _QUIET_DROPS.filter(record) is False
+    other = logging.LogRecord(
+        "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application", None,
+        (ValueError, ValueError("a real bug"), None),
+    )  # fmt: skip
+    assert _QUIET_DROPS.filter(other) is True
