@@ -227,3 +227,21 @@ def test_every_capability_runs_through_the_engine_somewhere(registry: Registry) 
     ours = [k for k in registry.capabilities if k[0] in ("pingone", "pingone_verify")]
     missing = [f"{c}.{n}" for c, n in ours if f'"{n}"' not in text]
     assert not missing, f"no engine test runs {missing}"
+
+
+async def test_identity_record_matching_no_longer_takes_probe_biographic(
+    engine: Engine, registry: Registry
+) -> None:
+    """The undocumented `probeBiographic` is gone: a node that still sends it is told so."""
+    from p1_engine import one_node_flow
+
+    from flowengine.loader import check_flow
+
+    inputs = {
+        "userId": "u",
+        "biographic": [{"name": "given_name", "value": "Alice"}],
+        "probeBiographic": [{"name": "given_name", "value": "Alice"}],
+    }
+    text = one_node_flow("pingone_verify", "identityRecordMatching", inputs, None)
+    _, diagnostics = check_flow("irm.yaml", registry, text=text)
+    assert any("probeBiographic" in str(d) for d in diagnostics), [str(d) for d in diagnostics]
