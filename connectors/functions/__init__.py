@@ -1,8 +1,9 @@
 """The `functions` connector: comparisons, switches and conditions that pick an outcome,
 and a wait (the pause between two polls).
 
-Traces hide the `value` a switch got from the run (a template: a status, an email) in its
-input and output; a literal written in the flow stays readable.
+Traces hide what a node got from the run (a template: a status, an email): a switch's
+`value` in its input and output, a comparison's `left` / `right`, a condition's `expression`;
+a literal written in the flow stays readable.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl, to_text
 
-__all__ = ["connector", "templated"]
+__all__ = ["compared_values", "connector", "templated", "tested_expression"]
 
 connector = Connector(
     name="functions",
@@ -108,7 +109,19 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-@connector.capability(title="Compare two values", outcomes=("true", "false"))
+def compared_values(with_: Mapping[str, Any]) -> tuple[str, ...]:
+    """The personal data paths of one `compare` node: `left` / `right` that come from the run."""
+    return tuple(side for side in ("left", "right") if templated(with_.get(side)))
+
+
+def tested_expression(with_: Mapping[str, Any]) -> tuple[str, ...]:
+    """The personal data paths of one `condition` node: its `expression`, when a template."""
+    return ("expression",) if templated(with_.get("expression")) else ()
+
+
+@connector.capability(
+    title="Compare two values", outcomes=("true", "false"), personal_data_of=compared_values
+)
 def compare(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
     """Compare `left` with `right` using `operator`; outcome "true" or "false"."""
     result = _OPERATORS[inputs["operator"]](inputs.get("left"), inputs.get("right"))
@@ -166,7 +179,9 @@ def _case_key(value: Any) -> str:
     return str(value)
 
 
-@connector.capability(title="Test a condition", outcomes=("true", "false"))
+@connector.capability(
+    title="Test a condition", outcomes=("true", "false"), personal_data_of=tested_expression
+)
 def condition(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
     """Outcome "true" when `expression` (usually a `{{ }}` template already rendered) is truthy."""
     result = _truthy(inputs.get("expression"))

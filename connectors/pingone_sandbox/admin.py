@@ -10,6 +10,7 @@ from starlette.responses import Response
 from .errors import invalid_data
 from .http import json_body, json_response
 from .outbox import notifications
+from .timetravel import advance_error
 
 if TYPE_CHECKING:
     from .box import Box
@@ -40,8 +41,11 @@ async def clear_faults(sandbox: Box, request: Request) -> Response:
 async def advance_clock(sandbox: Box, request: Request) -> Response:
     """POST /admin/clock: move the sandbox clock forward by `seconds`."""
     seconds = (await json_body(request)).get("seconds")
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-        raise invalid_data("seconds", "seconds must be a non-negative number")
+    if seconds == 0 and not isinstance(seconds, bool):
+        return json_response({"now": sandbox.clock.utcnow().isoformat()})  # a no-op, as before
+    problem = advance_error(seconds, sandbox.clock.now())
+    if problem is not None:
+        raise invalid_data("seconds", f"seconds {problem}", "OUT_OF_RANGE")
     advance = getattr(sandbox.clock, "advance", None)
     if advance is None:
         raise invalid_data("seconds", "this sandbox's clock cannot be moved")

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -25,6 +26,7 @@ from .config import SandboxConfig, load_config
 from .errors import ApiError, error_response, invalid_request, not_found, request_limited
 from .faults import Faults
 from .http import ConnectionDropped, dropped_response
+from .limits import BodyLimit
 from .state import Store
 
 __all__ = ["Sandbox", "SandboxTransport", "default_sandbox", "use_sandbox"]
@@ -109,7 +111,13 @@ class Sandbox:
         self.auth = Auth(self)
         self._windows: dict[str, tuple[int, int]] = {}  # env -> (second, requests in it)
         handlers = {404: _unknown_route, 405: _unknown_route}
-        self.app = Starlette(routes=self._routes(), exception_handlers=handlers)
+        # BodyLimit sits outside the routes: a body over the limit is refused before the token
+        # is checked or the body read (docs/assumptions.md, "Limits").
+        self.app = Starlette(
+            routes=self._routes(),
+            exception_handlers=handlers,
+            middleware=[Middleware(BodyLimit)],
+        )
 
     def __repr__(self) -> str:
         return f"<Sandbox environments={len(list(self.store.values('env')))}>"

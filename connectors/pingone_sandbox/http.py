@@ -10,19 +10,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .errors import invalid_data, invalid_request
+from .errors import ApiError, invalid_data, invalid_request
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "ConnectionDropped",
     "base_url",
     "collection",
     "env_url",
     "json_body",
+    "json_depth",
     "json_response",
     "media_type",
     "page",
     "query",
 ]
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a JSON body may have (docs/assumptions.md)."""
 
 DEFAULT_PAGE = 100
 """Items per page of a list when the request gives no `limit`."""
@@ -125,11 +130,40 @@ async def json_body(request: Request, expected: str = "application/json") -> dic
     raw = await request.body()
     try:
         body = json.loads(raw or b"null")
+    except RecursionError:  # nested past the interpreter's limit: far past MAX_JSON_DEPTH
+        raise _too_deep() from None
     except ValueError as exc:
         raise invalid_request(f"The request body is not valid JSON: {exc}") from None
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise _too_deep()
     if not isinstance(body, dict):
         raise invalid_request("The request body must be a JSON object")
     return body
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in `value` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _too_deep() -> ApiError:
+    return invalid_request(
+        f"The request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels; "
+        "send a flatter JSON object"
+    )
 
 
 def dropped_response() -> Response:

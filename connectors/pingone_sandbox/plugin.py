@@ -88,18 +88,33 @@ def _memory_hint(error: Exception) -> str:
 
 
 def advance_action(interaction: Interaction, args: dict[str, Any], env: Any) -> dict[str, Any]:
-    """Move the embedded sandbox's clock forward by `seconds` and/or `minutes`."""
-    from . import default_sandbox
+    """Move the embedded sandbox's clock forward by `seconds` and/or `minutes`.
 
-    try:
-        seconds = float(args.get("seconds", 0)) + 60 * float(args.get("minutes", 0))
-    except (TypeError, ValueError) as e:
-        raise RunError(f"answer action 'sandbox.advance' needs numbers, got {args!r}") from e
-    if seconds <= 0:
-        raise RunError("answer action 'sandbox.advance' needs `seconds:` or `minutes:` above 0")
+    The move is bounded (above 0, finite, at most 366 days: `timetravel.py`); anything else is
+    refused with the reason and the clock is left as it was.
+    """
+    from . import default_sandbox
+    from .timetravel import advance_error
+
+    seconds: Any = 0.0
+    for name, scale in (("seconds", 1), ("minutes", 60)):
+        value = args.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise RunError(f"answer action 'sandbox.advance': `{name}:` must be a number")
+        try:
+            seconds += float(value) * scale
+        except (ValueError, OverflowError) as e:
+            raise RunError(f"answer action 'sandbox.advance': `{name}:` must be a number") from e
     clock = default_sandbox().clock
     if not isinstance(clock, SystemClock | VirtualClock):
         raise RunError(f"the embedded sandbox's clock ({type(clock).__name__}) cannot be advanced")
+    if not args.get("seconds") and not args.get("minutes"):
+        raise RunError("answer action 'sandbox.advance' needs `seconds:` or `minutes:` above 0")
+    problem = advance_error(seconds, clock.now())
+    if problem is not None:
+        raise RunError(
+            f"answer action 'sandbox.advance': the move (`seconds:` + 60 x `minutes:`) {problem}"
+        )
     clock.advance(seconds)
     return {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 from .app import Sandbox
 from .http import ConnectionDropped
@@ -25,11 +27,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class _QuietDrops(logging.Filter):
-    """Keeps the `drop` fault out of uvicorn's error log: it is injected, not a crash."""
+    """Keeps the `drop` fault and a client gone away out of uvicorn's error log.
+
+    A drop is injected, not a crash; a client that disconnects (`ClientDisconnect`, or the
+    request's task cancelled) was already logged in one line by `limits.BodyLimit`.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, ConnectionDropped)
+        return not isinstance(error, ConnectionDropped | ClientDisconnect | asyncio.CancelledError)
 
 
 _QUIET_DROPS = _QuietDrops()

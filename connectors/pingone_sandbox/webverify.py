@@ -31,7 +31,7 @@ from .transactions import WEB_PATH, policy_of, web_urls
 if TYPE_CHECKING:
     from .box import Box
 
-__all__ = ["ROUTES"]
+__all__ = ["MAX_CODE_ATTEMPTS", "ROUTES"]
 
 _STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
@@ -43,11 +43,40 @@ def _transaction(sandbox: Box, request: Request) -> dict[str, Any]:
     return tx
 
 
-def _check_code(tx: dict[str, Any], code: Any) -> None:
-    if not isinstance(code, str) or not secrets.compare_digest(code, tx["code"]):
-        raise access_failed(
-            "The verification code does not match this transaction", "INVALID_VALUE"
-        )
+MAX_CODE_ATTEMPTS = 5
+"""Wrong verification codes a transaction's link takes before it is locked for good."""
+
+
+def _check_code(sandbox: Box, tx: dict[str, Any], code: Any) -> None:
+    """Accept the right code; count a wrong one; refuse everything once the link is locked."""
+    failures = int(tx.get("codeFailures", 0))
+    if failures >= MAX_CODE_ATTEMPTS:
+        raise _locked()
+    if isinstance(code, str) and secrets.compare_digest(code.encode(), tx["code"].encode()):
+        return
+    failures += 1
+    tx["codeFailures"] = failures
+    sandbox.store.put("tx", tx["id"], tx)
+    if failures >= MAX_CODE_ATTEMPTS:
+        raise _locked()
+    left = MAX_CODE_ATTEMPTS - failures
+    raise access_failed(
+        f"The verification code does not match this transaction; {left} more wrong "
+        f"code{'s' if left != 1 else ''} will lock the link",
+        "INVALID_VALUE",
+    )
+
+
+def _locked() -> ApiError:
+    """403: too many wrong codes; even the right one is refused now."""
+    message = (
+        f"This verification link is locked after {MAX_CODE_ATTEMPTS} wrong verification codes; "
+        "start a new verification transaction to get a new link and code"
+    )
+    detail = {"code": "TOO_MANY_ATTEMPTS", "target": "code", "message": message}
+    return ApiError(
+        403, "ACCESS_FAILED", "The request could not be completed. " + message, [detail]
+    )
 
 
 def _state(sandbox: Box, tx: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +116,7 @@ async def qr(sandbox: Box, request: Request) -> Response:
 async def read_state(sandbox: Box, request: Request) -> Response:
     """GET .../{txId}?code=: what the page shows."""
     tx = _transaction(sandbox, request)
-    _check_code(tx, request.query_params.get("code"))
+    _check_code(sandbox, tx, request.query_params.get("code"))
     return json_response(_state(sandbox, tx))
 
 
@@ -95,7 +124,7 @@ async def _posted(sandbox: Box, request: Request) -> tuple[dict[str, Any], dict[
     """The transaction and the JSON body of a POST from the page, its code checked."""
     tx = _transaction(sandbox, request)
     body = await json_body(request)
-    _check_code(tx, body.get("code"))
+    _check_code(sandbox, tx, body.get("code"))
     return tx, body
 
 

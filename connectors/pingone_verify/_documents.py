@@ -7,6 +7,7 @@ from typing import Any
 
 from flowengine_connectors.pingone import client_of
 from flowengine_connectors.pingone_verify._common import (
+    BIOGRAPHIC_FIELDS,
     biographic_fields,
     connector,
     output_with,
@@ -20,6 +21,7 @@ __all__ = [
     "createDocument",
     "deleteDocument",
     "document_type",
+    "gallery_of",
     "identityRecordMatching",
     "processDocuments",
     "readDocument",
@@ -130,21 +132,68 @@ async def processDocuments(inputs: dict[str, Any], ctx: CallContext) -> dict[str
 
 @connector.capability(title="Identity Record Matching")
 async def identityRecordMatching(inputs: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
-    """Compare unverified (probe) biographic values with verified (gallery) ones."""
+    """Match the values typed now (`biographic`, the probe) with the user's PingOne record.
+
+    The connector's documented input is `userId` and `biographic` ("Probe Biographic Info");
+    the gallery (the verified values) is the PingOne user `userId` as PingOne keeps it, read
+    with `GET /users/{userId}` (docs/assumptions.md, "identityRecordMatching").
+    """
     client = client_of(ctx)
-    gallery = biographic_fields(inputs.get("biographic"), "biographic")
-    probe = biographic_fields(inputs.get("probeBiographic"), "probeBiographic")
-    if not gallery or not probe:
-        missing = "biographic" if not gallery else "probeBiographic"
+    probe = biographic_fields(inputs.get("biographic"), "biographic")
+    if not probe:
         raise ConnectorError(
-            f"identityRecordMatching needs {missing} items with values: biographic holds the "
-            "verified (gallery) values, probeBiographic the values to check (probe)",
+            "identityRecordMatching needs biographic items with values: the probe biographic "
+            f"info to match with the user's record ({', '.join(BIOGRAPHIC_FIELDS)})",
             code="INVALID_INPUT",
         )
-    body = {"probe": probe, "gallery": {k: {"value": v} for k, v in gallery.items()}}
+    user = (await client.get(client.env_path("users", inputs["userId"]))).body
+    record = gallery_of(user if isinstance(user, dict) else {})
+    gallery = {key: {"value": record[key]} for key in probe if key in record}
+    if not gallery:
+        # Field names only: the values are the person's.
+        raise ConnectorError(
+            f"identityRecordMatching: the PingOne user's record has none of the probe's fields "
+            f"({', '.join(probe)}); the record gives given_name (name.given), family_name "
+            "(name.family), name (name.formatted, or the name parts), address (address) and "
+            "birth_date (birthDate): set them on the user, or send those fields",
+            code="NO_COMMON_FIELDS",
+        )
     response = await client.post(
         client.env_path("users", inputs["userId"], "identityRecordMatching"),
-        json=body,
+        json={"probe": probe, "gallery": gallery},
         idempotent=True,  # a comparison creates nothing: safe to repeat
     )
     return response.output("matchingResults")
+
+
+def gallery_of(user: dict[str, Any]) -> dict[str, str]:
+    """The biographic fields of a PingOne user resource (empty ones left out).
+
+    `name.given`, `name.family`, `name.formatted` (else given, middle and family joined), the
+    `address` object as "street, locality, region postalCode", and `birthDate` (not a standard
+    PingOne attribute: a custom one, as the identity-matching flow stores it).
+    """
+    raw_name = user.get("name")
+    name: dict[str, Any] = raw_name if isinstance(raw_name, dict) else {}
+    parts = [_text(name.get(k)) for k in ("given", "middle", "family")]
+    address = user.get("address")
+    if isinstance(address, dict):
+        street, locality = _text(address.get("streetAddress")), _text(address.get("locality"))
+        tail = " ".join(
+            x for x in (_text(address.get("region")), _text(address.get("postalCode"))) if x
+        )
+        address_text = ", ".join(x for x in (street, locality, tail) if x)
+    else:
+        address_text = _text(address)
+    found = {
+        "given_name": _text(name.get("given")),
+        "family_name": _text(name.get("family")),
+        "name": _text(name.get("formatted")) or " ".join(x for x in parts if x),
+        "address": address_text,
+        "birth_date": _text(user.get("birthDate")),
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -177,9 +177,34 @@ def test_document_types_read_as_pingone_names() -> None:
 
 
 async def test_identity_record_matching_needs_a_probe(clock: VirtualClock) -> None:
-    inputs = {"userId": "u", "biographic": [{"name": "name", "value": "A B"}]}
-    with pytest.raises(ConnectorError, match="needs probeBiographic"):
-        await call(_documents.identityRecordMatching, inputs, Recorder(), clock)
+    inputs = {"userId": "u", "biographic": [{"name": "name", "value": ""}]}
+    recorder = Recorder()
+    with pytest.raises(ConnectorError, match="needs biographic items with values"):
+        await call(_documents.identityRecordMatching, inputs, recorder, clock)
+    assert recorder.calls == []
+
+
+def test_the_gallery_is_read_off_the_user_record() -> None:
+    user = {
+        "name": {"given": "John", "middle": "Q", "family": "Doe"},
+        "address": {
+            "streetAddress": "123 Main Street",
+            "locality": "Springfield",
+            "region": "IL",
+            "postalCode": "62701",
+        },
+        "birthDate": "1985-04-01",
+    }
+    assert _documents.gallery_of(user) == {
+        "given_name": "John",
+        "family_name": "Doe",
+        "name": "John Q Doe",
+        "address": "123 Main Street, Springfield, IL 62701",
+        "birth_date": "1985-04-01",
+    }
+    formatted = {"name": {"formatted": "Dr John Doe", "given": " "}, "address": "1 Elm St"}
+    assert _documents.gallery_of(formatted) == {"name": "Dr John Doe", "address": "1 Elm St"}
+    assert _documents.gallery_of({"name": "not an object", "birthDate": 19850401}) == {}
 
 
 async def test_find_user_not_found_outcome(clock: VirtualClock) -> None:

@@ -129,7 +129,8 @@ async def test_transaction_policy_status_and_ext_client(engine: Engine, registry
 
 
 async def test_identity_record_matching(engine: Engine, registry: Registry) -> None:
-    user = await new_user(engine, registry)
+    """The doc's schema: `userId` and `biographic` (the probe); the gallery is the user record."""
+    user = await new_user(engine, registry)  # Alice Smith
     out = await output_of(
         engine,
         registry,
@@ -138,16 +139,35 @@ async def test_identity_record_matching(engine: Engine, registry: Registry) -> N
         userId=user["id"],
         biographic=[
             {"name": "given_name", "value": "Alice"},
-            {"name": "family_name", "value": "Smith"},
-        ],
-        probeBiographic=[
-            {"name": "given_name", "value": "Alice"},
             {"name": "family_name", "value": "Smyth"},
         ],
     )
     results = out["matchingResults"]["detailedResults"]
+    assert set(results) == {"given_name", "family_name"}
+    assert results["given_name"]["rawScore"] == 1.0
+    assert results["given_name"]["galleryValue"] == "Alice"
+    assert results["family_name"]["galleryValue"] == "Smith"
+    assert 0.85 <= results["family_name"]["rawScore"] < 1.0
     assert results["given_name"]["rawScore"] > results["family_name"]["rawScore"]
-    assert out["matchingResults"]["overallConfidenceScore"]
+    assert out["matchingResults"]["overallConfidenceScore"] in {"HIGH", "MEDIUM"}
+
+
+async def test_identity_record_matching_names_fields_the_record_lacks(
+    engine: Engine, registry: Registry
+) -> None:
+    user = await new_user(engine, registry)  # no address, no birthDate
+    run = await run_capability(
+        engine,
+        registry,
+        "pingone_verify",
+        "identityRecordMatching",
+        {"userId": user["id"], "biographic": [{"name": "birth_date", "value": "1990-01-02"}]},
+    )
+    assert run.status == "failed"
+    error = run.error or {}
+    assert error["code"] == "NO_COMMON_FIELDS"
+    assert "(birth_date)" in error["message"] and "birthDate" in error["message"]
+    assert "1990-01-02" not in str(run.to_dict())
 
 
 async def test_pingone_error_is_the_error_outcome(engine: Engine, registry: Registry) -> None:
@@ -206,3 +226,21 @@ def test_every_capability_runs_through_the_engine_somewhere(registry: Registry) 
     ours = [k for k in registry.capabilities if k[0] in ("pingone", "pingone_verify")]
     missing = [f"{c}.{n}" for c, n in ours if f'"{n}"' not in text]
     assert not missing, f"no engine test runs {missing}"
+
+
+async def test_identity_record_matching_no_longer_takes_probe_biographic(
+    engine: Engine, registry: Registry
+) -> None:
+    """The undocumented `probeBiographic` is gone: a node that still sends it is told so."""
+    from p1_engine import one_node_flow
+
+    from flowengine.loader import check_flow
+
+    inputs = {
+        "userId": "u",
+        "biographic": [{"name": "given_name", "value": "Alice"}],
+        "probeBiographic": [{"name": "given_name", "value": "Alice"}],
+    }
+    text = one_node_flow("pingone_verify", "identityRecordMatching", inputs, None)
+    _, diagnostics = check_flow("irm.yaml", registry, text=text)
+    assert any("probeBiographic" in str(d) for d in diagnostics), [str(d) for d in diagnostics]

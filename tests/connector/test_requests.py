@@ -388,20 +388,30 @@ CASES = [
         {
             "userId": U,
             "biographic": [
-                {"name": "given_name", "value": "Alice"},
-                {"name": "birth_date", "value": "1990-01-02"},
-            ],
-            "probeBiographic": [
                 {"name": "given_name", "value": "Alicia"},
                 {"name": "birth_date", "value": "1990-01-02"},
+                {"name": "address", "value": "1 Elm St"},
             ],
         },
         [
             Call(
+                "GET",
+                f"/users/{U}",
+                answer={
+                    "id": U,
+                    "name": {"given": "Alice", "family": "Smith"},
+                    "birthDate": "1990-01-02",
+                },
+            ),
+            Call(
                 "POST",
                 f"/users/{U}/identityRecordMatching",
                 body={
-                    "probe": {"given_name": "Alicia", "birth_date": "1990-01-02"},
+                    "probe": {
+                        "given_name": "Alicia",
+                        "birth_date": "1990-01-02",
+                        "address": "1 Elm St",
+                    },
                     "gallery": {
                         "given_name": {"value": "Alice"},
                         "birth_date": {"value": "1990-01-02"},
@@ -409,7 +419,7 @@ CASES = [
                 },
                 content_type="application/json",
                 answer={"overallWeightedScore": 0.9, "overallConfidenceScore": "HIGH"},
-            )
+            ),
         ],
         {"matchingResults.overallConfidenceScore": "HIGH"},
     ),

@@ -155,3 +155,45 @@ async def test_templated_details_are_hidden_in_the_error(tmp_path: Path) -> None
     assert refuse["error"]["details"] == "[REDACTED]"
     assert refuse["error"]["message"] == "Refused by policy"
     assert run.error["details"] == [{"code": "DOB_MISMATCH"}]
+
+
+COMPARE = """\
+flow: compare-email
+inputs: {type: object, properties: {email: {type: string}}}
+start: same
+nodes:
+  same:
+    use: functions.compare
+    with: {left: "{{ inputs.email }}", operator: equals, right: admin@example.com}
+    on: {"true": known, "false": known}
+  known:
+    use: functions.condition
+    with: {expression: "{{ inputs.email }}"}
+    on: {"true": literal, "false": literal, error: literal}
+  literal:
+    use: functions.compare
+    with: {left: 3, operator: less, right: "{{ 'x' + inputs.email }}"}
+    on: {"true": flag, "false": flag, error: flag}
+  flag:
+    use: functions.condition
+    with: {expression: "yes"}
+"""
+
+
+async def test_compare_and_condition_hide_values_from_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "compare.yaml"
+    path.write_text(COMPARE)
+    run = await run_with(load_flow(path, load_registry()), email="ada.lovelace@example.org")
+    events = {e["node"]: e for e in run.trace if e.get("input")}
+    assert events["same"]["input"] == {
+        "left": "[REDACTED]",
+        "operator": "equals",
+        "right": "admin@example.com",  # written in the flow: stays readable
+    }
+    assert events["same"]["output"] == {"result": False}
+    assert events["known"]["input"] == {"expression": "[REDACTED]"}
+    assert events["literal"]["input"]["left"] == 3
+    assert events["literal"]["input"]["right"] == "[REDACTED]"
+    assert events["flag"]["input"] == {"expression": "yes"}
+    assert "ada.lovelace" not in repr(run.trace)
+    assert run.nodes["same"]["outcome"] == "false"

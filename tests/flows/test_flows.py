@@ -100,14 +100,47 @@ async def test_registration_success_shows_verified_data_and_high_matches(run_flo
         "family_name": "HIGH",
         "birth_date": "HIGH",
     }
-    assert sorted(result["documentImages"]) == ["BACK_IMAGE", "CROPPED_PORTRAIT", "FRONT_IMAGE"]
-    assert result["selfieImages"] == 1
+    assert sorted(result["collectedDocuments"]) == [
+        "Driver License Back",
+        "Driver License Code",
+        "Driver License Front",
+        "Selfie",
+    ]
     shown = trace_input(run, "display_user_data")
     assert shown["title"] == "Identity verification: SUCCESS"
     assert (
         "Biographic match: given_name HIGH, family_name HIGH, birth_date HIGH" in shown["message"]
     )
     assert "LIVENESS SUCCESS" in shown["message"]
+
+
+async def test_registration_follows_the_documented_walk_through(
+    run_flow: RunFlow, registry: Registry, sandbox: Sandbox
+) -> None:
+    """Node for node: the verify status is enabled with the transaction, and Success and Fail
+    both continue to Read Government ID, Return All Collected and Read Metadata."""
+    spec = load_flow(FLOWS / "registration.yaml", registry)
+    nodes = spec.nodes
+    assert nodes["create_user"].routes["success"] == "enable_verify_status"
+    assert nodes["enable_verify_status"].use == "verify.setVerifyStatus"
+    assert nodes["enable_verify_status"].inputs["verifyStatus"] == "ENABLED"
+    assert nodes["enable_verify_status"].routes["success"] == "create_verify_transaction"
+    check = nodes["check_transaction_status"].routes
+    assert check["Success"] == check["Fail"] == "read_results"
+    assert check["No match"] == "show_qr_code"
+    branches = {b.title: b.use for b in nodes["read_results"].branches.values()}
+    assert branches == {
+        "Read Government ID": "verify.readGovernmentID",
+        "Return All Collected": "verify.readDocuments",
+        "Read Metadata": "verify.readMetaData",
+    }
+    run = await run_flow("registration", "success")
+    assert run.status == "completed", run.error
+    assert run.path.index("enable_verify_status") < run.path.index("create_verify_transaction")
+    user_id = run.result["result"]["userId"]
+    status = await admin_request(sandbox, "GET", f"users/{user_id}/verifyStatus")
+    assert status.status_code == 200, status.text
+    assert status.json()["verifyStatus"] == "ENABLED"
 
 
 async def test_registration_with_a_passport(run_flow: RunFlow) -> None:
@@ -130,7 +163,7 @@ async def test_registration_document_authentication_failure(run_flow: RunFlow) -
     assert "government ID expired on 2024-03-31" in error_of(run)["message"]
     assert details(run)["DOCUMENT_AUTHENTICATION"] == "FAIL"
     # Fail still reads the results, as the documented flow does.
-    assert {"return_government_id", "read_metadata", "return_selfie_image"} <= set(run.path)
+    assert {"read_government_id", "return_all_collected", "read_metadata"} <= set(run.path)
 
 
 async def test_registration_biographic_mismatch_shows_low_confidence(run_flow: RunFlow) -> None:
@@ -280,22 +313,24 @@ async def test_badge_photo_refused_after_a_replayed_selfie(run_flow: RunFlow) ->
 
 
 @pytest.mark.parametrize(
-    ("answers", "documents"),
+    ("answers", "documents", "images"),
     [
         (
             "success",
             ["Driver License Front", "Driver License Back", "Driver License Code", "Selfie"],
+            ["BACK_IMAGE", "CROPPED_PORTRAIT", "FRONT_IMAGE"],
         ),
-        ("passport", ["Passport Front", "Selfie"]),
+        ("passport", ["Passport Front", "Selfie"], ["CROPPED_PORTRAIT", "FRONT_IMAGE"]),
     ],
 )
 async def test_document_verification_submits_each_document(
-    run_flow: RunFlow, answers: str, documents: list[str]
+    run_flow: RunFlow, answers: str, documents: list[str], images: list[str]
 ) -> None:
     run = await run_flow("document-verification", answers)
     assert run.status == "completed", run.error
     result = run.result["result"]
     assert result["documents"] == documents
+    assert sorted(result["documentImages"]) == images
     assert run.nodes["submit_collected_data"]["visits"] == len(documents)
     assert set(result["checks"].values()) == {"SUCCESS"}
     assert "phone" not in str(run.trace)  # no QR code, no phone: server side only
