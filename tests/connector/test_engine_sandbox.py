@@ -234,7 +234,7 @@ async def test_identity_record_matching_no_longer_takes_probe_biographic(
     """The undocumented `probeBiographic` is gone: a node that still sends it is told so."""
     from p1_engine import one_node_flow
 
-    from flowengine.loader import check_flow
+    from flowengine import check_flow
 
     inputs = {
         "userId": "u",

@@ -16,12 +16,16 @@ import yaml
 from flow_helpers import FLOWS
 from flowengine_connectors.pingone_sandbox import PERSONAS, Sandbox, use_sandbox
 
-from flowengine import Registry, VirtualClock
-from flowengine.headless import Answers, drive
-from flowengine.loader import load_flow
-from flowengine.runtime import Engine
-from flowengine.store import MemoryStore
-from flowengine.trace import JsonlTraceSink
+from flowengine import (
+    Answers,
+    Engine,
+    JsonlTraceSink,
+    MemoryStore,
+    Registry,
+    VirtualClock,
+    drive,
+    load_flow,
+)
 
 CASES = sorted(
     (flow, answers)
