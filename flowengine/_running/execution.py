@@ -22,6 +22,7 @@ from flowengine._plugins.connector import CallContext, Interaction, Outcome
 from flowengine._plugins.registry import Registry
 from flowengine._reading.spec import FlowSpec, NodeSpec
 from flowengine._redaction import compile_secrets, redact_parts
+from flowengine._running.json_values import json_problem
 from flowengine._running.node_errors import error_dict, exception_error
 from flowengine._running.plan import NodePlan, build_plan
 from flowengine._running.pool import ConnectionPool
@@ -202,7 +203,11 @@ class Execution:
                 result = await result
             outcome, output = self._classify(plan, result, inputs)
         except _Paused as p:
-            if parent is not None:
+            problem = json_problem(p.interaction.data)
+            if problem is not None:
+                error = _not_json(plan, "interaction data", problem).to_dict()
+                outcome, output = "error", None
+            elif parent is not None:
                 error = error_dict(
                     "INTERACTION_IN_PARALLEL",
                     f"Node {node_id!r} (a branch of parallel block {parent!r}) asked for a "
@@ -215,6 +220,9 @@ class Execution:
                 return None
         except Exception as e:  # any failure of a capability is its node's error outcome
             error = exception_error(e)
+            problem = json_problem(error)
+            if problem is not None:  # e.g. a ConnectorError's details holding an object
+                error = _not_json(plan, "error", problem).to_dict()
             outcome, output = "error", None
             error = self.secrets.redact(error)
         if outcome == "error" and error is None:
@@ -267,6 +275,9 @@ class Execution:
                     code="UNDECLARED_OUTCOME",
                 )
             if outcome == "error":
+                problem = json_problem(output)
+                if problem is not None:
+                    raise _not_json(plan, "error output", problem)
                 return outcome, output
         elif isinstance(result, Interaction):
             raise _Paused(result)
@@ -278,7 +289,16 @@ class Execution:
                 "dict, an Outcome or an Interaction",
                 code="BAD_RESULT",
             )
-        plan.check("output", output)
+        try:
+            plan.check("output", output)
+        except (ValueError, TypeError, RecursionError):  # the validator met a non-JSON value
+            problem = json_problem(output)
+            if problem is None:
+                raise
+            raise _not_json(plan, "output", problem) from None
+        problem = json_problem(output)  # the schema passed: is it JSON the store can write?
+        if problem is not None:
+            raise _not_json(plan, "output", problem)
         new_vars = output.get(SET_VARS) if isinstance(output, dict) else None
         if isinstance(new_vars, dict):
             self.run.vars.update(new_vars)
@@ -412,6 +432,19 @@ class Execution:
             error,
             on_path=False,
         )
+
+
+def _not_json(plan: NodePlan, what: str, problem: tuple[str, str]) -> ConnectorError:
+    """OUTPUT_NOT_JSON: where the plugin's value stops being JSON and what was found there."""
+    path, found = problem
+    return ConnectorError(
+        f"Node {plan.node.id!r}: the {what} of {plan.qualname} is not JSON: at {path} it holds "
+        f"{found}; a capability returns only objects with string keys, arrays, strings, "
+        "finite numbers, booleans and null (convert the value in the plugin, e.g. a datetime "
+        "to an ISO 8601 string, bytes to base64)",
+        code="OUTPUT_NOT_JSON",
+        details=[{"json_path": path, "found": found}],
+    )
 
 
 def _output(result: NodeResult | None) -> Any:
