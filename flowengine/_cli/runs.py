@@ -43,8 +43,12 @@ class _Session:
         trace_file: str | None,
         answers_file: str | None,
         prompt: bool | None,
+        debug: bool = False,
     ) -> None:
         from flowengine._cli.terminal import Terminal
+
+        if debug:
+            _debug_to_stderr()
         from flowengine._running.headless import Answers
 
         self.registry = registry()
@@ -132,6 +136,25 @@ class _Session:
             sys.exit(3)
 
 
+def _debug_to_stderr() -> None:
+    """`--debug`: the engine's DEBUG records (a failing plugin's full traceback, secrets
+    redacted) go to stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("debug: %(message)s"))
+    log = logging.getLogger("flowengine")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    help="Print the full traceback of a capability that raises (stderr; secrets redacted).",
+)
+
+
 def _trace_sink(path: str) -> Callable[[dict[str, Any]], None]:
     """The JSONL trace sink for `--trace`; exit 2 when its folder cannot be made."""
     from flowengine._running.trace import JsonlTraceSink
@@ -143,8 +166,9 @@ def _trace_sink(path: str) -> Callable[[dict[str, Any]], None]:
 
 
 def _session_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that make a _Session: --answers, --json, --trace, --store, --prompt."""
-    for option in (prompt_option, store_option, trace_option, json_option, answers_option):
+    """The options that make a _Session: --answers, --json, --trace, --store, --prompt, --debug."""
+    options = (debug_option, prompt_option, store_option, trace_option, json_option)
+    for option in (*options, answers_option):
         func = option(func)
     return func
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 import textwrap
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from flowengine._plugins.connector import Interaction
 from flowengine._running.headless import MISSING
 from flowengine._storing.run import RunStatus
 
-__all__ = ["Terminal", "error_note"]
+__all__ = ["Terminal", "error_note", "where_text"]
 
 
 def _qr_text(url: str, *, tty: bool) -> str:
@@ -39,7 +40,23 @@ def error_note(error: Any) -> str:
         return ""
     message = " ".join(str(error.get("message") or "").split())  # one line
     code = str(error.get("code") or "ERROR")
+    where = error.get("where")
+    if isinstance(where, dict) and where.get("file"):
+        message += f" at {where_text(where)}"
     return f" ({code}: {message})" if message else f" ({code})"
+
+
+def where_text(where: dict[str, Any]) -> str:
+    """`file:line in function` of an error's `where`, the file relative to the current folder
+    when it is inside it."""
+    file = str(where.get("file"))
+    try:
+        relative = os.path.relpath(file)
+        file = file if relative.startswith("..") else relative
+    except ValueError:  # another drive
+        pass
+    function = f" in {where['function']}" if where.get("function") else ""
+    return f"{file}:{where.get('line')}{function}"
 
 
 def _ask_lines(label: str, fallback: str | None) -> str:

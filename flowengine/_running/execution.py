@@ -13,6 +13,8 @@ that does not change between visits.
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +32,8 @@ from flowengine._running.trace import make_event
 from flowengine._storing.run import NodeResult, Run, RunStatus
 
 __all__ = ["Execution"]
+
+log = logging.getLogger("flowengine")
 
 SET_VARS = "set_vars"
 """The reserved output key whose object the engine merges into run.vars."""
@@ -112,7 +116,16 @@ class Execution:
         except NodeExecutionError as e:
             self.fail(e.node_id or node_id, e.code, str(e))
         except Exception as e:  # a bug must not lose the run: keep its state, say what broke
+            self._debug(node_id, e)
             self.fail(node_id, "ENGINE_ERROR", f"{type(e).__name__}: {e}")
+
+    def _debug(self, node_id: str, e: BaseException) -> None:
+        """The full traceback on the `flowengine` logger at DEBUG (`flowengine --debug`),
+        secrets redacted; formatted only when someone listens."""
+        if log.isEnabledFor(logging.DEBUG):
+            text = "".join(traceback.format_exception(e))
+            text = self.secrets.redact(text)
+            log.debug("node %r of run %s raised:\n%s", node_id, self.run.id, text)
 
     def _plan(self, node: NodeSpec) -> NodePlan:
         plan = self.plans.get(node.id)
@@ -219,7 +232,9 @@ class Execution:
                 self._pause(plan, visit, start, inputs, p.interaction)
                 return None
         except Exception as e:  # any failure of a capability is its node's error outcome
-            error = exception_error(e)
+            error = exception_error(e, plan.plugin_dir)
+            if "where" in error:
+                self._debug(node_id, e)
             problem = json_problem(error)
             if problem is not None:  # e.g. a ConnectorError's details holding an object
                 error = _not_json(plan, "error", problem).to_dict()

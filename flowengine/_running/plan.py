@@ -7,6 +7,8 @@ the hot path only looks things up. `build_plan` needs the node, its flow and the
 
 from __future__ import annotations
 
+import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +45,8 @@ class NodePlan:
     connection: str
     connector: str
     qualname: str
+    plugin_dir: str = ""
+    """The folder of the capability function's file: an exception's `where` is inside it."""
 
     def check(self, direction: str, value: Any) -> None:
         """Raise SchemaValidationError when `value` does not fit the input or output schema."""
@@ -97,4 +101,10 @@ def build_plan(node: NodeSpec, flow: FlowSpec, registry: Registry) -> NodePlan:
         connection=node.connection,
         connector=connector,
         qualname=loaded.qualname,
+        plugin_dir=_folder(cap.func),
     )
+
+
+def _folder(func: Callable[..., Any]) -> str:
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    return os.path.dirname(os.path.abspath(code.co_filename)) if code is not None else ""
