@@ -29,7 +29,10 @@ from flowengine._cli.common import (
 from flowengine._errors import RunError, SchemaValidationError
 from flowengine._storing.run import RunStatus
 
-__all__ = ["run", "runs"]
+__all__ = ["EXIT_INTERRUPTED", "run", "runs"]
+
+EXIT_INTERRUPTED = 130
+"""Ctrl-C while a node ran (128 + SIGINT, as shells report it)."""
 
 
 class _Session:
@@ -63,6 +66,7 @@ class _Session:
             self.sinks.append(_trace_sink(trace_file))
         self.waiting: Any = None
         """The run last seen waiting: named when Ctrl-C stops a poll wait or a prompt."""
+        self._engine: Any = None
 
     def load(self, flow_file: str, unreadable_hint: str = "") -> Any:
         """The flow, checked, and the answers file checked against its node ids."""
@@ -81,7 +85,10 @@ class _Session:
         """An Engine over this session's registry, store and trace sinks."""
         from flowengine._running.engine import Engine
 
-        return Engine(self.registry, store=self.store, environ=os.environ, trace_sinks=self.sinks)
+        self._engine = Engine(
+            self.registry, store=self.store, environ=os.environ, trace_sinks=self.sinks
+        )
+        return self._engine
 
     async def drive(
         self, engine: Any, run: Any, flow: Any, options: dict[str, Any] | None = None
@@ -124,8 +131,19 @@ class _Session:
         try:
             return asyncio.run(factory())
         except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C and EOF into Abort
-            if self.waiting is None:
-                raise
+            stopped = getattr(self._engine, "interrupted", None)
+            if stopped is not None:  # Ctrl-C while a node ran: the engine saved it failed
+                error = stopped.error or {}
+                click.echo(
+                    f"\ninterrupted; run {stopped.id} failed at {error.get('node')!r} "
+                    f"(INTERRUPTED) and is saved: `flowengine runs show {stopped.id}"
+                    f"{self._store_option()}`",
+                    err=True,
+                )
+                sys.exit(EXIT_INTERRUPTED)
+            if self.waiting is None or not self.waiting.waiting:
+                click.echo("\ninterrupted", err=True)
+                sys.exit(EXIT_INTERRUPTED)
             # The engine saved the run as waiting before showing its screen: it can go on later.
             run = self.waiting
             click.echo(

@@ -13,6 +13,7 @@ The Engine owns the plans and the pool and hands them to each Execution (the wal
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import os
@@ -61,6 +62,8 @@ class Engine:
         self._plans: dict[str, dict[str, NodePlan]] = {}
         """Node plans per flow digest, compiled on first use (by the executions)."""
         self._inputs: dict[str, CompiledSchema | None] = {}
+        self.interrupted: Run | None = None
+        """The last run a cancellation (Ctrl-C) stopped, saved as failed with INTERRUPTED."""
 
     def __repr__(self) -> str:
         return f"<Engine store={self.store!r} connections={len(self._pool)}>"
@@ -88,7 +91,7 @@ class Engine:
             updated_at=now,
             started_at=now,
         )
-        await self._execution(run, flow).drive(flow.start)
+        await self._drive(self._execution(run, flow), flow.start)
         return self._save(run)
 
     async def resume(
@@ -114,8 +117,18 @@ class Engine:
         if node_id not in flow.all_nodes:
             execution.fail(node_id, "NODE_GONE", f"Flow {flow.id!r} no longer has node {node_id!r}")
         else:
-            await execution.drive(node_id, response, visit)
+            await self._drive(execution, node_id, response, visit)
         return self._save(run)
+
+    async def _drive(
+        self, execution: Execution, node_id: str, response: Any = None, visit: int | None = None
+    ) -> None:
+        """Run the execution; when it is cancelled (Ctrl-C), save the run it failed, re-raise."""
+        try:
+            await execution.drive(node_id, response, visit)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self.interrupted = self._save(execution.run)
+            raise
 
     def _execution(self, run: Run, flow: FlowSpec) -> Execution:
         """An Execution of `run`, given this engine's plans for the flow and its pool."""

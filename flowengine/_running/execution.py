@@ -95,6 +95,23 @@ class Execution:
                 await self._walk(node_id, response, visit)
         except TimeoutError:
             self._timed_out()
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._interrupted()
+            raise  # the caller cancelled (Ctrl-C): it must see that, after the run is kept
+
+    def _interrupted(self) -> None:
+        """Ctrl-C or a cancelled task stopped the node that was running: record it
+        `interrupted` and fail the run with INTERRUPTED (the node may have done part of its
+        work, so running or asking it again is left to a person)."""
+        last = self.run.path[-1] if self.run.path else self.flow.start
+        node_id, visit, start = self.running or (last, 0, self.clock.now())
+        message = (
+            f"Run interrupted during node {node_id!r} (Ctrl-C, or the task running it was "
+            "cancelled); the node may have done part of its work: start a new run"
+        )
+        error = error_dict("INTERRUPTED", message)
+        self._record((), node_id, None, visit, start, "interrupted", None, None, error)
+        self.fail(node_id, "INTERRUPTED", message)
 
     async def _walk(self, node_id: str, response: Any, visit: int | None) -> None:
         try:
