@@ -37,9 +37,9 @@ def test_ctrl_c_while_a_node_runs_fails_the_run_interrupted(tmp_path: Path) -> N
     (tmp_path / "answers.yaml").write_text("ask: {colour: blue}\n", encoding="utf-8")
     store = f"sqlite:///{tmp_path / 'runs.db'}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = ["run", "flow.yaml", "--answers", "answers.yaml", "--store", store, "--no-prompt"]
     child = subprocess.Popen(
-        [sys.executable, "-m", "flowengine", "run", "flow.yaml", "--answers", "answers.yaml"]
-        + ["--store", store, "--no-prompt"],
+        [sys.executable, "-m", "flowengine", *command],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
