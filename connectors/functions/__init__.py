@@ -17,6 +17,7 @@ __all__ = ["connector", "templated"]
 
 connector = Connector(
     name="functions",
+    idempotent=True,  # pure functions of their inputs: a node may retry them
     schema_dir=Path(__file__).parent / "schemas",
     title="Functions",
     description=(

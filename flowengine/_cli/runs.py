@@ -289,7 +289,8 @@ def runs_show(run_id: str, as_json: bool, store: str) -> None:
         outcome = event.get("outcome")
         if outcome:
             indent = "    " if event.get("parent") else "  "
-            why = error_note(event.get("error")) if outcome == "error" else ""
+            failed = outcome in ("error", "retrying", "interrupted")
+            why = error_note(event.get("error")) if failed else ""
             click.echo(f"{indent}{event['node']} -> {outcome}{why}")
     if found.waiting:
         click.echo(f"waiting at {found.waiting['node']}: {dump(found.waiting['interaction'])}")

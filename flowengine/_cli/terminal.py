@@ -109,12 +109,17 @@ class Terminal:
         if not outcome:
             return
         indent = "    " if event.get("parent") else "  "
-        colour = {"error": "red", "waiting": "yellow"}.get(outcome, "green")
+        colour = {"error": "red", "interrupted": "red"}.get(outcome, "green")
+        if outcome in ("waiting", "retrying"):
+            colour = "yellow"
         ms = event.get("duration_ms")
         took = f"{ms:.1f} ms" if isinstance(ms, int | float) else ""
         visit = f" (visit {event['visit']})" if (event.get("visit") or 1) > 1 else ""
         node = click.style(str(event.get("node")), bold=True)
-        why = error_note(event.get("error")) if outcome == "error" else ""
+        failed = outcome in ("error", "retrying", "interrupted")
+        why = error_note(event.get("error")) if failed else ""
+        if outcome == "retrying":
+            took = f"attempt {event.get('attempt')}, again in {event.get('retry_in', 0):g} s"
         self.echo(f"{indent}{node}{visit} -> {click.style(outcome, fg=colour)}{why}  {took}")
 
     # Interactions --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,7 +23,7 @@ from flowengine._clock import Clock
 from flowengine._errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine._plugins.connector import CallContext, Interaction, Outcome
 from flowengine._plugins.registry import Registry
-from flowengine._reading.spec import FlowSpec, NodeSpec
+from flowengine._reading.spec import FlowSpec, NodeSpec, RetrySpec
 from flowengine._redaction import compile_secrets, redact_parts
 from flowengine._running.json_values import json_problem
 from flowengine._running.node_errors import error_dict, exception_error
@@ -34,6 +35,8 @@ from flowengine._storing.run import NodeResult, Run, RunStatus
 __all__ = ["Execution"]
 
 log = logging.getLogger("flowengine")
+_random = random.Random()
+"""Retry jitter (`jitter: full`); tests seed it or check bounds."""
 
 SET_VARS = "set_vars"
 """The reserved output key whose object the engine merges into run.vars."""
@@ -220,47 +223,111 @@ class Execution:
         if parent is None:
             self.running = (node_id, visit, start)
         inputs: Any = None
-        output: Any = None
-        error: dict[str, Any] | None = None
-        try:
-            inputs = self._render(plan)
-            settings, connection = await self._connection(plan)
-            ctx = CallContext(
-                run.id, node_id, visit, settings, connection, self.clock, response, run.vars
-            )
-            result = plan.func(inputs, ctx)
-            if plan.is_async:
-                result = await result
-            outcome, output = self._classify(plan, result, inputs)
-        except _Paused as p:
-            problem = json_problem(p.interaction.data)
-            if problem is not None:
-                error = _not_json(plan, "interaction data", problem).to_dict()
-                outcome, output = "error", None
-            elif parent is not None:
-                error = error_dict(
-                    "INTERACTION_IN_PARALLEL",
-                    f"Node {node_id!r} (a branch of parallel block {parent!r}) asked for a "
-                    f"{p.interaction.kind!r} interaction; interactions are not supported inside "
-                    "parallel branches: move this node out of the block",
+        attempt = 1
+        while True:  # once, unless the node's `retry:` retries its error
+            output: Any = None
+            error: dict[str, Any] | None = None
+            try:
+                if inputs is None:
+                    inputs = self._render(plan)
+                settings, connection = await self._connection(plan)
+                ctx = CallContext(
+                    run.id, node_id, visit, settings, connection, self.clock, response, run.vars
                 )
+                result = plan.func(inputs, ctx)
+                if plan.is_async:
+                    result = await (
+                        result if plan.node.timeout is None else self._timed(plan, result)
+                    )
+                outcome, output = self._classify(plan, result, inputs)
+            except _Paused as p:
+                problem = json_problem(p.interaction.data)
+                if problem is not None:
+                    error = _not_json(plan, "interaction data", problem).to_dict()
+                    outcome, output = "error", None
+                elif parent is not None:
+                    error = error_dict(
+                        "INTERACTION_IN_PARALLEL",
+                        f"Node {node_id!r} (a branch of parallel block {parent!r}) asked for a "
+                        f"{p.interaction.kind!r} interaction; interactions are not supported "
+                        "inside parallel branches: move this node out of the block",
+                    )
+                    outcome, output = "error", None
+                else:
+                    self._pause(plan, visit, start, inputs, p.interaction)
+                    return None
+            except Exception as e:  # any failure of a capability is its node's error outcome
+                error = exception_error(e, plan.plugin_dir)
+                if "where" in error:
+                    self._debug(node_id, e)
+                problem = json_problem(error)
+                if problem is not None:  # e.g. a ConnectorError's details holding an object
+                    error = _not_json(plan, "error", problem).to_dict()
                 outcome, output = "error", None
-            else:
-                self._pause(plan, visit, start, inputs, p.interaction)
-                return None
-        except Exception as e:  # any failure of a capability is its node's error outcome
-            error = exception_error(e, plan.plugin_dir)
-            if "where" in error:
-                self._debug(node_id, e)
-            problem = json_problem(error)
-            if problem is not None:  # e.g. a ConnectorError's details holding an object
-                error = _not_json(plan, "error", problem).to_dict()
-            outcome, output = "error", None
-            error = self.secrets.redact(error)
-        if outcome == "error" and error is None:
-            error, output = output or error_dict("ERROR", f"Node {node_id!r} failed"), None
-        self._record(plan.personal, node_id, parent, visit, start, outcome, inputs, output, error)
+                error = self.secrets.redact(error)
+            if outcome == "error" and error is None:
+                error, output = output or error_dict("ERROR", f"Node {node_id!r} failed"), None
+            retry = plan.node.retry
+            if retry is None or outcome != "error":
+                break
+            delay = self._retry_delay(retry, attempt, error)
+            if delay is None:
+                break
+            extra: dict[str, Any] | None = {"attempt": attempt, "retry_in": delay}
+            self._emit(
+                plan.personal, node_id, parent, visit, start, "retrying", inputs, None, error, extra
+            )
+            await self.clock.sleep(delay)
+            attempt += 1
+        extra = {"attempt": attempt} if attempt > 1 else None
+        self._record(
+            plan.personal,
+            node_id,
+            parent,
+            visit,
+            start,
+            outcome,
+            inputs,
+            output,
+            error,
+            extra=extra,
+        )
         return outcome
+
+    async def _timed(self, plan: NodePlan, call: Any) -> Any:
+        """Await the capability's call, cancelling it at the node's `timeout:` (TIMEOUT)."""
+        seconds = plan.node.timeout or 0.0
+        try:
+            async with self.clock.deadline(self.clock.now() + seconds) as timeout:
+                return await call
+        except TimeoutError:
+            expired = getattr(timeout, "expired", None)
+            if expired is None or not expired():
+                raise  # the capability's own TimeoutError
+            raise ConnectorError(
+                f"Node {plan.node.id!r} was still running after its timeout of {seconds:g}s "
+                f"(timeout: on the node) and was cancelled; raise the timeout or find why "
+                f"{plan.qualname} is slow",
+                code="TIMEOUT",
+            ) from None
+
+    def _retry_delay(
+        self, retry: RetrySpec, attempt: int, error: dict[str, Any] | None
+    ) -> float | None:
+        """Seconds to wait before retry number `attempt`, or None when the error is not retried
+        (not in `on:`, no attempts left, or a Retry-After longer than `max_delay`)."""
+        code = error.get("code") if error else None
+        if attempt > retry.max_attempts or not retry.retries(code):
+            return None
+        delay = retry.delay(attempt)
+        if retry.jitter == "full":
+            delay = _random.uniform(0.0, delay)
+        after = error.get("retry_after") if error else None
+        if isinstance(after, int | float) and not isinstance(after, bool) and after > 0:
+            if retry.max_delay is not None and after > retry.max_delay:
+                return None  # the service asks for longer than the flow allows: fail now
+            delay = max(delay, float(after))
+        return delay
 
     def _record(
         self,
@@ -275,6 +342,7 @@ class Execution:
         error: dict[str, Any] | None,
         *,
         on_path: bool = True,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """Keep a finished node visit in the run (`nodes.<id>`, the path) and trace it."""
         result: NodeResult = {
@@ -286,7 +354,7 @@ class Execution:
         self.run.nodes[node_id] = result
         if on_path:
             self.run.path.append(node_id)
-        self._emit(personal, node_id, parent, visit, start, outcome, inputs, output, error)
+        self._emit(personal, node_id, parent, visit, start, outcome, inputs, output, error, extra)
 
     def _render(self, plan: NodePlan) -> Any:
         if plan.renderer is None:
@@ -366,6 +434,7 @@ class Execution:
         inputs: Any,
         output: Any,
         error: Any,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         if not self.redact_personal_data:
             personal = ()
@@ -383,6 +452,8 @@ class Execution:
             output,
             error,
         )
+        if extra:
+            event.update(extra)
         self.run.trace.append(event)
         for sink in self.trace_sinks:
             sink(event)
@@ -413,17 +484,25 @@ class Execution:
             for p, v in zip(plans, visits, strict=True)
         }
         failed: str | None = None
+        timed_out: dict[str, Any] | None = None
         why = "the run timed out"  # unless the wait below ends
         try:
-            failed = await self._await_branches(tasks)
+            if block.timeout is None:
+                failed = await self._await_branches(tasks)
+            else:
+                failed, timed_out = await self._timed_branches(block, tasks)
             why = f"branch {failed!r} failed"
+            if timed_out:
+                why = f"the block's timeout of {block.timeout:g}s passed"
         finally:
             for task, (plan, v) in tasks.items():
                 if task.cancelled():
                     self._cancelled(plan, block.id, v, why)
         outputs = {p.node.id: _output(self.run.nodes.get(p.node.id)) for p in plans}
         outcome, error = "success", None
-        if failed is not None:
+        if timed_out:
+            outcome, error = "error", timed_out
+        elif failed is not None:
             outcome = "error"
             error = {**(self.run.nodes[failed]["error"] or {}), "branch": failed}
         # The block's output holds its branches' outputs: each keeps its own redaction.
@@ -447,6 +526,25 @@ class Execution:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
         return failed
+
+    async def _timed_branches(
+        self, block: NodeSpec, tasks: Mapping[Any, tuple[NodePlan, int]]
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """_await_branches under the block's `timeout:`: (the failed branch, None), or
+        (None, the TIMEOUT error) when the time passed."""
+        seconds = block.timeout or 0.0
+        try:
+            async with self.clock.deadline(self.clock.now() + seconds) as timeout:
+                return await self._await_branches(tasks), None
+        except TimeoutError:
+            expired = getattr(timeout, "expired", None)
+            if expired is None or not expired():
+                raise
+            message = (
+                f"Parallel block {block.id!r} was still running after its timeout of "
+                f"{seconds:g}s (timeout: on the block); its running branches were cancelled"
+            )
+            return None, error_dict("TIMEOUT", message)
 
     def _cancelled(self, plan: NodePlan, parent: str, visit: int, why: str) -> None:
         node_id = plan.node.id
