@@ -118,8 +118,8 @@ async def test_backoff_and_max_delay_then_the_error_is_routed(
         tmp_path,
         registry,
         """            use: r.readThing
-            retry:
-              {on: [REQUEST_LIMITED], max_attempts: 4, interval: 1, backoff_rate: 3, max_delay: 5s}""",
+            retry: {on: [REQUEST_LIMITED], max_attempts: 4, interval: 1, backoff_rate: 3,
+                    max_delay: 5s}""",
     )
     SCRIPT.extend([_limited() for _ in range(5)])
     async with Engine(registry, clock=clock, environ={}) as engine:
@@ -138,8 +138,8 @@ async def test_full_jitter_stays_within_bounds(tmp_path: Path, clock: VirtualClo
         tmp_path,
         registry,
         """            use: r.readThing
-            retry:
-              {on: ["*"], max_attempts: 6, interval: 2, backoff_rate: 2, max_delay: 20, jitter: full}""",
+            retry: {on: ["*"], max_attempts: 6, interval: 2, backoff_rate: 2, max_delay: 20,
+                    jitter: full}""",
     )
     delays: list[float] = []
     async with Engine(registry, clock=clock, environ={}) as engine:
