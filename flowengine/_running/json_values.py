@@ -36,13 +36,11 @@ def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | No
         return None
     if kind is float:
         return None if value - value == 0.0 else ("$", _float_name(value))
-    if kind is dict:  # the usual output: a flat object of plain values, no stack needed
-        scalars = _SCALARS
-        for key, item in value.items():
-            if type(key) is not str or type(item) not in scalars:
-                break
-        else:
+    if kind is dict:  # the usual output: plain data, checked by the quick walk
+        if _plain_dict(value, 1, max_depth):
             return None
+    elif kind is list and _plain_list(value, 1, max_depth):
+        return None
     stack: list[_Entry] = [(value, None, None, 0)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -74,6 +72,48 @@ def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | No
                 continue
             push((item, entry, key, depth + 1))
     return None
+
+
+def _plain_dict(value: dict[Any, Any], depth: int, max_depth: int) -> bool:
+    """Whether `value` is plain JSON data (exact types only); False sends it to the walk that
+    says what is wrong (or accepts subclasses). Recursion is bounded by `max_depth`."""
+    if depth > max_depth:
+        return False
+    scalars = _SCALARS
+    for key, item in value.items():
+        if type(key) is not str:
+            return False
+        kind = type(item)
+        if kind in scalars:
+            continue
+        if kind is dict:
+            if not _plain_dict(item, depth + 1, max_depth):
+                return False
+        elif kind is list:
+            if not _plain_list(item, depth + 1, max_depth):
+                return False
+        elif kind is not float or item - item != 0.0:
+            return False
+    return True
+
+
+def _plain_list(value: list[Any], depth: int, max_depth: int) -> bool:
+    if depth > max_depth:
+        return False
+    scalars = _SCALARS
+    for item in value:
+        kind = type(item)
+        if kind in scalars:
+            continue
+        if kind is dict:
+            if not _plain_dict(item, depth + 1, max_depth):
+                return False
+        elif kind is list:
+            if not _plain_list(item, depth + 1, max_depth):
+                return False
+        elif kind is not float or item - item != 0.0:
+            return False
+    return True
 
 
 def _other(value: Any) -> str | None:

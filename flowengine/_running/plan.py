@@ -47,6 +47,9 @@ class NodePlan:
     qualname: str
     plugin_dir: str = ""
     """The folder of the capability function's file: an exception's `where` is inside it."""
+    input_ok: Callable[[Any], bool] = bool
+    """The input schema's fast check itself (jsonschema-rs), called without a wrapper."""
+    output_ok: Callable[[Any], bool] = bool
 
     def check(self, direction: str, value: Any) -> None:
         """Raise SchemaValidationError when `value` does not fit the input or output schema."""
@@ -102,6 +105,9 @@ def build_plan(node: NodeSpec, flow: FlowSpec, registry: Registry) -> NodePlan:
         connector=connector,
         qualname=loaded.qualname,
         plugin_dir=_folder(cap.func),
+        # The hot path calls jsonschema-rs directly: two Python frames fewer per check.
+        input_ok=loaded.input._fast.is_valid,
+        output_ok=loaded.output._fast.is_valid,
     )
 
 
