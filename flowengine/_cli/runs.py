@@ -110,8 +110,13 @@ class _Session:
 
     def _shown(self, run: Any, interaction: Any) -> None:
         """Remember the waiting run (for Ctrl-C) and draw its screen."""
+        from flowengine._plugins.connector import Interaction
+        from flowengine._redaction import compile_secrets
+
         self.waiting = run
-        self.terminal.show(run, interaction)
+        # What the screen shows passes the run's secrets' redaction (a typed password).
+        shown = compile_secrets(frozenset(run.secrets)).redact(interaction.to_dict())
+        self.terminal.show(run, Interaction.from_dict(shown))
 
     def run_to_end(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run the coroutine, print the run and exit with its code (0, 1 or 3)."""

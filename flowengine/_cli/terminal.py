@@ -208,10 +208,11 @@ class Terminal:
         colour = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(run.status)
         self.echo()
         self.echo(f"run {run.id} {run.status}", fg=colour, bold=True)
+        shown = run.to_dict()  # secrets (connection settings, typed passwords) redacted
         if run.status == RunStatus.COMPLETED:
-            self.echo(dump(run.result))
+            self.echo(dump(shown["result"]))
         elif run.status == RunStatus.FAILED:
-            self.echo(dump(run.error))
+            self.echo(dump(shown["error"]))
         elif run.status == RunStatus.WAITING:
             node = (run.waiting or {}).get("node")
             self.echo(

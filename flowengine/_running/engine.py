@@ -32,6 +32,7 @@ from flowengine._running.json_values import json_problem
 from flowengine._running.node_errors import error_dict
 from flowengine._running.plan import NodePlan
 from flowengine._running.pool import ConnectionPool
+from flowengine._running.typed_secrets import form_secrets
 from flowengine._storing.run import Run, RunStatus, new_run_id
 from flowengine._storing.stores import MemoryStore, RunStore
 
@@ -112,6 +113,8 @@ class Engine:
         flow = flow or self._load_flow(run)
         self._check_digest(run, flow, allow_changed_flow)
         node_id, visit = run.waiting["node"], int(run.waiting.get("visit", 1))
+        # A password typed into the form is a secret from now on: redacted, never stored.
+        run.secrets.update(form_secrets(run.waiting.get("interaction"), response))
         run.status, run.waiting = RunStatus.RUNNING, None
         execution = self._execution(run, flow)
         if node_id not in flow.all_nodes:

@@ -30,6 +30,7 @@ from flowengine._running.node_errors import error_dict, exception_error
 from flowengine._running.plan import NodePlan, build_plan
 from flowengine._running.pool import ConnectionPool
 from flowengine._running.trace import make_event
+from flowengine._running.typed_secrets import secret_values
 from flowengine._storing.run import NodeResult, Run, RunStatus
 
 __all__ = ["Execution"]
@@ -362,7 +363,16 @@ class Execution:
         inputs = plan.renderer.render(self.scope)
         if not plan.input_ok(inputs):
             plan.check("input", inputs)
+        if plan.secret_inputs:
+            self._add_secrets(secret_values(inputs, plan.secret_inputs))
         return inputs
+
+    def _add_secrets(self, values: list[str]) -> None:
+        """Make typed secret values run secrets: redacted from here on, never stored."""
+        new = [v for v in values if v not in self.run.secrets]
+        if new:
+            self.run.secrets.update(new)
+            self.secrets = compile_secrets(frozenset(self.run.secrets))
 
     def _classify(self, plan: NodePlan, result: Any, inputs: Any) -> tuple[str, Any]:
         if type(result) is dict:
@@ -401,6 +411,8 @@ class Execution:
         problem = json_problem(output)  # the schema passed: is it JSON the store can write?
         if problem is not None:
             raise _not_json(plan, "output", problem)
+        if plan.secret_outputs:
+            self._add_secrets(secret_values(output, plan.secret_outputs))
         new_vars = output.get(SET_VARS) if isinstance(output, dict) else None
         if isinstance(new_vars, dict):
             self.run.vars.update(new_vars)

@@ -21,6 +21,7 @@ from flowengine._plugins.registry import Registry
 from flowengine._plugins.schema import CompiledSchema
 from flowengine._reading.spec import FlowSpec, NodeSpec
 from flowengine._reading.templating import Renderer, compile_value
+from flowengine._running.typed_secrets import schema_secret_paths
 
 __all__ = ["NodePlan", "build_plan"]
 
@@ -47,6 +48,10 @@ class NodePlan:
     qualname: str
     plugin_dir: str = ""
     """The folder of the capability function's file: an exception's `where` is inside it."""
+    secret_inputs: tuple[tuple[str, ...], ...] = ()
+    """Paths in the input its schema marks secret (writeOnly / x-secret): run secrets."""
+    secret_outputs: tuple[tuple[str, ...], ...] = ()
+    """The same in the output."""
     input_ok: Callable[[Any], bool] = bool
     """The input schema's fast check itself (jsonschema-rs), called without a wrapper."""
     output_ok: Callable[[Any], bool] = bool
@@ -105,6 +110,8 @@ def build_plan(node: NodeSpec, flow: FlowSpec, registry: Registry) -> NodePlan:
         connector=connector,
         qualname=loaded.qualname,
         plugin_dir=_folder(cap.func),
+        secret_inputs=schema_secret_paths(loaded.input.schema),
+        secret_outputs=schema_secret_paths(loaded.output.schema),
         # The hot path calls jsonschema-rs directly: two Python frames fewer per check.
         input_ok=loaded.input._fast.is_valid,
         output_ok=loaded.output._fast.is_valid,
