@@ -180,6 +180,9 @@ class Execution:
         self._record((), node_id, None, visit, start, "cancelled", None, None, error)
         self.fail(node_id, "TIMEOUT", message)
 
+    def _past_deadline(self) -> bool:
+        return self.clock.now() - self.run.started_at >= self.flow.settings.timeout
+
     def _next_visit(self, node_id: str) -> int:
         prev = self.run.nodes.get(node_id)
         visit = prev["visits"] + 1 if prev else 1
@@ -508,6 +511,10 @@ class Execution:
             why = f"branch {failed!r} failed"
             if timed_out:
                 why = f"the block's timeout of {block.timeout:g}s passed"
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if not self._past_deadline():
+                why = "the run was interrupted"
+            raise
         finally:
             for task, (plan, v) in tasks.items():
                 if task.cancelled():
