@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "json_problem"]
+__all__ = ["MAX_DEPTH", "json_problem", "plain_dict"]
 
 MAX_DEPTH = 100
 """How deeply objects and arrays may nest in a plugin's value (the store and readers cope)."""
@@ -37,7 +37,7 @@ def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | No
     if kind is float:
         return None if value - value == 0.0 else ("$", _float_name(value))
     if kind is dict:  # the usual output: plain data, checked by the quick walk
-        if _plain_dict(value, 1, max_depth):
+        if plain_dict(value, 1, max_depth):
             return None
     elif kind is list and _plain_list(value, 1, max_depth):
         return None
@@ -74,7 +74,7 @@ def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | No
     return None
 
 
-def _plain_dict(value: dict[Any, Any], depth: int, max_depth: int) -> bool:
+def plain_dict(value: dict[Any, Any], depth: int, max_depth: int) -> bool:
     """Whether `value` is plain JSON data (exact types only); False sends it to the walk that
     says what is wrong (or accepts subclasses). Recursion is bounded by `max_depth`."""
     if depth > max_depth:
@@ -87,7 +87,7 @@ def _plain_dict(value: dict[Any, Any], depth: int, max_depth: int) -> bool:
         if kind in scalars:
             continue
         if kind is dict:
-            if not _plain_dict(item, depth + 1, max_depth):
+            if not plain_dict(item, depth + 1, max_depth):
                 return False
         elif kind is list:
             if not _plain_list(item, depth + 1, max_depth):
@@ -106,7 +106,7 @@ def _plain_list(value: list[Any], depth: int, max_depth: int) -> bool:
         if kind in scalars:
             continue
         if kind is dict:
-            if not _plain_dict(item, depth + 1, max_depth):
+            if not plain_dict(item, depth + 1, max_depth):
                 return False
         elif kind is list:
             if not _plain_list(item, depth + 1, max_depth):
