@@ -127,6 +127,7 @@ class Engine:
         self, execution: Execution, node_id: str, response: Any = None, visit: int | None = None
     ) -> None:
         """Run the execution; when it is cancelled (Ctrl-C), save the run it failed, re-raise."""
+        self.interrupted = None
         try:
             await execution.drive(node_id, response, visit)
         except (asyncio.CancelledError, KeyboardInterrupt):
