@@ -29,7 +29,14 @@ from flowengine._plugins.registry import (
 from flowengine._plugins.schema import CompiledSchema, load_schema, schema_dir
 from flowengine._reading.diagnostic import Diagnostic
 from flowengine._reading.loader import check_flow, load_flow
-from flowengine._reading.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
+from flowengine._reading.spec import (
+    ConnectionSpec,
+    FlowSettings,
+    FlowSpec,
+    Location,
+    NodeSpec,
+    RetrySpec,
+)
 from flowengine._reading.templating import to_text
 from flowengine._running.answers import check_answers
 from flowengine._running.engine import Engine
@@ -82,6 +89,7 @@ __all__ = [  # noqa: RUF022
     "PluginError",
     "Prompt",
     "Registry",
+    "RetrySpec",
     "Run",
     "RunError",
     "RunStatus",

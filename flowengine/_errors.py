@@ -167,20 +167,27 @@ class ConnectorError(FlowEngineError):
         details: list[dict[str, Any]] | None = None,
         status_code: int | None = None,
         correlation_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.message = message
         self.code = code
         self.details = details or []
         self.status_code = status_code
         self.correlation_id = correlation_id
+        self.retry_after = retry_after
+        """Seconds the service asked to wait before trying again (an HTTP `Retry-After`), or
+        None; a node's `retry:` waits at least that long."""
         super().__init__(message)
 
     def to_dict(self) -> dict[str, Any]:
-        """The error as flows see it: `nodes.<id>.error`."""
-        return {
+        """The error as flows see it: `nodes.<id>.error` (`retry_after` only when set)."""
+        found: dict[str, Any] = {
             "code": self.code,
             "message": self.message,
             "details": self.details,
             "status_code": self.status_code,
             "correlation_id": self.correlation_id,
         }
+        if self.retry_after is not None:
+            found["retry_after"] = self.retry_after
+        return found

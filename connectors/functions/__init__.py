@@ -18,6 +18,7 @@ __all__ = ["compared_values", "connector", "templated", "tested_expression"]
 
 connector = Connector(
     name="functions",
+    idempotent=True,  # pure functions of their inputs: a node may retry them
     schema_dir=Path(__file__).parent / "schemas",
     title="Functions",
     description=(

@@ -19,6 +19,7 @@ from flowengine import CallContext, Connector, ConnectorError, hookimpl
 
 connector = Connector(
     name="variables",
+    idempotent=True,  # they change the run only by their output, applied once on success
     schema_dir=Path(__file__).parent / "schemas",
     title="Variables",
     description="Set and increment the run's variables (vars.<name> in templates).",

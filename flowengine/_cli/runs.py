@@ -29,7 +29,10 @@ from flowengine._cli.common import (
 from flowengine._errors import RunError, SchemaValidationError
 from flowengine._storing.run import RunStatus
 
-__all__ = ["run", "runs"]
+__all__ = ["EXIT_INTERRUPTED", "run", "runs"]
+
+EXIT_INTERRUPTED = 130
+"""Ctrl-C while a node ran (128 + SIGINT, as shells report it)."""
 
 
 class _Session:
@@ -43,8 +46,12 @@ class _Session:
         trace_file: str | None,
         answers_file: str | None,
         prompt: bool | None,
+        debug: bool = False,
     ) -> None:
         from flowengine._cli.terminal import Terminal
+
+        if debug:
+            _debug_to_stderr()
         from flowengine._running.headless import Answers
 
         self.registry = registry()
@@ -59,6 +66,7 @@ class _Session:
             self.sinks.append(_trace_sink(trace_file))
         self.waiting: Any = None
         """The run last seen waiting: named when Ctrl-C stops a poll wait or a prompt."""
+        self._engine: Any = None
 
     def load(self, flow_file: str, unreadable_hint: str = "") -> Any:
         """The flow, checked, and the answers file checked against its node ids."""
@@ -81,7 +89,10 @@ class _Session:
         """An Engine over this session's registry, store and trace sinks."""
         from flowengine._running.engine import Engine
 
-        return Engine(self.registry, store=self.store, environ=os.environ, trace_sinks=self.sinks)
+        self._engine = Engine(
+            self.registry, store=self.store, environ=os.environ, trace_sinks=self.sinks
+        )
+        return self._engine
 
     async def drive(
         self, engine: Any, run: Any, flow: Any, options: dict[str, Any] | None = None
@@ -103,8 +114,13 @@ class _Session:
 
     def _shown(self, run: Any, interaction: Any) -> None:
         """Remember the waiting run (for Ctrl-C) and draw its screen."""
+        from flowengine._plugins.connector import Interaction
+        from flowengine._redaction import compile_secrets
+
         self.waiting = run
-        self.terminal.show(run, interaction)
+        # What the screen shows passes the run's secrets' redaction (a typed password).
+        shown = compile_secrets(frozenset(run.secrets)).redact(interaction.to_dict())
+        self.terminal.show(run, Interaction.from_dict(shown))
 
     def run_to_end(self, factory: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run the coroutine, print the run and exit with its code (0, 1 or 3)."""
@@ -124,8 +140,19 @@ class _Session:
         try:
             return asyncio.run(factory())
         except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C and EOF into Abort
-            if self.waiting is None:
-                raise
+            stopped = getattr(self._engine, "interrupted", None)
+            if stopped is not None:  # Ctrl-C while a node ran: the engine saved it failed
+                error = stopped.error or {}
+                click.echo(
+                    f"\ninterrupted; run {stopped.id} failed at {error.get('node')!r} "
+                    f"(INTERRUPTED) and is saved: `flowengine runs show {stopped.id}"
+                    f"{self._store_option()}`",
+                    err=True,
+                )
+                sys.exit(EXIT_INTERRUPTED)
+            if self.waiting is None or not self.waiting.waiting:
+                click.echo("\ninterrupted", err=True)
+                sys.exit(EXIT_INTERRUPTED)
             # The engine saved the run as waiting before showing its screen: it can go on later.
             run = self.waiting
             click.echo(
@@ -134,6 +161,25 @@ class _Session:
                 err=True,
             )
             sys.exit(3)
+
+
+def _debug_to_stderr() -> None:
+    """`--debug`: the engine's DEBUG records (a failing plugin's full traceback, secrets
+    redacted) go to stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("debug: %(message)s"))
+    log = logging.getLogger("flowengine")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    help="Print the full traceback of a capability that raises (stderr; secrets redacted).",
+)
 
 
 def _trace_sink(path: str) -> Callable[[dict[str, Any]], None]:
@@ -147,8 +193,9 @@ def _trace_sink(path: str) -> Callable[[dict[str, Any]], None]:
 
 
 def _session_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that make a _Session: --answers, --json, --trace, --store, --prompt."""
-    for option in (prompt_option, store_option, trace_option, json_option, answers_option):
+    """The options that make a _Session: --answers, --json, --trace, --store, --prompt, --debug."""
+    options = (debug_option, prompt_option, store_option, trace_option, json_option)
+    for option in (*options, answers_option):
         func = option(func)
     return func
 
@@ -251,7 +298,8 @@ def runs_show(run_id: str, as_json: bool, store: str) -> None:
         outcome = event.get("outcome")
         if outcome:
             indent = "    " if event.get("parent") else "  "
-            why = error_note(event.get("error")) if outcome == "error" else ""
+            failed = outcome in ("error", "retrying", "interrupted")
+            why = error_note(event.get("error")) if failed else ""
             click.echo(f"{indent}{event['node']} -> {outcome}{why}")
     if found.waiting:
         click.echo(f"waiting at {found.waiting['node']}: {dump(found.waiting['interaction'])}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 import textwrap
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from flowengine._plugins.connector import Interaction
 from flowengine._running.headless import MISSING
 from flowengine._storing.run import RunStatus
 
-__all__ = ["Terminal", "error_note"]
+__all__ = ["Terminal", "error_note", "where_text"]
 
 
 def _qr_text(url: str, *, tty: bool) -> str:
@@ -39,7 +40,23 @@ def error_note(error: Any) -> str:
         return ""
     message = " ".join(str(error.get("message") or "").split())  # one line
     code = str(error.get("code") or "ERROR")
+    where = error.get("where")
+    if isinstance(where, dict) and where.get("file"):
+        message += f" at {where_text(where)}"
     return f" ({code}: {message})" if message else f" ({code})"
+
+
+def where_text(where: dict[str, Any]) -> str:
+    """`file:line in function` of an error's `where`, the file relative to the current folder
+    when it is inside it."""
+    file = str(where.get("file"))
+    try:
+        relative = os.path.relpath(file)
+        file = file if relative.startswith("..") else relative
+    except ValueError:  # another drive
+        pass
+    function = f" in {where['function']}" if where.get("function") else ""
+    return f"{file}:{where.get('line')}{function}"
 
 
 def _ask_lines(label: str, fallback: str | None) -> str:
@@ -92,12 +109,17 @@ class Terminal:
         if not outcome:
             return
         indent = "    " if event.get("parent") else "  "
-        colour = {"error": "red", "waiting": "yellow"}.get(outcome, "green")
+        colour = {"error": "red", "interrupted": "red"}.get(outcome, "green")
+        if outcome in ("waiting", "retrying"):
+            colour = "yellow"
         ms = event.get("duration_ms")
         took = f"{ms:.1f} ms" if isinstance(ms, int | float) else ""
         visit = f" (visit {event['visit']})" if (event.get("visit") or 1) > 1 else ""
         node = click.style(str(event.get("node")), bold=True)
-        why = error_note(event.get("error")) if outcome == "error" else ""
+        failed = outcome in ("error", "retrying", "interrupted")
+        why = error_note(event.get("error")) if failed else ""
+        if outcome == "retrying":
+            took = f"attempt {event.get('attempt')}, again in {event.get('retry_in', 0):g} s"
         self.echo(f"{indent}{node}{visit} -> {click.style(outcome, fg=colour)}{why}  {took}")
 
     # Interactions --------------------------------------------------------------------
@@ -186,10 +208,11 @@ class Terminal:
         colour = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(run.status)
         self.echo()
         self.echo(f"run {run.id} {run.status}", fg=colour, bold=True)
+        shown = run.to_dict()  # secrets (connection settings, typed passwords) redacted
         if run.status == RunStatus.COMPLETED:
-            self.echo(dump(run.result))
+            self.echo(dump(shown["result"]))
         elif run.status == RunStatus.FAILED:
-            self.echo(dump(run.error))
+            self.echo(dump(shown["error"]))
         elif run.status == RunStatus.WAITING:
             node = (run.waiting or {}).get("node")
             self.echo(

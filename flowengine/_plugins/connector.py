@@ -21,7 +21,10 @@ from typing import Any
 
 from flowengine._clock import Clock
 
-__all__ = ["CallContext", "Capability", "Connector", "Interaction", "Outcome"]
+__all__ = ["CallContext", "Capability", "Connector", "Interaction", "Outcome", "is_idempotent"]
+
+READ_PREFIXES = ("read", "find", "get", "list", "search", "check", "lookup")
+"""Capability names that read (`readUser`, `findUsers`): idempotent unless they say not."""
 
 DEFAULT_OUTCOMES = ("success", "error")
 
@@ -106,6 +109,10 @@ class Capability:
     personal_data_of: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     output_schema_of: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
     interactive: bool = False
+    idempotent: bool | None = None
+    """Whether calling it twice does no more than calling it once, so a node may `retry:` it.
+    None: the connector's `idempotent`, else True for read names (read*, find*, get*, list*,
+    search*, check*, lookup*) and False for everything else (creates, updates, deletes)."""
 
     @property
     def outcome_fields(self) -> tuple[str, ...]:
@@ -144,6 +151,8 @@ class Connector:
     close: Closer | None = None
     secret_settings: tuple[str, ...] = ()
     """Settings whose values are always redacted (client secrets, passwords)."""
+    idempotent: bool | None = None
+    """The default of its capabilities' `idempotent` (True: none has side effects)."""
     capabilities: dict[str, Capability] = field(default_factory=dict)
 
     def capability(
@@ -159,6 +168,7 @@ class Connector:
         interactive: bool = False,
         input_schema: dict[str, Any] | None = None,
         output_schema: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
     ) -> Callable[[CapabilityFunc], CapabilityFunc]:
         """Decorator: add the function as a capability (named after it unless `name`)."""
 
@@ -176,6 +186,7 @@ class Connector:
                 personal_data_of=personal_data_of,
                 output_schema_of=output_schema_of,
                 interactive=interactive,
+                idempotent=idempotent,
             )
             self.add(cap)
             return func
@@ -192,3 +203,12 @@ class Connector:
                 plugin=self.name,
             )
         self.capabilities[capability.name] = capability
+
+
+def is_idempotent(connector: Connector, capability: Capability) -> bool:
+    """Whether a node may retry the capability (`Capability.idempotent`, resolved)."""
+    if capability.idempotent is not None:
+        return capability.idempotent
+    if connector.idempotent is not None:
+        return connector.idempotent
+    return capability.name.startswith(READ_PREFIXES)

@@ -19,6 +19,7 @@ import jsonschema
 import networkx as nx
 
 from flowengine._errors import FlowDefinitionError
+from flowengine._plugins.connector import is_idempotent
 from flowengine._plugins.registry import Registry, load_registry
 from flowengine._plugins.schema import CompiledSchema, load_schema
 from flowengine._reading.checks.graph import node_path
@@ -26,7 +27,14 @@ from flowengine._reading.checks.literals import explain, json_path_of
 from flowengine._reading.checks.structure import run_all
 from flowengine._reading.diagnostic import Diagnostic
 from flowengine._reading.marked_yaml import YamlDocument, load_yaml
-from flowengine._reading.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
+from flowengine._reading.spec import (
+    ConnectionSpec,
+    FlowSettings,
+    FlowSpec,
+    Location,
+    NodeSpec,
+    RetrySpec,
+)
 
 __all__ = ["Diagnostic", "check_flow", "load_flow", "parse_duration"]
 
@@ -84,6 +92,7 @@ def _check_flow(
     registry = load_registry() if registry is None else registry
     spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest(), found)
     found += run_all(spec, doc, registry)
+    found += _check_retries(spec, doc, registry)
     diagnostics = _sorted(found)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
@@ -231,7 +240,60 @@ def _node(
         title=str(raw.get("title", "")),
         branches=branches,
         parent=parent,
+        retry=_retry(raw.get("retry")),
+        timeout=_duration(raw.get("timeout")),
     )
+
+
+def _duration(value: Any) -> float | None:
+    """Seconds of a node's duration setting, None when absent or not one (the schema says)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    seconds = parse_duration(value)
+    return seconds if seconds > 0 else None
+
+
+def _retry(raw: Any) -> RetrySpec | None:
+    """A node's `retry:`; what the schema rejected falls back to the defaults."""
+    if not isinstance(raw, dict):
+        return None
+    on = raw.get("on")
+    codes = tuple(str(c) for c in on) if isinstance(on, list) else ()
+    attempts, rate, jitter = raw.get("max_attempts"), raw.get("backoff_rate"), raw.get("jitter")
+    defaults = RetrySpec(on=codes)
+    return RetrySpec(
+        on=codes,
+        max_attempts=attempts if type(attempts) is int and attempts >= 0 else 3,
+        interval=_duration(raw.get("interval")) or defaults.interval,
+        backoff_rate=float(rate) if isinstance(rate, int | float) and rate >= 1 else 2.0,
+        max_delay=_duration(raw.get("max_delay")),
+        jitter=jitter if jitter in ("full", "none") else "none",
+    )
+
+
+def _check_retries(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> Iterator[Diagnostic]:
+    """FE090: `retry:` on a capability that is not idempotent (a retry could repeat it)."""
+    for node in spec.all_nodes.values():
+        if node.retry is None or node.is_parallel:
+            continue
+        conn = spec.connections.get(node.connection)
+        try:
+            loaded = registry.capability(
+                conn.connector if conn else node.connection, node.capability
+            )
+        except KeyError:
+            continue  # FE03x says so already
+        if is_idempotent(loaded.connector, loaded.capability):
+            continue
+        yield doc.diagnostic(
+            "FE090",
+            f"node {node.id!r} retries {loaded.qualname}, which is not idempotent: a second "
+            "call could repeat what the first did (a second user, a second transaction); "
+            "remove `retry:` and route the error instead (the plugin can declare a safe "
+            "capability `idempotent=True`)",
+            (*node_path(node), "retry"),
+            node_id=node.id,
+        )
 
 
 def _routes(

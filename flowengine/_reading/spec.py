@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-__all__ = ["ConnectionSpec", "FlowSettings", "FlowSpec", "Location", "NodeSpec"]
+__all__ = ["ConnectionSpec", "FlowSettings", "FlowSpec", "Location", "NodeSpec", "RetrySpec"]
 
 
 @dataclass(frozen=True, order=True)
@@ -48,6 +48,29 @@ class FlowSettings:
 
 
 @dataclass(frozen=True)
+class RetrySpec:
+    """A node's `retry:` (docs/flows.md, "Retries and timeouts"), durations in seconds."""
+
+    on: tuple[str, ...]
+    """Error codes that are retried; "*" is any."""
+    max_attempts: int = 3
+    """Retries after the first call."""
+    interval: float = 1.0
+    backoff_rate: float = 2.0
+    max_delay: float | None = None
+    jitter: str = "none"
+
+    def retries(self, code: str | None) -> bool:
+        """Whether an error with this code is retried."""
+        return "*" in self.on or code in self.on
+
+    def delay(self, retry: int) -> float:
+        """The computed delay before retry number `retry` (1 = the first), jitter aside."""
+        delay = self.interval * self.backoff_rate ** (retry - 1)
+        return min(delay, self.max_delay) if self.max_delay is not None else delay
+
+
+@dataclass(frozen=True)
 class NodeSpec:
     """One step: a capability call with inputs and routes, or a parallel block.
 
@@ -63,6 +86,9 @@ class NodeSpec:
     title: str = ""
     branches: Mapping[str, NodeSpec] = field(default_factory=dict)
     parent: str | None = None
+    retry: RetrySpec | None = None
+    timeout: float | None = None
+    """Seconds the node may run (`timeout:`), or None."""
 
     @property
     def is_parallel(self) -> bool:

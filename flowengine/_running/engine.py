@@ -13,6 +13,7 @@ The Engine owns the plans and the pool and hands them to each Execution (the wal
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import os
@@ -25,9 +26,13 @@ from flowengine._plugins.registry import Registry, load_registry
 from flowengine._plugins.schema import CompiledSchema
 from flowengine._reading.loader import load_flow
 from flowengine._reading.spec import FlowSpec
+from flowengine._redaction import compile_secrets
 from flowengine._running.execution import Execution
+from flowengine._running.json_values import json_problem
+from flowengine._running.node_errors import error_dict
 from flowengine._running.plan import NodePlan
 from flowengine._running.pool import ConnectionPool
+from flowengine._running.typed_secrets import form_secrets
 from flowengine._storing.run import Run, RunStatus, new_run_id
 from flowengine._storing.stores import MemoryStore, RunStore
 
@@ -58,6 +63,8 @@ class Engine:
         self._plans: dict[str, dict[str, NodePlan]] = {}
         """Node plans per flow digest, compiled on first use (by the executions)."""
         self._inputs: dict[str, CompiledSchema | None] = {}
+        self.interrupted: Run | None = None
+        """The last run a cancellation (Ctrl-C) stopped, saved as failed with INTERRUPTED."""
 
     def __repr__(self) -> str:
         return f"<Engine store={self.store!r} connections={len(self._pool)}>"
@@ -85,7 +92,7 @@ class Engine:
             updated_at=now,
             started_at=now,
         )
-        await self._execution(run, flow).drive(flow.start)
+        await self._drive(self._execution(run, flow), flow.start)
         return self._save(run)
 
     async def resume(
@@ -106,13 +113,26 @@ class Engine:
         flow = flow or self._load_flow(run)
         self._check_digest(run, flow, allow_changed_flow)
         node_id, visit = run.waiting["node"], int(run.waiting.get("visit", 1))
+        # A password typed into the form is a secret from now on: redacted, never stored.
+        run.secrets.update(form_secrets(run.waiting.get("interaction"), response))
         run.status, run.waiting = RunStatus.RUNNING, None
         execution = self._execution(run, flow)
         if node_id not in flow.all_nodes:
             execution.fail(node_id, "NODE_GONE", f"Flow {flow.id!r} no longer has node {node_id!r}")
         else:
-            await execution.drive(node_id, response, visit)
+            await self._drive(execution, node_id, response, visit)
         return self._save(run)
+
+    async def _drive(
+        self, execution: Execution, node_id: str, response: Any = None, visit: int | None = None
+    ) -> None:
+        """Run the execution; when it is cancelled (Ctrl-C), save the run it failed, re-raise."""
+        self.interrupted = None
+        try:
+            await execution.drive(node_id, response, visit)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self.interrupted = self._save(execution.run)
+            raise
 
     def _execution(self, run: Run, flow: FlowSpec) -> Execution:
         """An Execution of `run`, given this engine's plans for the flow and its pool."""
@@ -129,8 +149,34 @@ class Engine:
 
     def _save(self, run: Run) -> Run:
         run.updated_at = self.clock.now()
-        self.store.save(run)
+        try:
+            self.store.save(run)
+        except Exception as e:  # never leave the stored run behind, waiting at an older node
+            self._save_failed(run, e)
         return run
+
+    def _save_failed(self, run: Run, error: Exception) -> None:
+        """The store refused the run: drop what is not JSON, fail the run, save it again."""
+        secrets = compile_secrets(frozenset(run.secrets))
+        node = _drop_non_json(run) or (run.waiting or {}).get("node")
+        node = node or (run.path[-1] if run.path else None)
+        why = secrets.redact(f"{type(error).__name__}: {error}")
+        run.status, run.waiting, run.result = RunStatus.FAILED, None, None
+        run.error = {
+            "node": node,
+            "code": "STORE_WRITE_FAILED",
+            "message": f"The run store {self.store!r} could not save run {run.id} ({why}); "
+            "what it could not write was left out and the run failed: fix the plugin or "
+            "the store and start the run again",
+        }
+        try:
+            self.store.save(run)
+        except Exception as again:
+            raise RunError(
+                f"Run {run.id} could not be saved in {self.store!r}: "
+                f"{secrets.redact(f'{type(again).__name__}: {again}')}; check --store",
+                run_id=run.id,
+            ) from None
 
     def _load_flow(self, run: Run) -> FlowSpec:
         if not os.path.isfile(run.flow_file):
@@ -178,6 +224,32 @@ class Engine:
     async def aclose(self) -> None:
         """Close every connection the engine opened."""
         await self._pool.aclose()
+
+
+def _drop_non_json(run: Run) -> str | None:
+    """Replace every part of `run` the store cannot write; the node that held one, if any."""
+    culprit: str | None = None
+    for node_id, result in list(run.nodes.items()):
+        problem = json_problem(result)
+        if problem is not None:
+            culprit = culprit or node_id
+            path, found = problem
+            message = f"Node {node_id!r}: its result is not JSON at {path} ({found})"
+            run.nodes[node_id] = {
+                "output": None,
+                "error": error_dict("OUTPUT_NOT_JSON", message),
+                "outcome": "error",
+                "visits": result.get("visits", 1) if isinstance(result, dict) else 1,
+            }
+    if json_problem(run.vars) is not None:
+        run.vars = {k: v for k, v in run.vars.items() if json_problem(v) is None}
+    if json_problem(run.inputs) is not None:
+        run.inputs = {k: v for k, v in run.inputs.items() if json_problem(v) is None}
+    run.trace = [
+        e if json_problem(e) is None else {**e, "input": None, "output": None, "error": None}
+        for e in run.trace
+    ]
+    return culprit
 
 
 def _absolute(flow_file: str) -> str:

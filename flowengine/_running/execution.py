@@ -13,6 +13,9 @@ that does not change between visits.
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,15 +23,20 @@ from flowengine._clock import Clock
 from flowengine._errors import ConnectorError, NodeExecutionError, TemplateError
 from flowengine._plugins.connector import CallContext, Interaction, Outcome
 from flowengine._plugins.registry import Registry
-from flowengine._reading.spec import FlowSpec, NodeSpec
+from flowengine._reading.spec import FlowSpec, NodeSpec, RetrySpec
 from flowengine._redaction import compile_secrets, redact_parts
+from flowengine._running.json_values import MAX_DEPTH, json_problem, plain_dict
 from flowengine._running.node_errors import error_dict, exception_error
 from flowengine._running.plan import NodePlan, build_plan
 from flowengine._running.pool import ConnectionPool
-from flowengine._running.trace import make_event
+from flowengine._running.typed_secrets import secret_values
 from flowengine._storing.run import NodeResult, Run, RunStatus
 
 __all__ = ["Execution"]
+
+log = logging.getLogger("flowengine")
+_random = random.Random()
+"""Retry jitter (`jitter: full`); tests seed it or check bounds."""
 
 SET_VARS = "set_vars"
 """The reserved output key whose object the engine merges into run.vars."""
@@ -90,6 +98,23 @@ class Execution:
                 await self._walk(node_id, response, visit)
         except TimeoutError:
             self._timed_out()
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._interrupted()
+            raise  # the caller cancelled (Ctrl-C): it must see that, after the run is kept
+
+    def _interrupted(self) -> None:
+        """Ctrl-C or a cancelled task stopped the node that was running: record it
+        `interrupted` and fail the run with INTERRUPTED (the node may have done part of its
+        work, so running or asking it again is left to a person)."""
+        last = self.run.path[-1] if self.run.path else self.flow.start
+        node_id, visit, start = self.running or (last, 0, self.clock.now())
+        message = (
+            f"Run interrupted during node {node_id!r} (Ctrl-C, or the task running it was "
+            "cancelled); the node may have done part of its work: start a new run"
+        )
+        error = error_dict("INTERRUPTED", message)
+        self._record((), node_id, None, visit, start, "interrupted", None, None, error)
+        self.fail(node_id, "INTERRUPTED", message)
 
     async def _walk(self, node_id: str, response: Any, visit: int | None) -> None:
         try:
@@ -111,7 +136,16 @@ class Execution:
         except NodeExecutionError as e:
             self.fail(e.node_id or node_id, e.code, str(e))
         except Exception as e:  # a bug must not lose the run: keep its state, say what broke
+            self._debug(node_id, e)
             self.fail(node_id, "ENGINE_ERROR", f"{type(e).__name__}: {e}")
+
+    def _debug(self, node_id: str, e: BaseException) -> None:
+        """The full traceback on the `flowengine` logger at DEBUG (`flowengine --debug`),
+        secrets redacted; formatted only when someone listens."""
+        if log.isEnabledFor(logging.DEBUG):
+            text = "".join(traceback.format_exception(e))
+            text = self.secrets.redact(text)
+            log.debug("node %r of run %s raised:\n%s", node_id, self.run.id, text)
 
     def _plan(self, node: NodeSpec) -> NodePlan:
         plan = self.plans.get(node.id)
@@ -144,6 +178,9 @@ class Execution:
         error = error_dict("TIMEOUT", message)
         self._record((), node_id, None, visit, start, "cancelled", None, None, error)
         self.fail(node_id, "TIMEOUT", message)
+
+    def _past_deadline(self) -> bool:
+        return self.clock.now() - self.run.started_at >= self.flow.settings.timeout
 
     def _next_visit(self, node_id: str) -> int:
         prev = self.run.nodes.get(node_id)
@@ -189,38 +226,106 @@ class Execution:
         if parent is None:
             self.running = (node_id, visit, start)
         inputs: Any = None
-        output: Any = None
-        error: dict[str, Any] | None = None
-        try:
-            inputs = self._render(plan)
-            settings, connection = await self._connection(plan)
-            ctx = CallContext(
-                run.id, node_id, visit, settings, connection, self.clock, response, run.vars
-            )
-            result = plan.func(inputs, ctx)
-            if plan.is_async:
-                result = await result
-            outcome, output = self._classify(plan, result, inputs)
-        except _Paused as p:
-            if parent is not None:
-                error = error_dict(
-                    "INTERACTION_IN_PARALLEL",
-                    f"Node {node_id!r} (a branch of parallel block {parent!r}) asked for a "
-                    f"{p.interaction.kind!r} interaction; interactions are not supported inside "
-                    "parallel branches: move this node out of the block",
+        attempt = 1
+        while True:  # once, unless the node's `retry:` retries its error
+            output: Any = None
+            error: dict[str, Any] | None = None
+            try:
+                if inputs is None:
+                    inputs = self._render(plan)
+                settings, connection = await self._connection(plan)
+                ctx = CallContext(
+                    run.id, node_id, visit, settings, connection, self.clock, response, run.vars
                 )
+                result = plan.func(inputs, ctx)
+                if plan.is_async:
+                    result = await (
+                        result if plan.node.timeout is None else self._timed(plan, result)
+                    )
+                outcome, output = self._classify(plan, result, inputs)
+            except _Paused as p:
+                problem = json_problem(p.interaction.data)
+                if problem is not None:
+                    error = _not_json(plan, "interaction data", problem).to_dict()
+                    outcome, output = "error", None
+                elif parent is not None:
+                    error = error_dict(
+                        "INTERACTION_IN_PARALLEL",
+                        f"Node {node_id!r} (a branch of parallel block {parent!r}) asked for a "
+                        f"{p.interaction.kind!r} interaction; interactions are not supported "
+                        "inside parallel branches: move this node out of the block",
+                    )
+                    outcome, output = "error", None
+                else:
+                    self._pause(plan, visit, start, inputs, p.interaction)
+                    return None
+            except Exception as e:  # any failure of a capability is its node's error outcome
+                error = exception_error(e, plan.plugin_dir)
+                if "where" in error:
+                    self._debug(node_id, e)
+                problem = json_problem(error)
+                if problem is not None:  # e.g. a ConnectorError's details holding an object
+                    error = _not_json(plan, "error", problem).to_dict()
                 outcome, output = "error", None
-            else:
-                self._pause(plan, visit, start, inputs, p.interaction)
-                return None
-        except Exception as e:  # any failure of a capability is its node's error outcome
-            error = exception_error(e)
-            outcome, output = "error", None
-            error = self.secrets.redact(error)
-        if outcome == "error" and error is None:
-            error, output = output or error_dict("ERROR", f"Node {node_id!r} failed"), None
-        self._record(plan.personal, node_id, parent, visit, start, outcome, inputs, output, error)
+                error = self.secrets.redact(error)
+            if outcome == "error" and error is None:
+                error, output = output or error_dict("ERROR", f"Node {node_id!r} failed"), None
+            retry = plan.node.retry
+            if retry is None or outcome != "error":
+                break
+            delay = self._retry_delay(retry, attempt, error)
+            if delay is None:
+                break
+            extra: dict[str, Any] | None = {"attempt": attempt, "retry_in": delay}
+            self._emit(
+                plan.personal, node_id, parent, visit, start, "retrying", inputs, None, error, extra
+            )
+            await self.clock.sleep(delay)
+            attempt += 1
+        personal = plan.personal
+        if attempt == 1:
+            self._record(personal, node_id, parent, visit, start, outcome, inputs, output, error)
+        else:
+            extra = {"attempt": attempt}
+            self._record(
+                personal, node_id, parent, visit, start, outcome, inputs, output, error, extra=extra
+            )
         return outcome
+
+    async def _timed(self, plan: NodePlan, call: Any) -> Any:
+        """Await the capability's call, cancelling it at the node's `timeout:` (TIMEOUT)."""
+        seconds = plan.node.timeout or 0.0
+        try:
+            async with self.clock.deadline(self.clock.now() + seconds) as timeout:
+                return await call
+        except TimeoutError:
+            expired = getattr(timeout, "expired", None)
+            if expired is None or not expired():
+                raise  # the capability's own TimeoutError
+            raise ConnectorError(
+                f"Node {plan.node.id!r} was still running after its timeout of {seconds:g}s "
+                f"(timeout: on the node) and was cancelled; raise the timeout or find why "
+                f"{plan.qualname} is slow",
+                code="TIMEOUT",
+            ) from None
+
+    def _retry_delay(
+        self, retry: RetrySpec, attempt: int, error: dict[str, Any] | None
+    ) -> float | None:
+        """Seconds to wait before retry number `attempt`, or None when the error is not retried
+        (not in `on:`, no attempts left, or a Retry-After longer than `max_delay`)."""
+        code = error.get("code") if error else None
+        if attempt > retry.max_attempts or not retry.retries(code):
+            return None
+        delay = retry.delay(attempt)
+        if retry.jitter == "full":
+            delay = _random.uniform(0.0, delay)
+        after = error.get("retry_after") if error else None
+        if isinstance(after, int | float) and not isinstance(after, bool) and after > 0:
+            if retry.max_delay is not None and after > retry.max_delay:
+                return None  # the service asks for longer than the flow allows: fail now
+            delay = max(delay, float(after))
+        return delay
 
     def _record(
         self,
@@ -235,6 +340,7 @@ class Execution:
         error: dict[str, Any] | None,
         *,
         on_path: bool = True,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """Keep a finished node visit in the run (`nodes.<id>`, the path) and trace it."""
         result: NodeResult = {
@@ -246,14 +352,24 @@ class Execution:
         self.run.nodes[node_id] = result
         if on_path:
             self.run.path.append(node_id)
-        self._emit(personal, node_id, parent, visit, start, outcome, inputs, output, error)
+        self._emit(personal, node_id, parent, visit, start, outcome, inputs, output, error, extra)
 
     def _render(self, plan: NodePlan) -> Any:
         if plan.renderer is None:
             raise plan.compile_error or TemplateError("no inputs")
         inputs = plan.renderer.render(self.scope)
-        plan.check("input", inputs)
+        if not plan.input_ok(inputs):
+            plan.check("input", inputs)
+        if plan.secret_inputs:
+            self._add_secrets(secret_values(inputs, plan.secret_inputs))
         return inputs
+
+    def _add_secrets(self, values: list[str]) -> None:
+        """Make typed secret values run secrets: redacted from here on, never stored."""
+        new = [v for v in values if v not in self.run.secrets]
+        if new:
+            self.run.secrets.update(new)
+            self.secrets = compile_secrets(frozenset(self.run.secrets))
 
     def _classify(self, plan: NodePlan, result: Any, inputs: Any) -> tuple[str, Any]:
         if type(result) is dict:
@@ -267,6 +383,9 @@ class Execution:
                     code="UNDECLARED_OUTCOME",
                 )
             if outcome == "error":
+                problem = json_problem(output)
+                if problem is not None:
+                    raise _not_json(plan, "error output", problem)
                 return outcome, output
         elif isinstance(result, Interaction):
             raise _Paused(result)
@@ -278,9 +397,23 @@ class Execution:
                 "dict, an Outcome or an Interaction",
                 code="BAD_RESULT",
             )
-        plan.check("output", output)
+        try:
+            if not plan.output_ok(output):
+                plan.check("output", output)
+        except (ValueError, TypeError, RecursionError):  # the validator met a non-JSON value
+            problem = json_problem(output)
+            if problem is None:
+                raise
+            raise _not_json(plan, "output", problem) from None
+        # The schema passed: is it JSON the store can write? (plain dicts: the quick pass)
+        if type(output) is not dict or not plain_dict(output, 1, MAX_DEPTH):
+            problem = json_problem(output)
+            if problem is not None:
+                raise _not_json(plan, "output", problem)
+        if plan.secret_outputs:
+            self._add_secrets(secret_values(output, plan.secret_outputs))
         new_vars = output.get(SET_VARS) if isinstance(output, dict) else None
-        if isinstance(new_vars, dict):
+        if new_vars is not None and isinstance(new_vars, dict):
             self.run.vars.update(new_vars)
         return outcome, output
 
@@ -314,23 +447,29 @@ class Execution:
         inputs: Any,
         output: Any,
         error: Any,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         if not self.redact_personal_data:
             personal = ()
         if personal or self.secrets:
             inputs, output, error = redact_parts(inputs, output, error, self.secrets, personal)
-        event = make_event(
-            self.run.id,
-            node_id,
-            parent,
-            visit,
-            start,
-            self.clock.now(),
-            outcome,
-            inputs,
-            output,
-            error,
-        )
+        end = self.clock.now()
+        # make_event's shape, built here: the hot path saves a call of ten arguments.
+        event = {
+            "run": self.run.id,
+            "node": node_id,
+            "parent": parent,
+            "visit": visit,
+            "start": start,
+            "end": end,
+            "duration_ms": (end - start) * 1000.0,
+            "outcome": outcome,
+            "input": inputs,
+            "output": output,
+            "error": error,
+        }
+        if extra:
+            event.update(extra)
         self.run.trace.append(event)
         for sink in self.trace_sinks:
             sink(event)
@@ -361,17 +500,29 @@ class Execution:
             for p, v in zip(plans, visits, strict=True)
         }
         failed: str | None = None
+        timed_out: dict[str, Any] | None = None
         why = "the run timed out"  # unless the wait below ends
         try:
-            failed = await self._await_branches(tasks)
+            if block.timeout is None:
+                failed = await self._await_branches(tasks)
+            else:
+                failed, timed_out = await self._timed_branches(block, tasks)
             why = f"branch {failed!r} failed"
+            if timed_out:
+                why = f"the block's timeout of {block.timeout:g}s passed"
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if not self._past_deadline():
+                why = "the run was interrupted"
+            raise
         finally:
             for task, (plan, v) in tasks.items():
                 if task.cancelled():
                     self._cancelled(plan, block.id, v, why)
         outputs = {p.node.id: _output(self.run.nodes.get(p.node.id)) for p in plans}
         outcome, error = "success", None
-        if failed is not None:
+        if timed_out:
+            outcome, error = "error", timed_out
+        elif failed is not None:
             outcome = "error"
             error = {**(self.run.nodes[failed]["error"] or {}), "branch": failed}
         # The block's output holds its branches' outputs: each keeps its own redaction.
@@ -396,6 +547,25 @@ class Execution:
                 await asyncio.gather(*pending, return_exceptions=True)
         return failed
 
+    async def _timed_branches(
+        self, block: NodeSpec, tasks: Mapping[Any, tuple[NodePlan, int]]
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """_await_branches under the block's `timeout:`: (the failed branch, None), or
+        (None, the TIMEOUT error) when the time passed."""
+        seconds = block.timeout or 0.0
+        try:
+            async with self.clock.deadline(self.clock.now() + seconds) as timeout:
+                return await self._await_branches(tasks), None
+        except TimeoutError:
+            expired = getattr(timeout, "expired", None)
+            if expired is None or not expired():
+                raise
+            message = (
+                f"Parallel block {block.id!r} was still running after its timeout of "
+                f"{seconds:g}s (timeout: on the block); its running branches were cancelled"
+            )
+            return None, error_dict("TIMEOUT", message)
+
     def _cancelled(self, plan: NodePlan, parent: str, visit: int, why: str) -> None:
         node_id = plan.node.id
         error = error_dict("CANCELLED", f"Node {node_id!r} was cancelled because {why}")
@@ -412,6 +582,19 @@ class Execution:
             error,
             on_path=False,
         )
+
+
+def _not_json(plan: NodePlan, what: str, problem: tuple[str, str]) -> ConnectorError:
+    """OUTPUT_NOT_JSON: where the plugin's value stops being JSON and what was found there."""
+    path, found = problem
+    return ConnectorError(
+        f"Node {plan.node.id!r}: the {what} of {plan.qualname} is not JSON: at {path} it holds "
+        f"{found}; a capability returns only objects with string keys, arrays, strings, "
+        "finite numbers, booleans and null (convert the value in the plugin, e.g. a datetime "
+        "to an ISO 8601 string, bytes to base64)",
+        code="OUTPUT_NOT_JSON",
+        details=[{"json_path": path, "found": found}],
+    )
 
 
 def _output(result: NodeResult | None) -> Any:

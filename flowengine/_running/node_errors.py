@@ -7,11 +7,13 @@ failure its expression and field.
 
 from __future__ import annotations
 
+import os
+from types import TracebackType
 from typing import Any
 
 from flowengine._errors import ConnectorError, SchemaValidationError, TemplateError
 
-__all__ = ["error_dict", "exception_error"]
+__all__ = ["error_dict", "exception_error", "plugin_frame"]
 
 
 def _schema_error(e: SchemaValidationError, code: str) -> dict[str, Any]:
@@ -31,7 +33,26 @@ def error_dict(code: str, message: str) -> dict[str, Any]:
     return ConnectorError(message, code=code).to_dict()
 
 
-def exception_error(e: BaseException) -> dict[str, Any]:
+def plugin_frame(tb: TracebackType | None, plugin_dir: str) -> dict[str, Any] | None:
+    """`{file, line, function}` of the innermost frame inside `plugin_dir` (else the innermost
+    frame outside the engine), or None without a traceback."""
+    inside = outside = None
+    engine_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        file = os.path.abspath(code.co_filename)
+        frame = {"file": file, "line": tb.tb_lineno, "function": code.co_name}
+        if plugin_dir and file.startswith(plugin_dir + os.sep):
+            inside = frame
+        elif not file.startswith(engine_dir + os.sep):
+            outside = frame
+        tb = tb.tb_next
+    return inside or outside
+
+
+def exception_error(e: BaseException, plugin_dir: str = "") -> dict[str, Any]:
+    """The node error for what a visit raised; an unexpected exception says where it was
+    raised (`where`: the plugin's file, line and function) and its type (`exception`)."""
     if isinstance(e, ConnectorError):
         return e.to_dict()
     if isinstance(e, SchemaValidationError):
@@ -40,4 +61,7 @@ def exception_error(e: BaseException) -> dict[str, Any]:
         err = error_dict("TEMPLATE_ERROR", str(e))
         err.update(expression=e.expression, field=e.field)
         return err
-    return error_dict("UNEXPECTED_ERROR", f"{type(e).__name__}: {e}")
+    err = error_dict("UNEXPECTED_ERROR", f"{type(e).__name__}: {e}")
+    err["exception"] = type(e).__name__
+    err["where"] = plugin_frame(e.__traceback__, plugin_dir)
+    return err

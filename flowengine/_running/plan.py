@@ -7,6 +7,8 @@ the hot path only looks things up. `build_plan` needs the node, its flow and the
 
 from __future__ import annotations
 
+import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ from flowengine._plugins.registry import Registry
 from flowengine._plugins.schema import CompiledSchema
 from flowengine._reading.spec import FlowSpec, NodeSpec
 from flowengine._reading.templating import Renderer, compile_value
+from flowengine._running.typed_secrets import schema_secret_paths
 
 __all__ = ["NodePlan", "build_plan"]
 
@@ -43,6 +46,15 @@ class NodePlan:
     connection: str
     connector: str
     qualname: str
+    plugin_dir: str = ""
+    """The folder of the capability function's file: an exception's `where` is inside it."""
+    secret_inputs: tuple[tuple[str, ...], ...] = ()
+    """Paths in the input its schema marks secret (writeOnly / x-secret): run secrets."""
+    secret_outputs: tuple[tuple[str, ...], ...] = ()
+    """The same in the output."""
+    input_ok: Callable[[Any], bool] = bool
+    """The input schema's fast check itself (jsonschema-rs), called without a wrapper."""
+    output_ok: Callable[[Any], bool] = bool
 
     def check(self, direction: str, value: Any) -> None:
         """Raise SchemaValidationError when `value` does not fit the input or output schema."""
@@ -97,4 +109,15 @@ def build_plan(node: NodeSpec, flow: FlowSpec, registry: Registry) -> NodePlan:
         connection=node.connection,
         connector=connector,
         qualname=loaded.qualname,
+        plugin_dir=_folder(cap.func),
+        secret_inputs=schema_secret_paths(loaded.input.schema),
+        secret_outputs=schema_secret_paths(loaded.output.schema),
+        # The hot path calls jsonschema-rs directly: two Python frames fewer per check.
+        input_ok=loaded.input._fast.is_valid,
+        output_ok=loaded.output._fast.is_valid,
     )
+
+
+def _folder(func: Callable[..., Any]) -> str:
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    return os.path.dirname(os.path.abspath(code.co_filename)) if code is not None else ""

@@ -28,7 +28,7 @@ def make_event(
     output: Any,
     error: Any,
 ) -> dict[str, Any]:
-    """One node visit as a trace event (not yet redacted)."""
+    """One node visit as a trace event (not yet redacted); Execution._emit builds the same."""
     return {
         "run": run_id,
         "node": node,

@@ -120,7 +120,8 @@ class SQLiteStore:
         return sqlite3.connect(self.path, timeout=30)
 
     def save(self, run: Run) -> None:
-        body = json.dumps(_pack(run.to_dict()), default=str)
+        # No default=str: a value that is not JSON is an error, never stored as its text.
+        body = json.dumps(_pack(run.to_dict()), allow_nan=False)
         with closing(self._connect()) as conn, conn:
             conn.execute(
                 "INSERT OR REPLACE INTO runs (id, flow_id, status, updated_at, body)"

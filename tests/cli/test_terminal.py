@@ -119,3 +119,25 @@ def test_a_required_textarea_asks_again_when_left_empty(runner: CliRunner, tmp_p
 def test_an_optional_textarea_left_empty_is_null(runner: CliRunner, tmp_path: Path) -> None:
     result = run_textarea(runner, tmp_path, "\nada@example.com\n", required=False)
     assert result == {"code": None, "email": "ada@example.com"}
+
+
+def _event(outcome: str) -> dict[str, Any]:
+    return {"node": "call", "parent": None, "visit": 1, "duration_ms": 1.0, "outcome": outcome}
+
+
+def test_retrying_and_interrupted_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    terminal = Terminal()
+    error = {"code": "REQUEST_LIMITED", "message": "Too many requests"}
+    terminal.on_event({**_event("retrying"), "error": error, "attempt": 1, "retry_in": 2.0})
+    stopped = {"code": "INTERRUPTED", "message": "Run interrupted during node 'call'"}
+    terminal.on_event({**_event("interrupted"), "error": stopped})
+    where = {"file": "plugins/calc.py", "line": 12, "function": "divide"}
+    broke = {"code": "UNEXPECTED_ERROR", "message": "ZeroDivisionError: x", "where": where}
+    terminal.on_event({**_event("error"), "error": broke})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "  call -> retrying (REQUEST_LIMITED: Too many requests)  attempt 1, again in 2 s",
+        "  call -> interrupted (INTERRUPTED: Run interrupted during node 'call')  1.0 ms",
+        "  call -> error (UNEXPECTED_ERROR: ZeroDivisionError: x at plugins/calc.py:12 in divide)"
+        "  1.0 ms",
+    ]

@@ -185,3 +185,18 @@ def test_sqlite_keeps_equal_but_separate_outputs_whole(tmp_path: Path) -> None:
     assert "shared_outputs" not in stored
     assert stored["nodes"]["b"]["output"] == {"a": {"x": [1, 2]}, "n": 1}
     assert store.load("r1").to_dict() == run.to_dict()
+
+
+def test_sqlite_refuses_what_is_not_json_instead_of_storing_its_text(tmp_path: Path) -> None:
+    import datetime
+
+    store = SQLiteStore(tmp_path / "runs.db")
+    run = Run(id="r1", flow_id="f", flow_file="f.yaml", flow_digest="d")
+    run.vars["when"] = datetime.date(2026, 1, 1)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        store.save(run)
+    run.vars["when"] = float("nan")
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        store.save(run)
+    with pytest.raises(RunError):
+        store.load("r1")  # nothing half-written

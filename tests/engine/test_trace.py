@@ -192,3 +192,21 @@ async def test_screen_text_kept_in_traces_when_asked(tmp_path: Path) -> None:
     assert events[("show", "waiting")]["output"]["data"]["title"] == "Welcome, Zelda"
     assert events[("checks", "success")]["output"]["copy"]["user"]["email"] == ("Zelda@example.com")
     assert "D7654321" in trace_file.read_text()
+
+
+async def test_the_engines_events_have_make_events_shape(tmp_path: Path) -> None:
+    from runtime_support import load, make_registry
+
+    from flowengine import Engine, VirtualClock
+
+    registry = make_registry()
+    flow = load(
+        tmp_path, "flow: one\nstart: a\nnodes:\n  a: {use: t.echo, with: {x: 1}}\n", registry
+    )
+    async with Engine(registry, clock=VirtualClock(), environ={}) as engine:
+        run = await engine.start(flow)
+    (event,) = run.trace
+    expected = make_event(
+        run.id, "a", None, 1, event["start"], event["end"], "success", {}, {}, None
+    )
+    assert list(event) == list(expected)
