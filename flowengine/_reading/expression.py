@@ -31,7 +31,7 @@ __all__ = [
     "to_text",
 ]
 
-SCOPE_NAMES = ("nodes", "inputs", "vars", "run")
+SCOPE_NAMES = ("nodes", "inputs", "vars", "run", "error")
 _STR_METHODS = frozenset(
     [
         "lower",

@@ -78,6 +78,7 @@ class Execution:
             "inputs": run.inputs,
             "vars": run.vars,
             "run": {"id": run.id},
+            "error": routed_error(run),
         }
         self.connections: dict[str, tuple[Mapping[str, Any], Any]] = {}
         self.secrets = compile_secrets(frozenset(run.secrets))
@@ -132,6 +133,8 @@ class Execution:
                 if target is None:
                     self._end(node_id, outcome)
                     break
+                if outcome == "error":
+                    self.scope["error"] = routed_error(self.run, node_id)
                 node_id = target
         except NodeExecutionError as e:
             self.fail(e.node_id or node_id, e.code, str(e))
@@ -599,3 +602,16 @@ def _not_json(plan: NodePlan, what: str, problem: tuple[str, str]) -> ConnectorE
 
 def _output(result: NodeResult | None) -> Any:
     return result["output"] if result else None
+
+
+def routed_error(run: Run, node_id: str | None = None) -> dict[str, Any] | None:
+    """What templates read as `error`: the failure that routed to the node running now.
+
+    `{"node": <id>, "code", "message", ...}` of `node_id`'s error, or (when an Execution
+    resumes a run) of the last node on the run's path that ended in `error`; None when no
+    error was routed. One error node can so serve a whole flow."""
+    if node_id is None:
+        node_id = next((n for n in reversed(run.path) if run.nodes[n]["outcome"] == "error"), None)
+        if node_id is None:
+            return None
+    return {"node": node_id, **(run.nodes[node_id]["error"] or {})}

@@ -215,7 +215,7 @@ def test_known_names_agree_with_the_template_evaluator() -> None:
     # private: tests the template compiler directly
     from flowengine._reading.templating import render
 
-    scope = {"nodes": {}, "inputs": {}, "vars": {}, "run": {"id": "r"}}
+    scope = {"nodes": {}, "inputs": {}, "vars": {}, "run": {"id": "r"}, "error": None}
     for name in sorted(KNOWN_NAMES - {"default"}):
         render(f"{{{{ {name} }}}}", scope)  # evaluates: the name is known at run time too
     with pytest.raises(TemplateError, match="lenn"):

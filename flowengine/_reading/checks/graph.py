@@ -12,6 +12,7 @@ import networkx as nx
 from flowengine._errors import did_you_mean
 from flowengine._reading.checks.dominance import dominator_intervals
 from flowengine._reading.diagnostic import Diagnostic
+from flowengine._reading.expression import SCOPE_NAMES
 from flowengine._reading.marked_yaml import Path, YamlDocument
 from flowengine._reading.references import KNOWN_NAMES, Reference, find_references
 from flowengine._reading.spec import FlowSpec, NodeSpec
@@ -31,7 +32,7 @@ OutputSchema = tuple[dict[str, Any], str]
 # references, conditions): such a schema is not judged.
 _COMPOSITE = frozenset({"$ref", "$dynamicRef", "allOf", "anyOf", "oneOf", "if", "not"})
 
-_NOT_FUNCTIONS = frozenset({"nodes", "inputs", "vars", "run", "true", "false", "null"})
+_NOT_FUNCTIONS = frozenset({*SCOPE_NAMES, "true", "false", "null"})
 
 
 def node_path(node: NodeSpec) -> Path:
@@ -136,7 +137,7 @@ class ReferenceChecker:
         self.report(
             "FE066",
             f"{ref.expression!r} in node {node.id!r} uses the unknown name {ref.node!r}"
-            f"{did_you_mean(ref.node, KNOWN_NAMES)} (names: nodes, inputs, vars, run; "
+            f"{did_you_mean(ref.node, KNOWN_NAMES)} (names: nodes, inputs, vars, run, error; "
             f"functions: {', '.join(sorted(KNOWN_NAMES - _NOT_FUNCTIONS))})",
             ref,
             node,
