@@ -23,7 +23,7 @@ from urllib.parse import quote
 import httpx
 from flowengine_connectors.pingone._auth import ClientCredentialsAuth, correlation_id
 from flowengine_connectors.pingone._errors import PingOneError
-from flowengine_connectors.pingone._retry import RetryPolicy
+from flowengine_connectors.pingone._retry import RetryPolicy, parse_retry_after
 
 from flowengine import Clock, SystemClock
 
@@ -263,7 +263,7 @@ class PingOneClient:
         """Call `path` (under the API base); retry what may be retried; raise PingOneError."""
         request = self._build(method, path, json, params, content_type)
         response = await self._send_with_retries(request, idempotent)
-        return _parse(response, request)
+        return _parse(response, request, self.clock.now())
 
     def _build(
         self,
@@ -326,7 +326,7 @@ class PingOneClient:
         await self.clock.sleep(delay)
 
 
-def _parse(response: httpx.Response, request: httpx.Request) -> PingOneResponse:
+def _parse(response: httpx.Response, request: httpx.Request, now: float) -> PingOneResponse:
     # httpx gives header names lower-cased.
     headers = {k: v for k, v in response.headers.items() if k not in HIDDEN_HEADERS}
     body: Any = None
@@ -337,10 +337,14 @@ def _parse(response: httpx.Response, request: httpx.Request) -> PingOneResponse:
             body = {"text": response.text[:2000]}
     if response.is_success:
         return PingOneResponse(response.status_code, headers, body)
-    raise _status_error(response, request, body)
+    raise _status_error(response, request, body, now)
 
 
-def _status_error(response: httpx.Response, request: httpx.Request, body: Any) -> PingOneError:
+def _status_error(
+    response: httpx.Response, request: httpx.Request, body: Any, now: float
+) -> PingOneError:
+    """PingOne's error envelope as a PingOneError; a Retry-After header (a 429 or 503 that
+    the client's own retries gave up on) tells a node's `retry:` how long to wait."""
     envelope = body if isinstance(body, dict) else {}
     code = str(envelope.get("code") or f"HTTP_{response.status_code}")
     message = str(envelope.get("message") or response.reason_phrase or "no message")
@@ -353,6 +357,7 @@ def _status_error(response: httpx.Response, request: httpx.Request, body: Any) -
         details=details,
         status_code=response.status_code,
         correlation_id=correlation_id(response) or envelope.get("id"),
+        retry_after=parse_retry_after(response.headers.get("retry-after"), now),
     )
 
 

@@ -194,6 +194,18 @@ async def test_retry_after_is_capped(
     assert clock.now() - start == RetryPolicy().retry_after_cap == 30
 
 
+async def test_a_retry_after_the_client_gave_up_on_reaches_the_error(
+    client: PingOneClient, pingone: ScriptedPingOne
+) -> None:
+    # The client's own retries are spent; a node's `retry:` reads how long PingOne asked for.
+    limited = json_response(429, {"code": "REQUEST_LIMITED"}, {"Retry-After": "12"})
+    pingone.queue += [limited] * (RetryPolicy().max_retries + 1)
+    with pytest.raises(PingOneError) as e:
+        await client.get("/x")
+    assert (e.value.code, e.value.retry_after) == ("REQUEST_LIMITED", 12)
+    assert e.value.to_dict()["retry_after"] == 12
+
+
 async def test_backoff_grows_with_jitter(pingone: ScriptedPingOne, clock: VirtualClock) -> None:
     pingone.queue += [json_response(502, {}), json_response(504, {}), json_response(500, {})]
     sleeps: list[float] = []
