@@ -66,15 +66,23 @@ class VirtualClock(Clock):
         return self._now
 
     async def sleep(self, seconds: float) -> None:
-        self.advance(max(0.0, seconds))
+        expired = self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+        if expired:
+            # The deadline's cancellation is delivered after this task's next step: a sleep
+            # that passes a deadline must not return as if it had finished in time.
+            await asyncio.sleep(0)
 
-    def advance(self, seconds: float) -> None:
-        """Move the time on; a deadline it passes cancels its block at the loop's next turn."""
+    def advance(self, seconds: float) -> bool:
+        """Move the time on; a deadline it passes cancels its block at the loop's next turn.
+        Whether it passed one."""
         self._now += seconds
+        expired = False
         for at, timeout in self._deadlines:
             if at <= self._now and timeout.when() is None:
                 timeout.reschedule(asyncio.get_running_loop().time())
+                expired = True
+        return expired
 
     @contextlib.asynccontextmanager
     async def deadline(self, at: float) -> AsyncIterator[object]:

@@ -544,3 +544,14 @@ async def test_system_clock_deadline_in_the_past_cancels_at_once() -> None:
             await asyncio.Event().wait()
     async with clock.deadline(clock.now() + 3600):  # a later deadline leaves the body alone
         await asyncio.sleep(0)
+
+
+async def test_one_virtual_sleep_past_a_deadline_is_cancelled(clock: VirtualClock) -> None:
+    finished = False
+    with pytest.raises(TimeoutError):
+        async with clock.deadline(clock.now() + 10):
+            await clock.sleep(100)  # one long sleep, not steps: it must not finish in time
+            finished = True
+    assert not finished
+    async with clock.deadline(clock.now() + 10):
+        await clock.sleep(5)  # within the deadline: untouched
