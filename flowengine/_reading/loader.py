@@ -25,7 +25,12 @@ from flowengine._reading.checks.graph import node_path
 from flowengine._reading.checks.literals import explain, json_path_of
 from flowengine._reading.checks.structure import run_all
 from flowengine._reading.diagnostic import Diagnostic
-from flowengine._reading.marked_yaml import YamlDocument, load_yaml
+from flowengine._reading.marked_yaml import (
+    YamlDocument,
+    decode_text,
+    load_yaml,
+    read_file_bytes,
+)
 from flowengine._reading.spec import ConnectionSpec, FlowSettings, FlowSpec, Location, NodeSpec
 
 __all__ = ["Diagnostic", "check_flow", "load_flow", "parse_duration"]
@@ -66,14 +71,18 @@ def _check_flow(
     file = str(path)
     if text is None:
         try:
-            raw = Path(path).read_bytes()
-            text = raw.decode("utf-8-sig")  # an editor's BOM is not part of the YAML
-        except (OSError, UnicodeDecodeError) as e:
+            raw = read_file_bytes(path, "the flow file")
+            text = decode_text(raw, path, "the flow file")  # an editor's BOM is not YAML
+        except OSError as e:
             return None, [Diagnostic(Location(file), "FE000", f"cannot read the flow file: {e}")]
+        except ValueError as e:  # too large (FE006) or not UTF-8 (FE000)
+            code = "FE006" if "larger than" in str(e) else "FE000"
+            message = str(e).removeprefix(f"{file}: ")
+            return None, [Diagnostic(Location(file), code, message)]
     else:
-        raw = text.encode("utf-8")
+        raw = text.encode("utf-8", "surrogatepass")
     doc = load_yaml(text, file)
-    if any(d.code == "FE001" for d in doc.diagnostics):
+    if any(d.code in _FATAL for d in doc.diagnostics):
         return None, _sorted(doc.diagnostics)  # the document's shape is unknown: stop here
     if not isinstance(doc.data, dict):
         problem = doc.diagnostic(
@@ -88,6 +97,10 @@ def _check_flow(
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return spec, diagnostics
+
+
+_FATAL = frozenset(("FE000", "FE001", "FE004", "FE005", "FE006"))
+"""Reading problems after which the document's shape is unknown: the checks do not run."""
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
