@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -111,11 +112,20 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     )
 
 
+MAX_TIMEOUT = 365 * 86400.0
+"""The longest `settings.timeout` (365 days): FE012 past it."""
+
+
 def parse_duration(value: Any) -> float:
-    """Seconds from a number or a duration string such as "90s", "30m", "1h30m"."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(str(value)))
+    """Seconds from a number or a duration string such as "90s", "30m", "1h30m".
+
+    A duration too large for a float is `inf` (never OverflowError)."""
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(str(value)))
+    except OverflowError:  # an integer past 1.8e308
+        return math.inf
 
 
 # -- the JSON Schema of the format -------------------------------------------------------
@@ -192,7 +202,7 @@ def _build(
         inputs_schema=_dict(data.get("inputs")),
         variables=_dict(data.get("variables")),
         connections=connections,
-        settings=_settings(_dict(data.get("settings"))),
+        settings=_settings(doc, _dict(data.get("settings")), problems),
         start=start if isinstance(start, str) else "",
         nodes=nodes,
         all_nodes=all_nodes,
@@ -300,11 +310,23 @@ def _implicit_connections(
             )
 
 
-def _settings(raw: dict[str, Any]) -> FlowSettings:
+def _settings(doc: YamlDocument, raw: dict[str, Any], problems: list[Diagnostic]) -> FlowSettings:
     """The run limits; a value the schema rejected falls back to its default."""
     defaults = FlowSettings()
     visits = raw.get("max_node_visits", defaults.max_node_visits)
     timeout = parse_duration(raw.get("timeout", defaults.timeout))
+    if not timeout <= MAX_TIMEOUT:  # inf and nan too
+        problems.append(
+            doc.diagnostic(
+                "FE012",
+                "settings.timeout is longer than 365 days (31,536,000 s), the longest a run "
+                "may take; write a shorter duration such as `30d`",
+                ("settings", "timeout"),
+                at_value=True,
+                json_path="$.settings.timeout",
+            )
+        )
+        timeout = defaults.timeout
     return FlowSettings(
         max_node_visits=visits
         if isinstance(visits, int) and visits >= 1
