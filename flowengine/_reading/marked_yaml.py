@@ -266,8 +266,8 @@ def _too_large(file: str, size: int) -> Diagnostic:
 
 
 _TOO_DEEP = (
-    f"values nest deeper than {MAX_DEPTH} levels of mappings and lists; "
-    "flatten the value (the shipped flows need 7)"
+    f"values nest deeper than {MAX_DEPTH} levels of mappings and lists, the most flowengine "
+    "reads; flatten the value"
 )
 
 
