@@ -100,7 +100,7 @@ def _check_flow(
     return spec, diagnostics
 
 
-_FATAL = frozenset(("FE000", "FE001", "FE004", "FE005", "FE006"))
+_FATAL = frozenset(("FE000", "FE001", "FE004", "FE005", "FE006", "FE008"))
 """Reading problems after which the document's shape is unknown: the checks do not run."""
 
 

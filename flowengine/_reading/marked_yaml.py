@@ -29,6 +29,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_INT_DIGITS",
+    "MAX_VALUES",
     "Locations",
     "Mark",
     "Path",
@@ -51,6 +52,9 @@ MAX_DEPTH = 64
 """How many mappings and lists may nest inside each other (the shipped flows reach 7): FE004."""
 MAX_ALIAS_VALUES = 100_000
 """How many values aliases (`*name`) and merges (`<<: *name`) may build again: FE005."""
+MAX_VALUES = 200_000
+"""How many values (scalars, mappings, lists, aliases) a file may write: FE008. A 1,000-node
+flow writes about 15,000; this bounds the time and memory reading takes (about a second)."""
 MAX_INT_DIGITS = 100
 """The most digits an integer may have; a float may not overflow (`1.0e+999`): FE007."""
 _INT_BOUND = 10**MAX_INT_DIGITS
@@ -234,6 +238,12 @@ def load_yaml(text: str, file: str) -> YamlDocument:
     except UnicodeError:  # text holding lone surrogates, which no file read as UTF-8 can
         doc.diagnostics.append(Diagnostic(Location(file), "FE000", _NOT_UTF8))
         return doc
+    if _may_hold_too_many(text):
+        too_many = _count_values(text, file)
+        if too_many is not None:
+            doc.diagnostics.append(too_many)
+            loader.dispose()
+            return doc
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
@@ -250,6 +260,44 @@ def load_yaml(text: str, file: str) -> YamlDocument:
     doc.values[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
     doc.data = _Builder(doc, loader).build(root, ())
     return doc
+
+
+def _may_hold_too_many(text: str) -> bool:
+    """Whether `text` might write more than MAX_VALUES values (cheap: no parsing).
+
+    Every value but the first needs at least one character of its own, and one of these
+    marks near it; so short texts, and long ones made mostly of text, are never counted."""
+    if len(text) <= MAX_VALUES:
+        return False
+    marks = sum(text.count(c) for c in ",\n:-[{?*")
+    return 2 * marks + 2 > MAX_VALUES
+
+
+_VALUE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+
+
+def _count_values(text: str, file: str) -> Diagnostic | None:
+    """FE008 if the text writes more than MAX_VALUES values, counted over the parser's events
+    (four times cheaper than composing them), stopping at the limit; else None."""
+    loader = _Loader(text)
+    count = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _VALUE_EVENTS):
+                count += 1
+                if count > MAX_VALUES:
+                    return Diagnostic(
+                        _loc(event.start_mark, file),
+                        "FE008",
+                        f"the file writes more than {MAX_VALUES:,} values (scalars, mappings, "
+                        "lists), the most flowengine reads; split it, or move the data out",
+                    )
+    except yaml.YAMLError:
+        return None  # reading it again reports the syntax error at its place
+    finally:
+        loader.dispose()
+    return None
 
 
 _NOT_UTF8 = "the text is not UTF-8 (it holds lone surrogates); save the file as UTF-8"
