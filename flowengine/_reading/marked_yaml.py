@@ -25,6 +25,7 @@ from flowengine._reading.diagnostic import Diagnostic
 from flowengine._reading.spec import Location
 
 __all__ = [
+    "MAX_ALIAS_CHARS",
     "MAX_ALIAS_VALUES",
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
@@ -52,6 +53,8 @@ MAX_DEPTH = 64
 """How many mappings and lists may nest inside each other (the shipped flows reach 7): FE004."""
 MAX_ALIAS_VALUES = 100_000
 """How many values aliases (`*name`) and merges (`<<: *name`) may build again: FE005."""
+MAX_ALIAS_CHARS = 10_000_000
+"""How many characters of text aliases and merges may repeat (`*long_text` 50,000 times): FE005."""
 MAX_VALUES = 200_000
 """How many values (scalars, mappings, lists, aliases) a file may write: FE008. A 1,000-node
 flow writes about 15,000; this bounds the time and memory reading takes (about a second)."""
@@ -258,7 +261,7 @@ def load_yaml(text: str, file: str) -> YamlDocument:
         doc.data = None
         return doc
     doc.values[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
-    doc.data = _Builder(doc, loader).build(root, ())
+    doc.data = _Builder(doc, loader, aliases="*" in text).build(root, ())
     return doc
 
 
@@ -359,16 +362,23 @@ class _Builder:
     (FE004), and counts the values that aliases and merges make it build again, refusing
     an alias once that count would pass MAX_ALIAS_VALUES (FE005), before building it."""
 
-    def __init__(self, doc: YamlDocument, constructor: yaml.constructor.SafeConstructor) -> None:
+    def __init__(
+        self, doc: YamlDocument, constructor: yaml.constructor.SafeConstructor, aliases: bool
+    ) -> None:
         self.doc = doc
+        self.aliases = aliases
+        """Whether the text may hold aliases (a `*`): only then are scalars tracked."""
+        self.scalars: set[int] = set()
         self.constructor = constructor
         self.active: set[int] = set()
         self.built: set[int] = set()
         """The collection nodes built once: building one again is an alias's doing."""
-        self.sizes: dict[int, int] = {}
+        self.sizes: dict[int, tuple[int, int]] = {}
         self.expanding = False
         self.again = 0
         """How many values aliases and merges have built again."""
+        self.again_chars = 0
+        """How many characters of text they have repeated."""
         self.reported: set[str] = set()
         self.constructors = {
             _INT: self.integer,
@@ -404,15 +414,7 @@ class _Builder:
 
     def expand(self, node: yaml.Node, path: Path) -> Any:
         """Build a node again (an alias, a merge), if the alias budget allows it."""
-        self.again += self.size(node)
-        if self.again > MAX_ALIAS_VALUES:
-            self.once(
-                node,
-                "FE005",
-                f"aliases and merges would build more than {MAX_ALIAS_VALUES:,} values "
-                "(an alias of an alias multiplies them); write the values out, or alias "
-                "less",
-            )
+        if not self.afford(node, *self.size(node)):
             return None
         self.expanding = True
         try:
@@ -420,8 +422,24 @@ class _Builder:
         finally:
             self.expanding = False
 
-    def size(self, root: yaml.Node) -> int:
-        """How many values building `root` makes, aliases expanded (counted once per node)."""
+    def afford(self, node: yaml.Node, values: int, chars: int) -> bool:
+        """Count what an alias builds again; False (and FE005, once) past the budget."""
+        self.again += values
+        self.again_chars += chars
+        if self.again <= MAX_ALIAS_VALUES and self.again_chars <= MAX_ALIAS_CHARS:
+            return True
+        self.once(
+            node,
+            "FE005",
+            f"aliases and merges would build more than {MAX_ALIAS_VALUES:,} values or "
+            f"repeat more than {MAX_ALIAS_CHARS:,} characters (an alias of an alias "
+            "multiplies them); write the values out, or alias less",
+        )
+        return False
+
+    def size(self, root: yaml.Node) -> tuple[int, int]:
+        """How many values building `root` makes, and characters of text, aliases expanded
+        (each node measured once)."""
         sizes = self.sizes
         visiting: set[int] = set()
         stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -431,7 +449,7 @@ class _Builder:
             if key in sizes:
                 continue
             if not isinstance(node, yaml.CollectionNode):
-                sizes[key] = 1
+                sizes[key] = (1, len(node.value))
                 continue
             if isinstance(node, yaml.SequenceNode):
                 children = node.value
@@ -439,8 +457,11 @@ class _Builder:
                 children = [child for pair in node.value for child in pair]
             if done:
                 # A node inside itself (a recursive alias, reported when built) counts 1.
-                total = 1 + sum(sizes.get(id(child), 1) for child in children)
-                sizes[key] = min(total, MAX_ALIAS_VALUES + 1)
+                values, chars = 1, 0
+                for child in children:
+                    more, text = sizes.get(id(child), (1, 0))
+                    values, chars = values + more, chars + text
+                sizes[key] = (min(values, MAX_ALIAS_VALUES + 1), min(chars, MAX_ALIAS_CHARS + 1))
                 visiting.discard(key)
             elif key not in visiting:
                 visiting.add(key)
@@ -472,6 +493,13 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         """The value of a scalar node; tags written in the file are FE003."""
+        if self.aliases and not self.expanding:  # (an expansion counted its scalars)
+            key = id(node)
+            if key in self.scalars:  # an alias of a scalar: its text again
+                if not self.afford(node, 1, len(node.value)):
+                    return None
+            else:
+                self.scalars.add(key)
         tag = node.tag
         if tag == _STR:
             return node.value
@@ -534,6 +562,7 @@ class _Builder:
         result: dict[str, Any] = {}
         merged: dict[str, Any] = {}
         keys, values = self.doc.keys, self.doc.values
+        aliases = self.aliases
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merged.update(self.merge(value_node, path))
@@ -548,7 +577,7 @@ class _Builder:
             keys[here] = (mark.line + 1, mark.column + 1)
             mark = value_node.start_mark
             values[here] = (mark.line + 1, mark.column + 1)
-            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR and not aliases:
                 result[key] = value_node.value  # the common case, without a call
             else:
                 result[key] = self.build(value_node, here)
