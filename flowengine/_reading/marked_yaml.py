@@ -414,7 +414,7 @@ class _Builder:
 
     def expand(self, node: yaml.Node, path: Path) -> Any:
         """Build a node again (an alias, a merge), if the alias budget allows it."""
-        if not self.afford(node, *self.size(node)):
+        if not self.afford(path, *self.size(node)):
             return None
         self.expanding = True
         try:
@@ -422,19 +422,25 @@ class _Builder:
         finally:
             self.expanding = False
 
-    def afford(self, node: yaml.Node, values: int, chars: int) -> bool:
+    def afford(self, path: Path, values: int, chars: int) -> bool:
         """Count what an alias builds again; False (and FE005, once) past the budget."""
         self.again += values
         self.again_chars += chars
         if self.again <= MAX_ALIAS_VALUES and self.again_chars <= MAX_ALIAS_CHARS:
             return True
-        self.once(
-            node,
-            "FE005",
-            f"aliases and merges would build more than {MAX_ALIAS_VALUES:,} values or "
-            f"repeat more than {MAX_ALIAS_CHARS:,} characters (an alias of an alias "
-            "multiplies them); write the values out, or alias less",
-        )
+        if "FE005" not in self.reported:
+            self.reported.add("FE005")
+            # The alias node's own mark is its anchor's: place the problem at the key the
+            # alias is written under (a list's items, at the list's key).
+            while path and not isinstance(path[-1], str):
+                path = path[:-1]
+            where = self.doc.key_at(path)
+            message = (
+                f"aliases and merges would build more than {MAX_ALIAS_VALUES:,} values or "
+                f"repeat more than {MAX_ALIAS_CHARS:,} characters (an alias of an alias "
+                "multiplies them); write the values out, or alias less"
+            )
+            self.doc.diagnostics.append(Diagnostic(where, "FE005", message))
         return False
 
     def size(self, root: yaml.Node) -> tuple[int, int]:
@@ -496,7 +502,7 @@ class _Builder:
         if self.aliases and not self.expanding:  # (an expansion counted its scalars)
             key = id(node)
             if key in self.scalars:  # an alias of a scalar: its text again
-                if not self.afford(node, 1, len(node.value)):
+                if not self.afford(path, 1, len(node.value)):
                     return None
             else:
                 self.scalars.add(key)
