@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from flowengine import Registry, RunError, check_flow, load_registry
+
+# private: the command line, to see that each file's error exits 2 without a traceback
 from flowengine._cli import main
 
 # private: the reader's limits and its file readers, tested directly
@@ -54,7 +56,10 @@ def nested(depth: int) -> str:
 
 # -- tags (FE003) --------------------------------------------------------------------------
 
-TAG = "FE003 unsupported YAML tag {tag!r} on a {kind}: flow files hold JSON values; remove the tag and write the plain value"
+TAG = (
+    "FE003 unsupported YAML tag {tag!r} on a {kind}: flow files hold JSON values; remove the "
+    "tag and write the plain value"
+)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +107,10 @@ def test_the_dialects_yaml_1_1_spellings_are_read_without_a_tag() -> None:
 
 # -- nesting (FE004) -------------------------------------------------------------------------
 
-DEEP = "FE004 values nest deeper than 64 levels of mappings and lists, the most flowengine reads; flatten the value"
+DEEP = (
+    "FE004 values nest deeper than 64 levels of mappings and lists, the most flowengine reads; "
+    "flatten the value"
+)
 
 
 def test_values_nest_at_most_64_levels() -> None:
@@ -201,7 +209,7 @@ def test_a_flow_file_past_5_mib_is_fe006_and_not_read(tmp_path: Path) -> None:
 def test_a_file_just_under_5_mib_is_read(tmp_path: Path) -> None:
     path = tmp_path / "ok.yaml"
     path.write_text(FLOW + "# " + "x" * (MAX_FILE_BYTES - 200) + "\n")
-    spec, diagnostics = check_flow(path, registry())
+    _, diagnostics = check_flow(path, registry())
     assert [d.code for d in diagnostics if d.is_error] == []
 
 
@@ -369,7 +377,7 @@ def test_answers_load_gives_runerror_for_every_unreadable_file(tmp_path: Path) -
         RunError, match=r"answers.yaml:1:69: the answers file cannot be read \(FE004\)"
     ):
         Answers.load(path)
-    with pytest.raises(RunError, match="cannot read the answers file .*missing.yaml"):
+    with pytest.raises(RunError, match=r"cannot read the answers file .*missing\.yaml"):
         Answers.load(tmp_path / "missing.yaml")
 
 
