@@ -264,6 +264,9 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
     def _add(self, a: Any, b: Any) -> Any:
         if type(a) is int and type(b) is int:
             return _check_int(a + b)
+        sized = isinstance(a, str | list | tuple) and isinstance(b, str | list | tuple)
+        if sized and len(a) + len(b) > MAX_TEXT:
+            raise _too_large("adding these two would make too long a value")
         return self._charge(simpleeval.safe_add(a, b))
 
     def _mult(self, a: Any, b: Any) -> Any:
@@ -271,6 +274,10 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
             if a.bit_length() + b.bit_length() > _INT_BITS + 1:
                 _check_int(_INT_LIMIT)  # refused before it is computed
             return _check_int(a * b)
+        for seq, times in ((a, b), (b, a)):
+            sized = isinstance(seq, str | list | tuple) and type(times) is int
+            if sized and len(seq) * times > MAX_TEXT:
+                raise _too_large(f"repeating it {times:,} times would make too long a value")
         return self._charge(simpleeval.safe_mult(a, b))
 
     def _mod(self, a: Any, b: Any) -> Any:
