@@ -74,6 +74,10 @@ _INT_LIMIT = 10**MAX_INT_DIGITS
 _INT_BITS = 13_288  # 10**4000 has 13,288 bits
 
 
+_SIZED = frozenset((str, list, tuple, dict, set))
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 class ExpressionTooLarge(SyntaxError):
     """An expression past MAX_EXPRESSION_LENGTH or MAX_EXPRESSION_DEPTH (FE074)."""
 
@@ -236,14 +240,11 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         self._built = 0
 
     # -- the size of every value a template builds, checked before it is built ---------
-
-    def eval(self, expr: str, previously_parsed: Any = None) -> Any:
-        self._built = 0
-        return super().eval(expr, previously_parsed)
+    # (`_built` is reset before each evaluation by Expression._evaluate_slow)
 
     def _charge(self, value: Any) -> Any:
         """Count what `value` adds to this evaluation's budget (MAX_BUILT); give it back."""
-        if isinstance(value, str | list | tuple | dict | set):
+        if type(value) in _SIZED:
             size = len(value)
             if size > MAX_TEXT:
                 raise _too_large(f"the value would have {size:,} characters or items")
@@ -263,7 +264,8 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
 
     def _add(self, a: Any, b: Any) -> Any:
         if type(a) is int and type(b) is int:
-            return _check_int(a + b)
+            total = a + b
+            return total if -_INT_LIMIT < total < _INT_LIMIT else _check_int(total)
         sized = isinstance(a, str | list | tuple) and isinstance(b, str | list | tuple)
         if sized and len(a) + len(b) > MAX_TEXT:
             raise _too_large("adding these two would make too long a value")
@@ -515,10 +517,10 @@ class Expression:
     def _evaluate_slow(self, scope: Mapping[str, Any]) -> Any:
         ev = _evaluator()
         ev.names = scope
+        ev._built = 0
         try:
             value = ev.eval(self.source, previously_parsed=self._tree)
-            sized = not isinstance(value, str | int | float | bool | None)
-            if sized and text_size(value, MAX_RESULT) > MAX_RESULT:
+            if type(value) not in _SCALARS and text_size(value, MAX_RESULT) > MAX_RESULT:
                 raise TemplateError(
                     f"the value would be more than {MAX_RESULT:,} characters as JSON, "
                     "the most an expression gives"

@@ -389,7 +389,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         """The plain value of a node, recording marks under `path`."""
-        if isinstance(node, yaml.ScalarNode):
+        if type(node) is yaml.ScalarNode:
             return self.scalar(node, path)
         key = id(node)
         if key in self.active:  # an alias that contains itself
@@ -398,14 +398,15 @@ class _Builder:
         if len(path) >= MAX_DEPTH:
             self.once(node, "FE004", _TOO_DEEP)
             return None
-        if node.tag != _MAP and node.tag != _SEQ:
+        tag = node.tag
+        if tag is not _MAP and tag is not _SEQ:  # the resolver's own objects: no tag written
             self.tag_error(node)
         if key in self.built and not self.expanding:
             return self.expand(node, path)
         self.built.add(key)
         self.active.add(key)
         try:
-            if isinstance(node, yaml.SequenceNode):
+            if type(node) is yaml.SequenceNode:
                 return self.sequence(node, path)
             assert isinstance(node, yaml.MappingNode)
             return self.mapping(node, path)
@@ -507,7 +508,7 @@ class _Builder:
             else:
                 self.scalars.add(key)
         tag = node.tag
-        if tag == _STR:
+        if tag is _STR:
             return node.value
         construct = self.constructors.get(tag)
         if construct is None:
@@ -526,6 +527,8 @@ class _Builder:
     def integer(self, node: yaml.ScalarNode) -> int | None:
         """An integer (YAML 1.1 spellings: 0x1F, 0o17, 0b101, 1_000, 1:30), within bounds."""
         text = node.value
+        if text.isdigit() and text[0] != "0" and len(text) <= MAX_INT_DIGITS:
+            return int(text)  # the common case: a plain decimal (a leading 0 is octal)
         if len(text) > 2 * MAX_INT_DIGITS + 2:  # before Python's own 4,300-digit limit
             self.number_error(
                 node, f"an integer of {len(text):,} characters: more than {MAX_INT_DIGITS} digits"
@@ -574,7 +577,9 @@ class _Builder:
                 merged.update(self.merge(value_node, path))
                 continue
             key = key_node.value if type(key_node) is yaml.ScalarNode else self.key(key_node)
-            if type(key_node) is yaml.ScalarNode and key_node.tag not in self.key_tags:
+            key_tag = key_node.tag
+            scalar_key = type(key_node) is yaml.ScalarNode
+            if key_tag is not _STR and scalar_key and key_tag not in self.key_tags:
                 self.tag_error(key_node)
             here = (*path, key)
             if key in result:
@@ -583,7 +588,7 @@ class _Builder:
             keys[here] = (mark.line + 1, mark.column + 1)
             mark = value_node.start_mark
             values[here] = (mark.line + 1, mark.column + 1)
-            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR and not aliases:
+            if value_node.tag is _STR and not aliases:
                 result[key] = value_node.value  # the common case, without a call
             else:
                 result[key] = self.build(value_node, here)
