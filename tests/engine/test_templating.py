@@ -353,3 +353,15 @@ def test_a_deep_or_long_expression_is_a_template_error() -> None:
         compile_value("{{ " + "x" * 100_001 + " }}")
     assert "the expression is 100,001 characters long" in str(caught.value)
     assert len(str(caught.value)) < 500  # the expression is not echoed whole
+
+
+def test_a_text_of_many_templates_is_bounded_too() -> None:
+    scope = {"nodes": {}, "inputs": {"s": "x" * 2_000_000}, "vars": {}, "run": {}}
+    renderer = compile_value({"x": "{{ inputs.s }}" * 6}, node_id="n")
+    with pytest.raises(TemplateError) as caught:
+        renderer.render(scope)
+    assert str(caught.value) == (
+        "Node 'n' input $.x: the text would be more than 10,000,000 characters long; build "
+        "less (expression: inputs.s)"
+    )
+    assert len(compile_value("{{ inputs.s }}" * 5).render(scope)) == 10_000_000
