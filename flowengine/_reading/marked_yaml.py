@@ -57,7 +57,7 @@ MAX_ALIAS_CHARS = 10_000_000
 """How many characters of text aliases and merges may repeat (`*long_text` 50,000 times): FE005."""
 MAX_VALUES = 200_000
 """How many values (scalars, mappings, lists, aliases) a file may write: FE008. A 1,000-node
-flow writes about 15,000; this bounds the time and memory reading takes (about a second)."""
+flow writes 14,007; this bounds the time and memory reading takes (about a second)."""
 MAX_INT_DIGITS = 100
 """The most digits an integer may have; a float may not overflow (`1.0e+999`): FE007."""
 _INT_BOUND = 10**MAX_INT_DIGITS
