@@ -355,6 +355,10 @@ def _syntax_error(e: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic:
     return Diagnostic(where, "FE001", f"YAML syntax error: {problem}{context}{_hint(e, text)}")
 
 
+_BUILDING = object()
+_BUILT = object()
+
+
 class _Builder:
     """Turns composed YAML nodes into dicts, lists and scalars, recording marks.
 
@@ -370,9 +374,9 @@ class _Builder:
         """Whether the text may hold aliases (a `*`): only then are scalars tracked."""
         self.scalars: set[int] = set()
         self.constructor = constructor
-        self.active: set[int] = set()
-        self.built: set[int] = set()
-        """The collection nodes built once: building one again is an alias's doing."""
+        self.state: dict[int, object] = {}
+        """Collection nodes being built (_BUILDING) or built once (_BUILT): building one
+        again is an alias's doing."""
         self.sizes: dict[int, tuple[int, int]] = {}
         self.expanding = False
         self.again = 0
@@ -392,26 +396,27 @@ class _Builder:
         if type(node) is yaml.ScalarNode:
             return self.scalar(node, path)
         key = id(node)
-        if key in self.active:  # an alias that contains itself
-            self.error(node, "FE001", "YAML syntax error: recursive alias")
-            return None
+        state = self.state.get(key)
+        if state is not None:
+            if state is _BUILDING:  # an alias that contains itself
+                self.error(node, "FE001", "YAML syntax error: recursive alias")
+                return None
+            if not self.expanding:  # built once already: an alias (or merge) builds it again
+                return self.expand(node, path)
         if len(path) >= MAX_DEPTH:
             self.once(node, "FE004", _TOO_DEEP)
             return None
         tag = node.tag
         if tag is not _MAP and tag is not _SEQ:  # the resolver's own objects: no tag written
             self.tag_error(node)
-        if key in self.built and not self.expanding:
-            return self.expand(node, path)
-        self.built.add(key)
-        self.active.add(key)
+        self.state[key] = _BUILDING
         try:
             if type(node) is yaml.SequenceNode:
                 return self.sequence(node, path)
             assert isinstance(node, yaml.MappingNode)
             return self.mapping(node, path)
         finally:
-            self.active.discard(key)
+            self.state[key] = _BUILT
 
     def expand(self, node: yaml.Node, path: Path) -> Any:
         """Build a node again (an alias, a merge), if the alias budget allows it."""
@@ -578,8 +583,11 @@ class _Builder:
                 continue
             key = key_node.value if type(key_node) is yaml.ScalarNode else self.key(key_node)
             key_tag = key_node.tag
-            scalar_key = type(key_node) is yaml.ScalarNode
-            if key_tag is not _STR and scalar_key and key_tag not in self.key_tags:
+            if (
+                key_tag is not _STR
+                and type(key_node) is yaml.ScalarNode
+                and key_tag not in self.key_tags
+            ):
                 self.tag_error(key_node)
             here = (*path, key)
             if key in result:
