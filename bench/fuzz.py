@@ -1,5 +1,9 @@
 """The long fuzz run: mutated flow, answers and inputs files through the reader and the CLI.
 
+Flows go through check_flow with every node's templates rendered, and (a tenth of the cases)
+through `flowengine validate`; answers files through Answers.load and `flowengine run
+--answers`; inputs files through `flowengine run --inputs`.
+
     python bench/fuzz.py [--cases 10000] [--seed 1] [--limit 2]
 
 The test suite runs a few hundred cases (tests/fuzz/test_fuzz.py); this runs ten thousand or
@@ -29,12 +33,24 @@ def child(seed: int, count: int, limit: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
     from harness import run_cases
     from mutator import answers_seeds, cases
-    from targets import ALLOWED, check_answers_text, check_flow_text, check_inputs_text
+    from targets import (
+        ALLOWED,
+        check_answers_text,
+        check_flow_and_templates,
+        check_inputs_text,
+        check_validate,
+    )
 
-    flows = max(1, count * 8 // 10)
-    rest = count - flows
+    flows = max(1, count * 7 // 10)
+    validate = count // 10
+    rest = count - flows - validate
     reports = {
-        "flows": run_cases(cases(seed, flows), check_flow_text, limit=limit, allowed=ALLOWED),
+        "flows": run_cases(
+            cases(seed, flows), check_flow_and_templates, limit=limit, allowed=ALLOWED
+        ),
+        "validate": run_cases(
+            cases(seed + 3, validate), check_validate, limit=limit, allowed=ALLOWED
+        ),
         "answers": run_cases(
             cases(seed + 1, rest // 2, answers_seeds()),
             check_answers_text,
@@ -80,7 +96,9 @@ def main() -> int:
         return 1
     report = json.loads(result.stdout.strip().splitlines()[-1])
     findings = 0
-    for name in ("flows", "answers", "inputs"):
+    slowest = max(report[name]["slowest"][0] for name in ("flows", "validate", "answers", "inputs"))
+    total = sum(report[name]["cases"] for name in ("flows", "validate", "answers", "inputs"))
+    for name in ("flows", "validate", "answers", "inputs"):
         r = report[name]
         findings += len(r["findings"])
         print(
@@ -89,6 +107,7 @@ def main() -> int:
         )
         for finding in r["findings"][:20]:
             print("   ", finding)
+    print(f"{total} cases, {findings} findings, slowest case {slowest:.3f} s")
     print(f"peak memory of the run: {report['peak_rss_mb']} MB (cap {MEMORY_CAP // 2**20} MB)")
     return 1 if findings else 0
 

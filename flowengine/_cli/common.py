@@ -113,8 +113,18 @@ def _parse_value(text: str, declared: Any = None) -> Any:
     """
     try:
         value = json.loads(text)
-    except ValueError:
+    except ValueError:  # not JSON (also: an integer past Python's 4,300 digits): the text
         return text
+    except RecursionError:
+        value = None  # nested past Python's own limit: refused below like any deep value
+        depth = MAX_DEPTH + 1
+    else:
+        depth = _depth(value)
+    if depth > MAX_DEPTH:
+        fail(
+            f"an --input value nests deeper than {MAX_DEPTH} levels of lists and objects, "
+            "the most flowengine reads; flatten it"
+        )
     types = declared if isinstance(declared, list) else [declared]
     if "string" in types and not isinstance(value, str):
         allowed = tuple(t for name in types for t in _JSON_TYPES.get(str(name), ()))
@@ -123,15 +133,40 @@ def _parse_value(text: str, declared: Any = None) -> Any:
     return value
 
 
+MAX_DEPTH = 64
+"""As deep as a value given on the command line may nest (the flow files' limit, FE004)."""
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in a JSON value (without recursion); stops past
+    MAX_DEPTH."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack and deepest <= MAX_DEPTH:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_response(text: str) -> dict[str, Any]:
     """A `--response` value: a JSON object, or exit 2 saying how to write one."""
     try:
         value = json.loads(text)
     except ValueError as e:
         fail(
-            f"--response {text!r} is not JSON ({e}); "
+            f"--response {text[:200]!r} is not JSON ({e}); "
             """write an object such as '{"email": "a@b.c"}'"""
         )
+    except RecursionError:
+        value = None
+        depth = MAX_DEPTH + 1
+    else:
+        depth = _depth(value)
+    if depth > MAX_DEPTH:
+        fail(f"--response nests deeper than {MAX_DEPTH} levels of lists and objects; flatten it")
     if not isinstance(value, dict):
         fail(f"--response {text!r} must be a JSON object (field values, or {{}} to continue)")
     return value
@@ -146,7 +181,7 @@ def _yaml_file(path: str, what: str) -> Any:
     except ValueError as e:
         fail(str(e))
     except OSError as e:
-        fail(f"cannot read {what} {path}: {e.strerror}")
+        fail(f"cannot read {what} {path}: {e.strerror or e}")
 
 
 def read_inputs(

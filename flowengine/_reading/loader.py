@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -26,7 +27,12 @@ from flowengine._reading.checks.graph import node_path
 from flowengine._reading.checks.literals import explain, json_path_of
 from flowengine._reading.checks.structure import run_all
 from flowengine._reading.diagnostic import Diagnostic
-from flowengine._reading.marked_yaml import YamlDocument, load_yaml
+from flowengine._reading.marked_yaml import (
+    YamlDocument,
+    decode_text,
+    load_yaml,
+    read_file_bytes,
+)
 from flowengine._reading.spec import (
     ConnectionSpec,
     FlowSettings,
@@ -74,14 +80,18 @@ def _check_flow(
     file = str(path)
     if text is None:
         try:
-            raw = Path(path).read_bytes()
-            text = raw.decode("utf-8-sig")  # an editor's BOM is not part of the YAML
-        except (OSError, UnicodeDecodeError) as e:
+            raw = read_file_bytes(path, "the flow file")
+            text = decode_text(raw, path, "the flow file")  # an editor's BOM is not YAML
+        except OSError as e:
             return None, [Diagnostic(Location(file), "FE000", f"cannot read the flow file: {e}")]
+        except ValueError as e:  # too large (FE006) or not UTF-8 (FE000)
+            code = "FE006" if "larger than" in str(e) else "FE000"
+            message = str(e).removeprefix(f"{file}: ")
+            return None, [Diagnostic(Location(file), code, message)]
     else:
-        raw = text.encode("utf-8")
+        raw = text.encode("utf-8", "surrogatepass")
     doc = load_yaml(text, file)
-    if any(d.code == "FE001" for d in doc.diagnostics):
+    if any(d.code in _FATAL for d in doc.diagnostics):
         return None, _sorted(doc.diagnostics)  # the document's shape is unknown: stop here
     if not isinstance(doc.data, dict):
         problem = doc.diagnostic(
@@ -99,6 +109,10 @@ def _check_flow(
     return spec, diagnostics
 
 
+_FATAL = frozenset(("FE000", "FE001", "FE004", "FE005", "FE006", "FE008"))
+"""Reading problems after which the document's shape is unknown: the checks do not run."""
+
+
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics in file order, each once."""
     # set(): an anchored mapping read twice (through an alias) reports its problems twice.
@@ -107,11 +121,20 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     )
 
 
+MAX_TIMEOUT = 365 * 86400.0
+"""The longest `settings.timeout` (365 days): FE012 past it."""
+
+
 def parse_duration(value: Any) -> float:
-    """Seconds from a number or a duration string such as "90s", "30m", "1h30m"."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(str(value)))
+    """Seconds from a number or a duration string such as "90s", "30m", "1h30m".
+
+    A duration too large for a float is `inf` (never OverflowError)."""
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(str(value)))
+    except OverflowError:  # an integer past 1.8e308
+        return math.inf
 
 
 # -- the JSON Schema of the format -------------------------------------------------------
@@ -188,7 +211,7 @@ def _build(
         inputs_schema=_dict(data.get("inputs")),
         variables=_dict(data.get("variables")),
         connections=connections,
-        settings=_settings(_dict(data.get("settings"))),
+        settings=_settings(doc, _dict(data.get("settings")), problems),
         start=start if isinstance(start, str) else "",
         nodes=nodes,
         all_nodes=all_nodes,
@@ -349,11 +372,23 @@ def _implicit_connections(
             )
 
 
-def _settings(raw: dict[str, Any]) -> FlowSettings:
+def _settings(doc: YamlDocument, raw: dict[str, Any], problems: list[Diagnostic]) -> FlowSettings:
     """The run limits; a value the schema rejected falls back to its default."""
     defaults = FlowSettings()
     visits = raw.get("max_node_visits", defaults.max_node_visits)
     timeout = parse_duration(raw.get("timeout", defaults.timeout))
+    if not timeout <= MAX_TIMEOUT:  # inf and nan too
+        problems.append(
+            doc.diagnostic(
+                "FE012",
+                "settings.timeout is longer than 365 days (31,536,000 s), the longest a run "
+                "may take; write a shorter duration such as `30d`",
+                ("settings", "timeout"),
+                at_value=True,
+                json_path="$.settings.timeout",
+            )
+        )
+        timeout = defaults.timeout
     return FlowSettings(
         max_node_visits=visits
         if isinstance(visits, int) and visits >= 1

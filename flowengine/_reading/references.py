@@ -16,7 +16,12 @@ from typing import Any
 
 import simpleeval
 
-from flowengine._reading.expression import FUNCTIONS, SCOPE_NAMES, parse_expression
+from flowengine._reading.expression import (
+    FUNCTIONS,
+    SCOPE_NAMES,
+    ExpressionTooLarge,
+    parse_expression,
+)
 from flowengine._reading.marked_yaml import Path
 
 __all__ = ["Reference", "find_references"]
@@ -61,6 +66,8 @@ class Reference:
     unclosed: bool = False
     """A template written half: `expression` is the text from an unclosed `{{` on, or a
     `{ nodes.x }}` opened with one brace."""
+    too_large: bool = False
+    """`syntax_error` says the expression is past a limit (length, depth): FE074."""
 
 
 def find_references(value: Any, path: Path) -> Iterator[Reference]:
@@ -100,6 +107,9 @@ def _half_open(text: str, path: Path) -> Iterator[Reference]:
 def _in_expression(expression: str, path: Path) -> Iterator[Reference]:
     """The references in one expression (or its syntax error)."""
     found = _parse(expression)
+    if isinstance(found, _TooLarge):
+        yield Reference(path, expression, syntax_error=found.message, too_large=True)
+        return
     if isinstance(found, str):
         yield Reference(path, expression, syntax_error=found)
         return
@@ -112,11 +122,18 @@ Found = tuple[str, str, str | None, bool, Keys]
 """(scope, name, field, guarded, the plain keys read after the field)."""
 
 
+@dataclass(frozen=True)
+class _TooLarge:
+    message: str
+
+
 @lru_cache(maxsize=4096)
-def _parse(expression: str) -> tuple[Found, ...] | str:
+def _parse(expression: str) -> tuple[Found, ...] | str | _TooLarge:
     """(scope, name, field, guarded) for each read, or the syntax error's message."""
     try:
         tree = parse_expression(expression)
+    except ExpressionTooLarge as e:
+        return _TooLarge(str(e.msg))
     except SyntaxError as e:
         return f"not a valid expression ({e.msg})"
     refs: list[Found] = []

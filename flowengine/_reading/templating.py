@@ -22,7 +22,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowengine._errors import TemplateError
-from flowengine._reading.expression import Expression, Missing, compile_expression, to_text
+from flowengine._reading.expression import (
+    MAX_RESULT,
+    Expression,
+    Missing,
+    compile_expression,
+    to_text,
+)
 
 __all__ = [
     "ENV_REFERENCE",
@@ -135,9 +141,15 @@ class _Text(Renderer):
         self.parts, self.ctx = parts, ctx
 
     def render(self, scope: Mapping[str, Any]) -> Any:
-        return "".join(
+        texts = [
             p if isinstance(p, str) else to_text(_evaluate(p, scope, self.ctx)) for p in self.parts
-        )
+        ]
+        if sum(map(len, texts)) > MAX_RESULT:
+            first = next(p for p in self.parts if not isinstance(p, str))
+            raise self.ctx.fail(
+                first, f"the text would be more than {MAX_RESULT:,} characters long; build less"
+            )
+        return "".join(texts)
 
 
 class _Dict(Renderer):

@@ -57,8 +57,10 @@ class Answers:
         """Read an answers file (YAML, of which JSON is a subset, in the flow files' dialect)."""
         try:
             data = read_file_value(path, "the answers file")
-        except ValueError as e:
+        except ValueError as e:  # syntax, tags, limits, not UTF-8: file:line:col and the fix
             raise RunError(str(e)) from None
+        except OSError as e:
+            raise RunError(f"cannot read the answers file {path}: {e.strerror or e}") from None
         if data is None:
             data = {}
         if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):

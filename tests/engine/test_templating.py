@@ -264,3 +264,104 @@ def test_a_computed_key_that_is_missing_is_named_by_its_expression(
     assert "smithers" not in str(info.value)
     fallback = "{{ default(vars.scores[inputs.email], 0) }}"
     assert compile_value(fallback, node_id="n").render(scope) == 0
+
+
+# -- limits: every value a template builds is sized before it is built ("Limits") ------------
+
+BUILDS = "; templates build values of at most 100,000 characters"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("'x'.zfill(10**9)", "zfill(1,000,000,000) would make too long a text" + BUILDS),
+        (
+            "join(['x' * 99999] * 99999, ',')",
+            "join() would make a text of more than 100,000 characters" + BUILDS,
+        ),
+        ("','.join(['x' * 99999] * 99999)", "join() would make too long a text" + BUILDS),
+        (
+            "str(['x' * 99999] * 99999)",
+            "str() would make a text of more than 100,000 characters" + BUILDS,
+        ),
+        ("('x' * 99999).replace('x', 'xx')", "replace() would make too long a text" + BUILDS),
+        ("('x' * 99999).replace('', 'y')", "replace() would make too long a text" + BUILDS),
+        ("'%999999999d' % 1", "a % format's widths would make too long a text" + BUILDS),
+        (
+            "'%s%s' % ('x' * 99999, 'y')",
+            "the % format would make a text of more than 100,000" + BUILDS,
+        ),
+        ("f'{1:>999999999}'", "an f-string's format width would make too long a text" + BUILDS),
+        ("'x' * 100001", "repeating it 100,001 times would make too long a value" + BUILDS),
+        ("[1, 2] * 50001", "repeating it 50,001 times would make too long a value" + BUILDS),
+        ("'x' * 99999 + 'yy'", "adding these two would make too long a value" + BUILDS),
+        (
+            "['x' * 99999 for s in ['a'] * 9999]",
+            "the expression builds more than 1,000,000 characters and items in all; build "
+            "less (a comprehension of large texts, say)",
+        ),
+        (
+            "['x' * 99999] * 99999",
+            "the value would be more than 10,000,000 characters as JSON, the most an "
+            "expression gives",
+        ),
+        (
+            "[['x' * 9] * 99999] * 99999",
+            "the value would be more than 10,000,000 characters as JSON, the most an "
+            "expression gives",
+        ),
+        (
+            "int('9' * 5000)",
+            "int() of a text of 5,000 characters: integers have at most 4,000 digits",
+        ),
+        (
+            "4000000 ** 1000",
+            "the result would be an integer of more than 4,000 digits, the most a template "
+            "computes",
+        ),
+        (
+            "10 ** 1000 * 10 ** 1000 * 10 ** 1000 * 10 ** 1000",
+            "the result would be an integer of more than 4,000 digits, the most a template "
+            "computes",
+        ),
+    ],
+)
+def test_a_template_cannot_build_a_huge_value(
+    expression: str, message: str, scope: dict[str, Any]
+) -> None:
+    renderer = compile_value({"x": f"{{{{ {expression} }}}}"}, node_id="n")
+    with pytest.raises(TemplateError) as caught:
+        renderer.render(scope)
+    assert str(caught.value) == f"Node 'n' input $.x: {message} (expression: {expression})"
+
+
+def test_values_within_the_limits_are_built(scope: dict[str, Any]) -> None:
+    assert render("{{ 'x'.zfill(5) }}", scope) == "0000x"
+    assert render("{{ len('x' * 100000) }}", scope) == 100_000
+    assert render("{{ len(join(['ab'] * 1000, ',')) }}", scope) == 2999
+    assert render("{{ '%s-%05d' % ('a', 3) }}", scope) == "a-00003"
+    assert render("{{ f'{3:>4}' }}", scope) == "   3"
+    assert render("{{ len(str(2 ** 1000)) }}", scope) == 302
+    assert render("{{ len(['x' * 999] * 9999) }}", scope) == 9999
+    assert render("{{ 'a-b'.replace('-', '--') }}", scope) == "a--b"
+
+
+def test_a_deep_or_long_expression_is_a_template_error() -> None:
+    with pytest.raises(TemplateError, match="nests deeper than 100 levels"):
+        compile_value(" {{ " + " + ".join(["1"] * 5000) + " }}")
+    with pytest.raises(TemplateError) as caught:
+        compile_value("{{ " + "x" * 100_001 + " }}")
+    assert "the expression is 100,001 characters long" in str(caught.value)
+    assert len(str(caught.value)) < 500  # the expression is not echoed whole
+
+
+def test_a_text_of_many_templates_is_bounded_too() -> None:
+    scope = {"nodes": {}, "inputs": {"s": "x" * 2_000_000}, "vars": {}, "run": {}}
+    renderer = compile_value({"x": "{{ inputs.s }}" * 6}, node_id="n")
+    with pytest.raises(TemplateError) as caught:
+        renderer.render(scope)
+    assert str(caught.value) == (
+        "Node 'n' input $.x: the text would be more than 10,000,000 characters long; build "
+        "less (expression: inputs.s)"
+    )
+    assert len(compile_value("{{ inputs.s }}" * 5).render(scope)) == 10_000_000

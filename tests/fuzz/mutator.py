@@ -128,6 +128,46 @@ _SCALARS = [
     '"{{ {1: 2}[1] }}"',
     '"${' + "A" * 3000 + '}"',
     '"${X:-${Y:-${Z}}}"',
+    "\"{{ '%999999999d' % 1 }}\"",
+    "\"{{ '%s%s%s%s' % ('x' * 99999, 'x' * 99999, 'x' * 99999, 'x' * 99999) }}\"",
+    "\"{{ f'{1:>999999999}' }}\"",
+    "\"{{ ('x' * 99999).replace('x', 'xx') }}\"",
+    "\"{{ ('x' * 99999).replace('', 'y') }}\"",
+    "\"{{ ','.join(['x' * 99999] * 99999) }}\"",
+    "\"{{ str(['x' * 99999] * 99999) }}\"",
+    "\"{{ [['x' * 99999] * 99999] * 99999 }}\"",
+    "\"{{ ['x' * 99999 for i in ['a'] * 9999] }}\"",
+    "\"{{ [s.upper() for s in ['x' * 9999] * 9999] }}\"",
+    "\"{{ int('9' * 99999) }}\"",
+    '"{{ 4000000 ** 1000 * 4000000 ** 1000 }}"',
+    '"{{ str(4000000 ** 1000) * 99 }}"',
+    '"{{ (10 ** 1000) ** 1000 }}"',
+    '"{{ 1 << 10000 << 10000 }}"',
+    "\"{{ {'a': 'x' * 99999} | {'b': 'y' * 99999} }}\"",
+    "\"{{ ('x' * 99999).split('') }}\"",
+    "\"{{ list('x' * 99999) * 2 }}\"",
+    '"{{ ' + "[" * 120 + "1" + "]" * 120 + ' }}"',
+    '"{{ ' + "f(" * 150 + "1" + ")" * 150 + ' }}"',
+    '"{{ ' + "x" * 100_001 + ' }}"',
+    '"{{ ' + " and ".join(["true"] * 5000) + ' }}"',
+    '"{{ ' + " < ".join(["1"] * 5000) + ' }}"',
+    '"{{ ' + "1 if true else " * 500 + '1 }}"',
+    '"{{ ' + "{'a': " * 150 + "1" + "}" * 150 + ' }}"',
+    '"{{ ' + "a." * 30000 + 'b }}"',
+    "!!int 0b_",
+    "!!int 0x_",
+    "0b_",
+    "0x_",
+    "1:" + ":".join(["59"] * 500),
+    "1.0e+999",
+    "-1.5e+400",
+    "0." + "0" * 5000 + "1e-400",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "!!pairs [a: 1]",
+    "! plain",
+    "!<tag:yaml.org,2002:int> 7",
+    "!!merge <<",
     "99999999999999999999999999999999999999m",
     "1e308s",
     "-5s",
@@ -171,6 +211,61 @@ def alias_bomb(text: str, r: random.Random) -> str:
     return text + f"\n{key}:\n" + "\n".join("  " + line for line in out) + "\n"
 
 
+def merge_bomb(text: str, r: random.Random) -> str:
+    """A billion laughs made of merge keys (`<<: [*a, *a]`) rather than lists."""
+    levels = r.randint(3, 12)
+    out = ["m0: &m0 {k: v}"]
+    for n in range(1, levels):
+        out.append(f"m{n}: &m{n} {{<<: [*m{n - 1}], x{n}: [*m{n - 1}, *m{n - 1}, *m{n - 1}]}}")
+    return text + "\nmerged:\n" + "\n".join("  " + line for line in out) + "\n"
+
+
+def block_nesting(text: str, r: random.Random) -> str:
+    """A value nested by indentation (block style) rather than brackets."""
+    depth = r.choice((40, 70, 300, 1200))
+    lines = ["deep_block:"]
+    for n in range(depth):
+        lines.append("  " * (n + 1) + ("k:" if r.random() < 0.7 else "- "))
+    lines[-1] += " end"
+    return text + "\n" + "\n".join(lines) + "\n"
+
+
+def json_nesting(text: str, r: random.Random) -> str:
+    """The whole file replaced by JSON nested deep (an inputs or answers file from a tool)."""
+    depth = r.choice((60, 70, 999, 1001, 5000))
+    return '{"a": ' + "[" * depth + "1" + "]" * depth + "}"
+
+
+def tagged_key(text: str, r: random.Random) -> str:
+    """A tag on a mapping key (`!!str key:`, `!k key:`)."""
+    lines = _lines(text)
+    candidates = [i for i, line in enumerate(lines) if re.match(r"^\s*[\w-]+:", line)]
+    if not candidates:
+        return text
+    i = r.choice(candidates)
+    indent = len(lines[i]) - len(lines[i].lstrip())
+    lines[i] = " " * indent + r.choice(("!!str ", "!k ", "!!int ", "!!null ")) + lines[i].lstrip()
+    return "\n".join(lines)
+
+
+def not_utf8(text: str, r: random.Random) -> str:
+    """Bytes that are not UTF-8 (written through a lone surrogate), or a UTF-16 file."""
+    i = r.randrange(len(text))
+    return text[:i] + r.choice(("\udcff", "\udc80\udc80", "\ud800")) + text[i:]
+
+
+def huge_file(text: str, r: random.Random) -> str:
+    """A file past the 5 MiB read limit, or just under it."""
+    size = r.choice((5 * 1024 * 1024 - 200, 6 * 1024 * 1024))
+    return text + "\n# " + "x" * size + "\n"
+
+
+def scalar_alias_fanout(text: str, r: random.Random) -> str:
+    """One anchored long text aliased thousands of times (cheap to hold, costly to copy)."""
+    count = r.choice((1000, 50_000))
+    return text + f"\nfan_anchor: &big {'y' * 10_000}\nfan: [" + ", ".join(["*big"] * count) + "]\n"
+
+
 def deep_nesting(text: str, r: random.Random) -> str:
     """A value nested hundreds to tens of thousands deep, flow style or block style."""
     depth = r.choice((50, 200, 1000, 5000, 30000))
@@ -211,9 +306,16 @@ MUTATIONS: list[Callable[[str, random.Random], str]] = [
     replace_value,
     tag_collection,
     alias_bomb,
+    merge_bomb,
     deep_nesting,
+    block_nesting,
+    json_nesting,
+    tagged_key,
+    not_utf8,
+    scalar_alias_fanout,
     long_line,
     duplicate_keys,
+    huge_file,
     strip_tail,
     binary_noise,
 ]

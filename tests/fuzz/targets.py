@@ -7,6 +7,7 @@ else, which the harness reports as a finding.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import tempfile
@@ -17,6 +18,14 @@ from typing import Any
 from click.testing import CliRunner
 
 from flowengine import Answers, FlowEngineError, Registry, check_flow, load_registry
+
+# The fuzz cases render every template of a flow's nodes as a run would, whether or not the
+# flow has other errors, so the reader's own YAML and template compiler are needed.
+# private: the YAML reader, to find the templates of a flow that does not load
+from flowengine._reading.marked_yaml import load_yaml
+
+# private: the template compiler, to render them as a run would
+from flowengine._reading.templating import compile_value
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = (FlowEngineError,)
@@ -46,6 +55,36 @@ def _file(text: str, suffix: str = ".yaml") -> str:
 def check_flow_text(name: str, text: str) -> None:
     """The reader: every problem a diagnostic, a valid flow a FlowSpec."""
     check_flow(name.split("#", 1)[0], registry(), text=text)
+
+
+def render_templates(name: str, text: str) -> None:
+    """Every node input of the case compiled and rendered once, no node having run yet."""
+    data = load_yaml(text, name.split("#", 1)[0]).data
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict):
+        return
+    variables = data.get("variables")
+    scope = {
+        "nodes": {},
+        "inputs": {},
+        "vars": variables if isinstance(variables, dict) else {},
+        "run": {"id": "fuzz"},
+    }
+    for node_id, node in data["nodes"].items():
+        if not isinstance(node, dict):
+            continue
+        blocks = [node, *(node.get("parallel") or {}).values()] if "parallel" in node else [node]
+        for block in blocks:
+            if not isinstance(block, dict) or "with" not in block:
+                continue
+            # A TemplateError names the node, the field and the expression: a clear error.
+            with contextlib.suppress(FlowEngineError):
+                compile_value(block["with"], node_id=str(node_id)).render(scope)
+
+
+def check_flow_and_templates(name: str, text: str) -> None:
+    """The reader, then the templates of the case rendered."""
+    check_flow_text(name, text)
+    render_templates(name, text)
 
 
 def check_cli(args: list[str]) -> None:

@@ -105,8 +105,12 @@ class ReferenceChecker:
         """Check one read: its syntax, then the name, input or node it reads."""
         if ref.unclosed:
             self._unclosed(node, ref)
+        elif ref.too_large:
+            shown = ref.expression[:60] + "..."
+            self.report("FE074", f"template {shown!r}: {ref.syntax_error}", ref, node)
         elif ref.syntax_error:
-            self.report("FE064", f"template {ref.expression!r}: {ref.syntax_error}", ref, node)
+            shown = ref.expression if len(ref.expression) <= 200 else ref.expression[:200] + "..."
+            self.report("FE064", f"template {shown!r}: {ref.syntax_error}", ref, node)
         elif ref.scope == "name":
             self._unknown_name(node, ref)
         elif ref.scope == "inputs":
