@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -100,6 +103,11 @@ def serve(flows: Sequence[str], host: str, port: int, store: str, config_file: s
             fg="yellow",
             bold=True,
         )
-    uvicorn.Server(
-        uvicorn.Config(server.app, host=host, port=port, log_level="info", lifespan="on")
-    ).run()
+    # uvicorn finishes in-flight requests on SIGINT / SIGTERM, then raises the signal again:
+    # after a graceful stop the command ends with exit code 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(
+            uvicorn.Config(server.app, host=host, port=port, log_level="info", lifespan="on")
+        ).run()
+    click.echo("flowengine serve stopped")
