@@ -39,6 +39,9 @@ class Ledger(Protocol):
     def claim(self, run_id: str, step: str) -> bool:
         """True for the first claim of (run, step), False for every later one."""
 
+    def release(self, run_id: str, step: str) -> None:
+        """Forget a claim whose continue failed before anything was saved."""
+
     def screen(self, run_id: str) -> tuple[str, str] | None:
         """(the step the client's token names, the run's step it now stands for)."""
 
@@ -73,6 +76,10 @@ class MemoryLedger:
                 return False
             self._claims.add((run_id, step))
             return True
+
+    def release(self, run_id: str, step: str) -> None:
+        with self._lock:
+            self._claims.discard((run_id, step))
 
     def screen(self, run_id: str) -> tuple[str, str] | None:
         with self._lock:
@@ -138,6 +145,10 @@ class SQLiteLedger:
                 (run_id, step),
             )
             return cursor.rowcount == 1
+
+    def release(self, run_id: str, step: str) -> None:
+        with closing(self._connect()) as conn, conn:
+            conn.execute("DELETE FROM serving_claims WHERE run_id = ? AND step = ?", (run_id, step))
 
     def screen(self, run_id: str) -> tuple[str, str] | None:
         with closing(self._connect()) as conn:

@@ -160,8 +160,12 @@ class FlowService:
             before = Run.from_dict(run.to_dict())
             try:
                 after = await self.engine.resume(run, response, flow=self.flow(run.flow_id))
-            except FlowChangedError as e:
-                raise Refused(409, "FLOW_CHANGED", str(e)) from None
+            except BaseException as e:
+                # Nothing was saved (the engine saves when the pass ends): the step stays open.
+                self.ledger.release(run_id, step)
+                if isinstance(e, FlowChangedError):
+                    raise Refused(409, "FLOW_CHANGED", str(e)) from None
+                raise
             return before, after
 
     def check(self, run_id: str, token: str | None) -> Run:

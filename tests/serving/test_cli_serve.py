@@ -136,3 +136,32 @@ def test_a_missing_flow_path_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["serve", "--store", "memory:"])  # no flows/ here
     assert result.exit_code == 2 and "flows" in result.output
+
+
+def test_a_run_outlives_a_killed_server(process: Any, tmp_path: Path) -> None:
+    # Every continue is saved before it is answered, and the token key is kept beside the
+    # store: a server killed without warning loses nothing a client was told.
+    first = process(FORM_FLOW, "--store", "sqlite:///runs.db")
+    run = httpx.post(f"{first.url}/api/runs", json={"flow": "form"}).json()
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.communicate(timeout=20)
+    second = process(FORM_FLOW, "--store", "sqlite:///runs.db")
+    url = f"{second.url}/api/runs/{run['id']}"
+    assert httpx.get(url).json()["pending"]["token"] == run["pending"]["token"]
+    response = {
+        "given_name": "Ada",
+        "email": "ada@example.com",
+        "age": "36",
+        "plan": "pro",
+        "password": "correct horse",
+    }
+    moved = httpx.post(
+        f"{url}/continue", json={"token": run["pending"]["token"], "response": response}
+    )
+    assert moved.status_code == 200 and moved.json()["pending"]["node"] == "welcome"
+    second.proc.send_signal(signal.SIGKILL)
+    second.proc.communicate(timeout=20)
+    third = process(FORM_FLOW, "--store", "sqlite:///runs.db")
+    again = httpx.get(f"{third.url}/api/runs/{run['id']}").json()
+    assert again["pending"] == moved.json()["pending"]  # the answered continue was kept
+    third.stop()
