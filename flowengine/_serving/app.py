@@ -131,6 +131,7 @@ class FlowServer:
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             yield
             await self.engine.aclose()
+            self.service.ledger.close()
 
         main = Starlette(
             routes=routes,

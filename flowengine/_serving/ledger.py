@@ -20,7 +20,8 @@ import os
 import secrets
 import sqlite3
 import threading
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,6 +50,8 @@ class Ledger(Protocol):
     def save_code(self, code: str, grant: dict[str, Any]) -> None: ...
     def use_code(self, code: str) -> dict[str, Any] | None:
         """The grant of an unused code, marking it used; None if unknown or used."""
+
+    def close(self) -> None: ...
 
 
 class MemoryLedger:
@@ -93,6 +96,9 @@ class MemoryLedger:
         with self._lock:
             self._codes[_digest(code)] = dict(grant)
 
+    def close(self) -> None:
+        pass
+
     def use_code(self, code: str) -> dict[str, Any] | None:
         with self._lock:
             key = _digest(code)
@@ -114,32 +120,46 @@ CREATE TABLE IF NOT EXISTS serving_codes (
 
 
 class SQLiteLedger:
-    """The ledger in the SQLite store's file: every server sharing the file shares it."""
+    """The ledger in the SQLite store's file: every server sharing the file shares it.
+
+    One connection is kept open (guarded by a lock): besides saving a connect per call, an
+    open connection spares the store's own short-lived connections a WAL checkpoint each
+    time they close. Its commits use `synchronous=NORMAL` (durable once checkpointed; a
+    claim or a screen lost to a power cut only refuses a step the client must redo).
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        with closing(self._connect()) as conn, conn:
-            conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        with self._lock, self._conn:
+            self._conn.executescript(_SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
+    def close(self) -> None:
+        self._conn.close()
 
     def save_auth(self, run_id: str, auth: dict[str, Any]) -> None:
-        with closing(self._connect()) as conn, conn:
+        with self._connect() as conn, conn:
             conn.execute(
                 "INSERT OR REPLACE INTO serving_auth (run_id, body) VALUES (?, ?)",
                 (run_id, json.dumps(auth)),
             )
 
     def auth(self, run_id: str) -> dict[str, Any] | None:
-        with closing(self._connect()) as conn:
+        with self._connect() as conn:
             row = conn.execute(
                 "SELECT body FROM serving_auth WHERE run_id = ?", (run_id,)
             ).fetchone()
         return json.loads(row[0]) if row else None
 
     def claim(self, run_id: str, step: str) -> bool:
-        with closing(self._connect()) as conn, conn:
+        with self._connect() as conn, conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO serving_claims (run_id, step) VALUES (?, ?)",
                 (run_id, step),
@@ -147,18 +167,18 @@ class SQLiteLedger:
             return cursor.rowcount == 1
 
     def release(self, run_id: str, step: str) -> None:
-        with closing(self._connect()) as conn, conn:
+        with self._connect() as conn, conn:
             conn.execute("DELETE FROM serving_claims WHERE run_id = ? AND step = ?", (run_id, step))
 
     def screen(self, run_id: str) -> tuple[str, str] | None:
-        with closing(self._connect()) as conn:
+        with self._connect() as conn:
             row = conn.execute(
                 "SELECT token_step, current FROM serving_screens WHERE run_id = ?", (run_id,)
             ).fetchone()
         return (row[0], row[1]) if row else None
 
     def set_screen(self, run_id: str, token_step: str, current: str) -> None:
-        with closing(self._connect()) as conn, conn:
+        with self._connect() as conn, conn:
             conn.execute(
                 "INSERT OR REPLACE INTO serving_screens (run_id, token_step, current)"
                 " VALUES (?, ?, ?)",
@@ -166,7 +186,7 @@ class SQLiteLedger:
             )
 
     def save_code(self, code: str, grant: dict[str, Any]) -> None:
-        with closing(self._connect()) as conn, conn:
+        with self._connect() as conn, conn:
             conn.execute(
                 "INSERT INTO serving_codes (code_sha256, body) VALUES (?, ?)",
                 (_digest(code), json.dumps(grant)),
@@ -174,7 +194,7 @@ class SQLiteLedger:
 
     def use_code(self, code: str) -> dict[str, Any] | None:
         key = _digest(code)
-        with closing(self._connect()) as conn, conn:
+        with self._connect() as conn, conn:
             used = conn.execute(
                 "UPDATE serving_codes SET used = 1 WHERE code_sha256 = ? AND used = 0", (key,)
             )

@@ -233,4 +233,6 @@ def test_a_step_is_claimed_once_across_ledgers_of_one_store(tmp_path: Path) -> N
     one.save_code("the-code", {"run_id": "run"})
     assert two.use_code("the-code") == {"run_id": "run"}
     assert one.use_code("the-code") is None
+    one.close()
+    two.close()
     assert b"the-code" not in (tmp_path / "runs.db").read_bytes()  # kept as its SHA-256
