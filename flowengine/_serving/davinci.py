@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,7 @@ FAILURE = 1999
 _FAILURES = {"INVALID_TOKEN", "RUN_ENDED", "UNKNOWN_RUN", "ALREADY_CONTINUED", "FLOW_CHANGED"}
 _CAPABILITY = "customHTMLTemplate"
 _EVENTS = ("submit", "action", "polling")
+_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43,128}$")
 
 
 def _b64url_sha256(text: str) -> str:
@@ -208,7 +210,7 @@ class DaVinciDoor:
                 400, "invalid_request", "only response_mode=pi.flow is served (JSON, no redirect)"
             )
         challenge = params.get("code_challenge", "")
-        if params.get("code_challenge_method") != "S256" or not 43 <= len(challenge) <= 128:
+        if params.get("code_challenge_method") != "S256" or not _CHALLENGE.match(challenge):
             raise Refused(
                 400, "invalid_request", "PKCE is required: code_challenge with method S256"
             )
@@ -327,7 +329,8 @@ class DaVinciDoor:
             return _oauth_error(
                 "invalid_grant", "the code was issued to another client or redirect_uri"
             )
-        if not hmac.compare_digest(_b64url_sha256(form["code_verifier"]), grant["code_challenge"]):
+        verifier = _b64url_sha256(form["code_verifier"]).encode()
+        if not hmac.compare_digest(verifier, str(grant["code_challenge"]).encode()):
             return _oauth_error("invalid_grant", "code_verifier does not match the code_challenge")
         now = int(time.time())
         base = self._base(request)

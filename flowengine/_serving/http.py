@@ -60,6 +60,8 @@ async def read_json(request: Request, limit: int, *, empty: Any = None) -> Any:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise Refused(400, "INVALID_REQUEST", f"the body is not JSON: {e}") from None
+    except RecursionError:
+        raise Refused(400, "INVALID_REQUEST", "the body's JSON is nested too deeply") from None
     if not isinstance(value, dict):
         raise Refused(400, "INVALID_REQUEST", "the body must be a JSON object")
     return value

@@ -41,6 +41,22 @@ def _known(body: dict[str, Any], allowed: set[str]) -> None:
         )
 
 
+def _check_fields(run: Run, response: dict[str, Any]) -> None:
+    """A form's response names only its fields (and `action`): a typo is a 400, not ignored."""
+    interaction = (run.waiting or {}).get("interaction") or {}
+    if interaction.get("kind") != "form":
+        return
+    fields = {f.get("name") for f in (interaction.get("data") or {}).get("fields", [])}
+    unknown = sorted(k for k in response if k not in fields and k != "action")
+    if unknown:
+        raise Refused(
+            400,
+            "UNKNOWN_FIELDS",
+            f"the form has no field(s) {unknown}; its fields: {sorted(map(str, fields))}",
+            [{"target": k, "message": "This form has no such field"} for k in unknown],
+        )
+
+
 class PlainDoor:
     def __init__(self, service: FlowService, rewrite: Callable[[Any, str], Any]) -> None:
         self.service = service
@@ -111,6 +127,7 @@ class PlainDoor:
             raise Refused(
                 400, "INVALID_REQUEST", "response must be an object (field values, or {})"
             )
+        _check_fields(self.service.load(request.path_params["run_id"]), response)
         _before, after = await self.service.continue_run(
             request.path_params["run_id"], body.get("token"), response
         )

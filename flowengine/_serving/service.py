@@ -174,7 +174,9 @@ class FlowService:
         if run.status != RunStatus.WAITING or not run.waiting:
             raise Refused(409, "RUN_ENDED", f"run {run_id} is {run.status}: it waits for nothing")
         expected = self.token(run) or ""
-        if not isinstance(token, str) or not hmac.compare_digest(token, expected):
+        # Bytes: compare_digest refuses str that is not ASCII (a header may be Latin-1).
+        given = token.encode("utf-8", "replace") if isinstance(token, str) else b""
+        if not given or not hmac.compare_digest(given, expected.encode()):
             raise Refused(
                 401,
                 "INVALID_TOKEN",

@@ -236,3 +236,59 @@ def test_a_step_is_claimed_once_across_ledgers_of_one_store(tmp_path: Path) -> N
     one.close()
     two.close()
     assert b"the-code" not in (tmp_path / "runs.db").read_bytes()  # kept as its SHA-256
+
+
+def test_odd_tokens_and_deep_json_are_4xx_not_500(serve: Any) -> None:
+    served = serve()
+    run = start(served)
+    for token in ("é" * 64, "\u0000", 12, None, ["x"]):
+        answer = served.client.post(
+            run["links"]["continue"], json={"token": token, "response": VALID}
+        )
+        assert answer.status_code in (400, 401), token
+    deep = b'{"token": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    nested = served.client.post(
+        run["links"]["continue"], content=deep, headers={"content-type": "application/json"}
+    )
+    assert nested.status_code == 400 and "nested" in nested.json()["error"]["message"]
+    step = authorize(served, "form", PKCE()).json()
+    latin = served.client.post(
+        step["_links"]["next"]["href"],
+        json={"parameters": {"eventType": "submit", "data": {"formData": VALID}}},
+        headers={"interactionId": step["interactionId"], "interactionToken": b"\xe9" * 64},
+    )
+    assert latin.status_code == 401 and latin.json()["code"] == 1999
+    odd = authorize(served, "form", PKCE(), code_challenge="é" * 43)
+    assert odd.status_code == 400
+
+
+def test_the_plain_api_refuses_fields_a_form_does_not_have(serve: Any) -> None:
+    served = serve()
+    run = start(served)
+    before = stored(served, run["id"])
+    answer = served.client.post(
+        run["links"]["continue"],
+        json={"token": run["pending"]["token"], "response": {**VALID, "emial": "x"}},
+    )
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "UNKNOWN_FIELDS" and error["details"][0]["target"] == "emial"
+    assert stored(served, run["id"]) == before
+
+
+def test_authorize_also_takes_a_form_post(serve: Any) -> None:
+    served = serve()
+    pkce = PKCE()
+    form = {
+        "client_id": "flowengine-dev",
+        "response_type": "code",
+        "redirect_uri": "http://localhost:4200/cb",
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+        "state": pkce.state,
+        "response_mode": "pi.flow",
+        "acr_values": "form",
+    }
+    answer = served.client.post("/local/as/authorize", data=form)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["form"]["name"] == "Create your account"
