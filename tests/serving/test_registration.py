@@ -83,3 +83,34 @@ def test_registration_over_pi_flow_with_the_phone(serve: Any) -> None:
         stored = served.client.get(f"/api/runs/{step['interactionId']}").json()
         assert stored["result"]["result"]["status"] == "VERIFIED"
         assert "sandbox-secret" not in str(stored)
+
+
+def test_the_sandbox_phone_command_scans_a_served_qr_code(serve: Any) -> None:
+    from click.testing import CliRunner
+
+    # private: the `flowengine` command, whose `sandbox phone` the person at the terminal runs
+    from flowengine._cli.app import main
+
+    clock = VirtualClock()
+    with sandbox.use_sandbox(sandbox.Sandbox(clock=clock)):
+        served = serve(REGISTRATION_FLOW, clock=clock)
+        run = served.client.post("/api/runs", json={"flow": "registration"}).json()
+        url = run["links"]["continue"]
+        run = served.client.post(
+            url, json={"token": run["pending"]["token"], "response": DETAILS}
+        ).json()
+        link = run["pending"]["data"]["url"]
+        assert link.startswith(served.url)
+        bad = CliRunner().invoke(main, ["sandbox", "phone", link, "--persona", "nobody"])
+        assert bad.exit_code == 2 and "unknown persona" in bad.output
+        result = CliRunner().invoke(main, ["sandbox", "phone", link, "--persona", "success"])
+        assert result.exit_code == 0, result.output
+        assert "submitted success's documents" in result.output
+        clock.advance(5)
+        run = served.client.post(url, json={"token": run["pending"]["token"]}).json()
+        assert run["pending"]["kind"] == "message"
+        assert run["pending"]["data"]["title"] == "Identity verification: SUCCESS"
+        not_a_link = CliRunner().invoke(
+            main, ["sandbox", "phone", f"{served.url}/nowhere", "--persona", "success"]
+        )
+        assert not_a_link.exit_code == 2 and "web verification URL" in not_a_link.output
