@@ -63,6 +63,22 @@ def build_server(flows: Sequence[str], store: str, config_file: str | None) -> t
     return server, config
 
 
+def _check_port(host: str, port: int) -> None:
+    """Exit 2 with the fix when the address cannot be listened on (uvicorn would exit 1)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as e:
+        fail(
+            f"cannot listen on {host}:{port}: {e.strerror or e}; another program may hold the "
+            "port: stop it or choose another --port"
+        )
+
+
 @click.command()
 @click.argument("flows", nargs=-1, type=click.Path())
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
@@ -86,6 +102,7 @@ def serve(flows: Sequence[str], host: str, port: int, store: str, config_file: s
     FLOWS are flow files or folders (default: flows/); every flow is checked at start.
     """
     server, config = build_server(flows, store, config_file)
+    _check_port(host, port)
     import uvicorn
 
     base = f"http://{host}:{port}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,7 +87,6 @@ class ServeConfig:
     max_body_bytes: int = 64 * 1024
     code_ttl: float = 60.0
     development: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def client(self, client_id: str | None) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)

@@ -165,3 +165,17 @@ def test_a_run_outlives_a_killed_server(process: Any, tmp_path: Path) -> None:
     again = httpx.get(f"{third.url}/api/runs/{run['id']}").json()
     assert again["pending"] == moved.json()["pending"]  # the answered continue was kept
     third.stop()
+
+
+def test_a_port_in_use_is_refused_with_the_fix() -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = str(holder.getsockname()[1])
+        result = CliRunner().invoke(
+            main, ["serve", FORM_FLOW, "--store", "memory:", "--port", port]
+        )
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
