@@ -91,3 +91,59 @@ def test_the_sdk_presses_a_flow_button(sdk: Path, serve: Any) -> None:
     assert cancel["status"] == "failure"
     assert cancel["error"]["code"] == "CANCELLED"
     assert cancel["error"]["message"] == "Sign-up cancelled."
+
+
+POLLER = """
+flow: poller
+title: A QR code the flow checks three times
+variables: {checks: 0}
+start: show
+nodes:
+  show:
+    use: ui.qr
+    with: {url: "https://verify.example/scan?code=1", title: Scan me, poll_interval: 0.2}
+    next: count
+  count:
+    use: variables.increment
+    with: {name: checks}
+    next: enough
+  enough:
+    use: functions.condition
+    with: {expression: "{{ vars.checks < 3 }}"}
+    on: {"true": show, "false": done}
+  done:
+    use: ui.success
+    with: {result: {checks: "{{ vars.checks }}"}}
+"""
+
+
+def test_the_sdk_polls_a_qr_code_until_the_flow_moves_on(
+    sdk: Path, serve: Any, tmp_path: Path
+) -> None:
+    flow = tmp_path / "poller.yaml"
+    flow.write_text(POLLER)
+    served = serve(str(flow))
+    lines = subprocess.run(
+        ["node", "drive.mjs", f"{served.url}/local/as/.well-known/openid-configuration", "poll"],
+        cwd=sdk,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert lines.returncode == 0, lines.stderr
+    steps = [json.loads(line) for line in lines.stdout.splitlines()[:-1]]
+    start, polls, polled = steps[0], steps[1:-1], steps[-1]
+    assert [c["type"] for c in start["collectors"]] == [
+        "ReadOnlyCollector",
+        "QrCodeCollector",
+        "ReadOnlyCollector",
+        "PollingCollector",
+    ]
+    # While the flow loops back to the QR code, the client stays on it with the same token.
+    assert len(polls) >= 3 and all(p["pollStatus"] == "continue" for p in polls), polls
+    assert all(p["status"] == "continue" for p in polls[:-1])
+    assert {p["token"] for p in polls[:-1]} == {start["token"]}
+    assert polled["status"] == "success" and polled["authorization"]["code"]
+    assert polled["polls"] == len(polls)
+    run = served.client.get(f"/api/runs/{polled['interactionId']}").json()
+    assert run["status"] == "completed" and run["result"] == {"result": {"checks": 3}}

@@ -1,7 +1,8 @@
 // Drives a flowengine flow with Ping's unmodified DaVinci client SDK (2.1.0), headless in Node.
 // Usage: node drive.mjs <wellknown URL> <scenario>; prints one JSON line per step, then "done".
-// Scenarios: "form" (a mistake, a fix, the welcome message, success, token exchange) and
-// "cancel" (the form's FLOW_BUTTON).
+// Scenarios: "form" (a mistake, a fix, the welcome message, success, token exchange),
+// "cancel" (the form's FLOW_BUTTON) and "poll" (flow `poller`: a QR code polled until the flow
+// moves on, then success).
 class MemoryStorage {
   #m = new Map();
   get length() { return this.#m.size; }
@@ -31,8 +32,8 @@ const view = (node) => ({
 });
 
 const client = await davinci({ config });
-let node = await client.start({ query: { acr_values: 'form' } });
-out('start', view(node));
+let node = await client.start({ query: { acr_values: scenario === 'poll' ? 'poller' : 'form' } });
+out('start', { ...view(node), token: client.getServer()?.interactionToken ?? null });
 const fill = (values) => {
   for (const c of client.getCollectors()) {
     if (c.output && c.output.key in values) client.update(c)(values[c.output.key]);
@@ -40,7 +41,24 @@ const fill = (values) => {
 };
 const valid = { given_name: 'Ada', email: 'ada@example.com', age: '36', plan: 'pro', password: 'correct horse' };
 
-if (scenario === 'cancel') {
+if (scenario === 'poll') {
+  let polls = 0;
+  for (;;) {
+    const polling = client.getCollectors().find((c) => c.type === 'PollingCollector');
+    if (!polling || polls > 50) break;
+    const status = await client.pollStatus(polling)();
+    client.update(polling)(status);
+    node = await client.next();
+    polls += 1;
+    out('poll', { ...view(node), pollStatus: status, token: client.getServer()?.interactionToken ?? null });
+  }
+  out('polled', {
+    polls,
+    status: node.status,
+    authorization: node.client?.authorization ?? null,
+    interactionId: client.getServer()?.interactionId ?? null,
+  });
+} else if (scenario === 'cancel') {
   node = await client.flow({ action: 'cancel' })();
   out('cancel', view(node));
 } else {
