@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from served import FORM_FLOW, Served
 
-from flowengine import Engine, VirtualClock, load_registry, open_store
+from flowengine import Engine, Registry, VirtualClock, load_registry, open_store
 
 # private: the server's parts are built here the way `flowengine serve` builds them
 from flowengine._serving.app import FlowServer, plugin_web_apps
@@ -30,8 +30,9 @@ def serve() -> Iterator[Any]:
         config: ServeConfig | None = None,
         store: str = "memory:",
         clock: VirtualClock | None = None,
+        registry: Registry | None = None,
     ) -> Served:
-        registry = load_registry()
+        registry = registry or load_registry()
         flows = load_served_flows(list(paths) or [FORM_FLOW], registry)
         opened = open_store(store)
         engine = Engine(registry, store=opened, clock=clock)
