@@ -18,9 +18,7 @@ QR_KEY = "qr"
 SUBMIT_KEY = "success"
 """The SUBMIT_BUTTON's key: the form's primary outcome (FLOW_BUTTONs carry theirs)."""
 POLL_RETRIES = 720
-
-# A form field's declared type -> (wire type, extra properties).
-_SINGLE = {"text", "textarea", "email", "date", "number"}
+"""How often the SDK polls before it gives up (`timedOut`): an hour at a 5 s interval."""
 
 
 def qr_data_url(url: str) -> str:
@@ -118,14 +116,14 @@ def fields_of(interaction: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def values_of(interaction: dict[str, Any]) -> dict[str, Any]:
-    """`formData.value`: a form's prefill (passwords never sent back)."""
-    data = interaction.get("data") or {}
+    """`formData.value`: a form's prefill, every field present (a password always empty)."""
     if interaction.get("kind") != "form":
         return {}
-    passwords = {f["name"] for f in data.get("fields", []) if f.get("type") == "password"}
+    data = interaction.get("data") or {}
     values = data.get("values") or {}
-    return {f["name"]: values.get(f["name"], "") for f in data.get("fields", [])} | {
-        name: "" for name in passwords
+    return {
+        f["name"]: "" if f.get("type") == "password" else values.get(f["name"], "")
+        for f in data.get("fields", [])
     }
 
 

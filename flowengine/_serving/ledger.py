@@ -35,6 +35,8 @@ def _digest(code: str) -> str:
 
 
 class Ledger(Protocol):
+    """What the server keeps beside the runs (see the module docstring)."""
+
     def save_auth(self, run_id: str, auth: dict[str, Any]) -> None: ...
     def auth(self, run_id: str) -> dict[str, Any] | None: ...
     def claim(self, run_id: str, step: str) -> bool:

@@ -41,6 +41,15 @@ def _known(body: dict[str, Any], allowed: set[str]) -> None:
         )
 
 
+def _shown(interaction: dict[str, Any]) -> dict[str, Any]:
+    """The interaction's data as the plain API shows it: a form's password values left out."""
+    data = dict(interaction.get("data") or {})
+    if interaction.get("kind") == "form" and data.get("values"):
+        hidden = {f.get("name") for f in data.get("fields", []) if f.get("type") == "password"}
+        data["values"] = {k: v for k, v in data["values"].items() if k not in hidden}
+    return data
+
+
 def _check_fields(run: Run, response: dict[str, Any]) -> None:
     """A form's response names only its fields (and `action`): a typo is a 400, not ignored."""
     interaction = (run.waiting or {}).get("interaction") or {}
@@ -73,7 +82,7 @@ class PlainDoor:
                 "node": run.waiting["node"],
                 "visit": run.waiting.get("visit", 1),
                 "kind": interaction.get("kind"),
-                "data": interaction.get("data") or {},
+                "data": _shown(interaction),
                 "poll_interval": interaction.get("poll_interval"),
                 "since": run.waiting.get("since"),
                 "token": self.service.token(run),

@@ -198,3 +198,33 @@ def test_cors_for_configured_origins_only(serve: Any) -> None:
         "/local/as/.well-known/openid-configuration", headers={"Origin": "http://127.0.0.1:8080"}
     )
     assert simple.headers["access-control-allow-origin"] == "http://127.0.0.1:8080"
+
+
+PREFILLED = """
+flow: prefilled
+start: ask
+nodes:
+  ask:
+    use: ui.form
+    with:
+      title: Check your details
+      fields:
+        - {name: given_name}
+        - {name: secret, type: password}
+      values: {given_name: Ada, secret: hunter22}
+    next: done
+  done:
+    use: ui.success
+"""
+
+
+def test_a_prefill_is_sent_but_never_a_password(serve: Any, tmp_path: Any) -> None:
+    flow = tmp_path / "prefilled.yaml"
+    flow.write_text(PREFILLED)
+    served = serve(str(flow))
+    step = authorize(served, "prefilled", PKCE()).json()
+    assert step["formData"]["value"] == {"given_name": "Ada", "secret": ""}
+    assert "hunter22" not in str(step)
+    run = served.client.get(f"/api/runs/{step['interactionId']}").json()
+    assert run["pending"]["data"]["values"] == {"given_name": "Ada"}
+    assert "hunter22" not in str(run)
