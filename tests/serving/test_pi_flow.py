@@ -228,3 +228,27 @@ def test_a_prefill_is_sent_but_never_a_password(serve: Any, tmp_path: Any) -> No
     run = served.client.get(f"/api/runs/{step['interactionId']}").json()
     assert run["pending"]["data"]["values"] == {"given_name": "Ada"}
     assert "hunter22" not in str(run)
+
+
+def test_an_expired_code_is_refused(serve: Any) -> None:
+    import time
+
+    # private: a config from its parsed value, as `--config FILE` gives it
+    from flowengine._serving.config import parse_config
+
+    config = parse_config(
+        {
+            "code_ttl": 0.05,
+            "clients": [{"client_id": "flowengine-dev", "redirect_uris": [REDIRECT]}],
+        },
+        "test",
+    )
+    served = serve(config=config)
+    pkce = PKCE()
+    step = authorize(served, "form", pkce).json()
+    message = submit(served, step, VALID).json()
+    code = submit(served, message, {}).json()["authorizeResponse"]["code"]
+    time.sleep(0.1)
+    late = token_exchange(served, code, pkce)
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+    assert "expired" in late.json()["error_description"]
