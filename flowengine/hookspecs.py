@@ -25,3 +25,8 @@ def register_answer_actions(register: Any) -> None:
 @hookspec
 def register_commands(cli: Any) -> None:
     """Call cli.add_command(command) for each click command this plugin adds to `flowengine`."""
+
+
+@hookspec
+def register_routes(flows: Any, register: Any) -> None:
+    """Call register(prefixes, asgi_app, origin=None) per web app to serve beside `flows`."""

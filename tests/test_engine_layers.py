@@ -32,7 +32,8 @@ ALLOWED = {
     "_reading": {"base", "_plugins", "_reading"},
     "_storing": {"base", "_storing"},
     "_running": {"base", "_plugins", "_reading", "_storing", "_running"},
-    "_cli": {"base", "_plugins", "_reading", "_storing", "_running", "_cli"},
+    "_serving": {"base", "_plugins", "_reading", "_storing", "_running", "_serving"},
+    "_cli": {"base", "_plugins", "_reading", "_storing", "_running", "_serving", "_cli"},
     "door": {"base", "_plugins", "_reading", "_storing", "_running"},
 }
 """Layer -> the layers its modules may import."""

@@ -90,3 +90,36 @@ def make_documents_command(persona: str, out: Path) -> None:
         )
     for path in personas.make_documents(persona, out):
         click.echo(str(path))
+
+
+@sandbox.command("phone")
+@click.argument("url")
+@click.option("--persona", required=True, help="Persona name, e.g. success, expired_id.")
+def phone_command(url: str, persona: str) -> None:
+    """Play the user's phone: open a QR code's link and submit a persona's documents.
+
+    URL is the web verification link a QR code carries (the QR_CODE collector's fallbackText
+    or the plain API's pending data), on a served sandbox or a `flowengine serve` that
+    serves the embedded one.
+    """
+    require_extra()
+    import asyncio
+
+    import httpx
+
+    from .phone import Phone, PhoneError
+    from .verification import personas
+
+    if persona not in personas.PERSONAS:
+        known = ", ".join(sorted(personas.PERSONAS))
+        raise click.BadParameter(
+            f"unknown persona {persona!r}; known: {known}", param_hint="--persona"
+        )
+    try:
+        state = asyncio.run(Phone().persona(url, persona))
+    except ValueError as exc:  # not a web verification link
+        raise click.BadParameter(str(exc), param_hint="URL") from None
+    except (PhoneError, httpx.HTTPError) as exc:
+        raise click.ClickException(f"the phone could not submit the documents: {exc}") from None
+    status = state.get("status") if isinstance(state, dict) else None
+    click.echo(f"submitted {persona}'s documents" + (f": {status}" if status else ""))

@@ -25,6 +25,7 @@ __all__ = [
     "phone_action",
     "register_answer_actions",
     "register_commands",
+    "register_routes",
 ]
 
 
@@ -34,6 +35,48 @@ def register_commands(cli: Any) -> None:
     from .cli import sandbox
 
     cli.add_command(sandbox)
+
+
+@hookimpl
+def register_routes(flows: Any, register: Any) -> None:
+    """Beside flows that use the embedded sandbox, serve its verification page and API.
+
+    `flowengine serve` then shows its own origin in the QR codes' links in place of the
+    in-process one, so a phone or a browser reaches the embedded sandbox through the server.
+    """
+    if not any(_uses_embedded(flow) for flow in flows.values()):
+        return
+    from .extra import require_extra
+
+    require_extra()
+
+    async def embedded(scope: Any, receive: Any, send: Any) -> None:
+        from . import default_sandbox
+
+        await default_sandbox().app(scope, receive, send)
+
+    from .app import Sandbox
+    from .transactions import WEB_PATH
+
+    register(("/verify-webapp", WEB_PATH), embedded, origin=Sandbox.base_url)
+
+
+def _uses_embedded(flow: Any) -> bool:
+    """Whether a connection of the flow has region `sandbox` (its `${VAR:-default}` read)."""
+    import os
+    import re
+
+    def expand(value: str) -> str:
+        pattern = r"\$\{(\w+)(?::-([^}]*))?\}"
+        return re.sub(pattern, lambda m: os.environ.get(m[1]) or (m[2] or ""), value)
+
+    for connection in flow.connections.values():
+        region = connection.settings.get("region")
+        if isinstance(region, str) and expand(region).strip().lower() == "sandbox":
+            api_url = connection.settings.get("api_url")
+            if not (isinstance(api_url, str) and expand(api_url).strip()):
+                return True
+    return False
 
 
 @hookimpl

@@ -17,6 +17,7 @@ import click
 from flowengine._cli.common import dump, fail, load_or_fail, registry, store_option, stored_run
 from flowengine._cli.graph_export import FORMATS
 from flowengine._cli.runs import run, runs
+from flowengine._cli.serve import serve
 from flowengine._errors import FlowEngineError
 
 __all__ = ["main"]
@@ -150,3 +151,4 @@ def connectors(name: str | None, capability: str | None, as_json: bool) -> None:
 
 main.add_command(run)
 main.add_command(runs)
+main.add_command(serve)

@@ -46,7 +46,12 @@ def pm() -> Iterator[pluggy.PluginManager]:
 
 
 def test_hooks_are_found() -> None:
-    assert HOOKS == ["register_answer_actions", "register_commands", "register_connectors"]
+    assert HOOKS == [
+        "register_answer_actions",
+        "register_commands",
+        "register_connectors",
+        "register_routes",
+    ]
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -147,6 +152,28 @@ def test_hook_register_commands(pm: pluggy.PluginManager) -> None:
     assert result.exit_code == 0 and result.output == "hello ada\n"
 
 
+def test_hook_register_routes(pm: pluggy.PluginManager, tmp_path: Path) -> None:
+    # private: the web apps `flowengine serve` asks plugins for
+    from flowengine._serving.app import plugin_web_apps
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        """An ASGI app."""
+
+    class Routes:
+        @hookimpl
+        def register_routes(self, flows: Any, register: Any) -> None:
+            if "greeter" in flows:
+                register("/hello", app, origin="http://hello.internal")
+
+    pm.register(Routes(), name="routes")
+    flow_file = tmp_path / "greeter.yaml"
+    flow_file.write_text("flow: greeter\nstart: hi\nnodes:\n  hi: {use: ui.message}\n")
+    flow = load_flow(flow_file)
+    [web] = plugin_web_apps({"greeter": flow}, pm)
+    assert web.prefixes == ("/hello",) and web.app is app and web.origin == "http://hello.internal"
+    assert plugin_web_apps({}, pm) == []  # no flow that needs it: nothing served
+
+
 def test_a_command_hook_that_raises_names_the_plugin(pm: pluggy.PluginManager) -> None:
     import click
 
@@ -189,7 +216,7 @@ def test_misspelt_hook_is_a_plugin_error_naming_the_plugin(pm: pluggy.PluginMana
     assert str(e.value) == (
         "Plugin 'typo': implements 'register_conectors', which is not a flowengine hook; did you "
         "mean 'register_connectors'? (the hooks are: register_answer_actions, register_commands, "
-        "register_connectors)"
+        "register_connectors, register_routes)"
     )
 
 
