@@ -285,14 +285,11 @@ class Execution:
             )
             await self.clock.sleep(delay)
             attempt += 1
+        extra = None if attempt == 1 else {"attempt": attempt}
         personal = plan.personal
-        if attempt == 1:
-            self._record(personal, node_id, parent, visit, start, outcome, inputs, output, error)
-        else:
-            extra = {"attempt": attempt}
-            self._record(
-                personal, node_id, parent, visit, start, outcome, inputs, output, error, extra=extra
-            )
+        self._record(
+            personal, node_id, parent, visit, start, outcome, inputs, output, error, extra=extra
+        )
         return outcome
 
     async def _timed(self, plan: NodePlan, call: Any) -> Any:
