@@ -17,6 +17,8 @@ class MemoryStorage {
 }
 globalThis.sessionStorage ??= new MemoryStorage();
 globalThis.localStorage ??= new MemoryStorage();
+// WebCrypto (PKCE) is a global from Node 19 on; Debian 12's nodejs is 18.
+globalThis.crypto ??= (await import('node:crypto')).webcrypto;
 const { davinci } = await import('@forgerock/davinci-client');
 const { oidc } = await import('@forgerock/oidc-client');
 
