@@ -6,9 +6,9 @@ is driven to its three endings with the personas of flows/registration/: success
 document authentication and a late scan. The phone is played from Python over HTTP on the
 QR code's link while the client polls.
 
-Needs Node (20; 18 with the harness's WebCrypto shim) and npm (the packages are installed once per session from the pinned lock
-file in davinci_sdk/). Outside CI the tests skip, saying why, when either is missing or npm
-cannot install; under CI (`CI` set) they fail instead.
+Needs Node 20 (18 with the harness's WebCrypto shim) and npm: the packages are installed once
+per session from the pinned lock file in davinci_sdk/. Outside CI the tests skip, saying why,
+when either is missing or npm cannot install; under CI (`CI` set) they fail instead.
 """
 
 from __future__ import annotations
