@@ -14,6 +14,7 @@ when either is missing or npm cannot install; under CI (`CI` set) they fail inst
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import shutil
@@ -32,7 +33,11 @@ from flowengine import Engine, load_registry, open_store
 
 # private: the server's parts are built here the way `flowengine serve` builds them
 from flowengine._serving.app import FlowServer, plugin_web_apps
+
+# private: the development default config, as `flowengine serve` uses it without --config
 from flowengine._serving.config import dev_config
+
+# private: the flows loaded and checked as `flowengine serve` does at start
 from flowengine._serving.flows import load_served_flows
 
 HARNESS = Path(__file__).resolve().parent / "davinci_sdk"
@@ -206,8 +211,9 @@ class Registration:
     scanning, the phone submits the persona's documents over HTTP, then the client polls on.
     """
 
-    def __init__(self, served: Served, answers: str) -> None:
+    def __init__(self, served: Served, answers: str, phone: Any) -> None:
         self.served = served
+        self.phone = phone  # the sandbox's Phone: its documents over HTTP on the link
         self.values, self.waits, self.persona = persona_file(answers)
         self.steps: list[dict[str, Any]] = []
         self.runs: list[dict[str, Any]] = []  # the run over the plain API at each QR code
@@ -247,7 +253,7 @@ class Registration:
                 self.runs.append(self.run(step["interactionId"]))
                 if len(self.runs) == self.waits + 1:
                     link = self.qr_link(step)
-                    asyncio.run(sandbox.Phone().persona(link, self.persona))
+                    asyncio.run(self.phone().persona(link, self.persona))
                 node.stdin.write("poll\n")
                 node.stdin.flush()
         node.stdin.close()
@@ -267,13 +273,18 @@ class Registration:
         return next(s for s in self.steps if s["what"] == what)
 
 
-sandbox = pytest.importorskip("flowengine_connectors.pingone_sandbox")
 ENDINGS = ("success", "document-authentication-failure", "late-scan")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def registrations(sdk: Path) -> Iterator[dict[str, Future[Registration]]]:
-    """The three endings, driven at once on one server (each QR poll waits 5 real seconds)."""
+    """The three endings, driven at once on one server: each QR poll waits 5 real seconds,
+    so they start with the module and run while its other tests do."""
+    try:
+        sandbox = importlib.import_module("flowengine_connectors.pingone_sandbox")
+    except ImportError:
+        yield {}  # the registration tests skip, saying why
+        return
     with sandbox.use_sandbox(sandbox.Sandbox()):
         registry = load_registry()
         flows = load_served_flows([REGISTRATION_FLOW], registry)
@@ -286,7 +297,10 @@ def registrations(sdk: Path) -> Iterator[dict[str, Future[Registration]]]:
             web_apps=plugin_web_apps(flows),
         )
         with Served(server, None) as served, ThreadPoolExecutor(len(ENDINGS)) as pool:
-            yield {name: pool.submit(Registration(served, name), sdk) for name in ENDINGS}
+            yield {
+                name: pool.submit(Registration(served, name, sandbox.Phone), sdk)
+                for name in ENDINGS
+            }
 
 
 FORM = [
@@ -307,6 +321,12 @@ QR_SCREEN = [
     "ReadOnlyCollector",
     "PollingCollector",
 ]
+
+
+def ending(registrations: dict[str, Future[Registration]], name: str) -> Registration:
+    if name not in registrations:
+        pytest.skip("the registration flow needs the embedded sandbox: pip install '.[sandbox]'")
+    return registrations[name].result()
 
 
 def types(step: dict[str, Any]) -> list[str]:
@@ -381,7 +401,7 @@ def check_success(driven: Registration, run_id: str) -> None:
 def test_the_sdk_registers_john_with_his_phone_to_tokens(
     registrations: dict[str, Future[Registration]],
 ) -> None:
-    driven = registrations["success"].result()
+    driven = ending(registrations, "success")
     assert (driven.persona, driven.waits) == ("success", 0)
     qr = check_form_and_qr(driven)
     # The phone submitted before the first poll: one poll reaches the results.
@@ -396,7 +416,7 @@ def test_the_sdk_registers_john_with_his_phone_to_tokens(
 def test_the_sdk_sees_the_document_authentication_failure(
     registrations: dict[str, Future[Registration]],
 ) -> None:
-    driven = registrations["document-authentication-failure"].result()
+    driven = ending(registrations, "document-authentication-failure")
     assert (driven.persona, driven.waits) == ("expired_id", 0)
     qr = check_form_and_qr(driven)
     [results] = [s for s in driven.steps if s["what"] == "poll"]
@@ -422,7 +442,7 @@ def test_the_sdk_sees_the_document_authentication_failure(
 def test_the_sdk_waits_for_a_late_scan_then_succeeds(
     registrations: dict[str, Future[Registration]],
 ) -> None:
-    driven = registrations["late-scan"].result()
+    driven = ending(registrations, "late-scan")
     assert (driven.persona, driven.waits) == ("success", 2)
     qr = check_form_and_qr(driven)
     polls = [s for s in driven.steps if s["what"] == "poll"]
