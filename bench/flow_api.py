@@ -51,10 +51,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import cProfile
 import hashlib
 import json
-import os
 import pstats
 import secrets
 import signal
@@ -63,7 +63,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -121,6 +120,16 @@ ANSWERS: list[dict[str, Any]] = [
     {"email": "ada@example.com", "age": "36"},
     {"plan": "pro", "password": "correct horse"},
 ]
+
+SERVE_CONFIG = f"""\
+environment: local
+clients:
+  - client_id: flowengine-dev
+    redirect_uris: [{REDIRECT}]
+    flows: "*"
+    starts_per_minute: 1000000
+"""
+"""The development client, with a start rate the bench does not reach."""
 
 BARE_APP = """\
 from starlette.applications import Starlette
@@ -196,10 +205,8 @@ class Conn:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
-            except OSError:
-                pass
 
 
 def free_port() -> int:
@@ -376,8 +383,9 @@ class Servers:
 
 
 def flowengine_command(flow: Path, store: str, port: int) -> list[str]:
+    config = flow.with_name("serve.yaml")
     return [sys.executable, "-m", "flowengine", "serve", str(flow), "--store", store,
-            "--port", str(port)]  # fmt: skip
+            "--port", str(port), "--config", str(config)]  # fmt: skip
 
 
 def bare_command(folder: Path, port: int) -> list[str]:
@@ -410,6 +418,7 @@ def main(runs: int, stores: list[str]) -> int:
         folder = Path(tmp)
         flow = folder / "bench_form.yaml"
         flow.write_text(FLOW_YAML)
+        (folder / "serve.yaml").write_text(SERVE_CONFIG)
         (folder / "bare_app.py").write_text(BARE_APP)
         (folder / "bare_server.py").write_text(BARE_SERVER)
         first = measure_bare(servers, folder, runs)
