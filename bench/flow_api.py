@@ -160,6 +160,46 @@ uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]),
 """
 
 
+WHAT_IF_SERVE = """\
+import sqlite3
+import sys
+import threading
+
+from flowengine._storing import stores
+
+SYNCHRONOUS = sys.argv.pop(1)  # FULL (sqlite's default) or NORMAL
+
+
+class Kept(sqlite3.Connection):
+    def close(self):  # the store's closing() keeps it open
+        pass
+
+
+kept = {}
+lock = threading.Lock()
+
+
+def connect(self):
+    with lock:
+        if self.path not in kept:
+            conn = sqlite3.connect(self.path, timeout=30, factory=Kept, check_same_thread=False)
+            conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+            kept[self.path] = conn
+        return kept[self.path]
+
+
+stores.SQLiteStore._connect = connect
+from flowengine._cli import main
+
+main()
+"""
+"""What-if stores (`--what-if`): `flowengine serve` with the SQLite store's connection kept
+open (one per file, not one per call), with `synchronous` FULL (as now) or NORMAL. A sketch of
+the fix outside flowengine/_serving, patched in for the measure only."""
+
+WHAT_IFS = {"sqlite-kept": "FULL", "sqlite-kept-normal": "NORMAL"}
+
+
 # ---- a small HTTP/1.1 keep-alive client ---------------------------------------------------
 
 
@@ -382,10 +422,14 @@ class Servers:
             stop(process)
 
 
-def flowengine_command(flow: Path, store: str, port: int) -> list[str]:
+def flowengine_command(flow: Path, store: str, port: int, what_if: str = "") -> list[str]:
     config = flow.with_name("serve.yaml")
-    return [sys.executable, "-m", "flowengine", "serve", str(flow), "--store", store,
-            "--port", str(port), "--config", str(config)]  # fmt: skip
+    if what_if:
+        launch = [sys.executable, str(flow.with_name("what_if.py")), WHAT_IFS[what_if]]
+    else:
+        launch = [sys.executable, "-m", "flowengine"]
+    return [*launch, "serve", str(flow), "--store", store, "--port", str(port),
+            "--config", str(config)]  # fmt: skip
 
 
 def bare_command(folder: Path, port: int) -> list[str]:
@@ -419,14 +463,17 @@ def main(runs: int, stores: list[str]) -> int:
         flow = folder / "bench_form.yaml"
         flow.write_text(FLOW_YAML)
         (folder / "serve.yaml").write_text(SERVE_CONFIG)
+        (folder / "what_if.py").write_text(WHAT_IF_SERVE)
         (folder / "bare_app.py").write_text(BARE_APP)
         (folder / "bare_server.py").write_text(BARE_SERVER)
         first = measure_bare(servers, folder, runs)
         results: dict[tuple[str, str], dict[int, Figures]] = {}
         for store in stores:
             url = "memory:" if store == "memory" else f"sqlite:///{folder / store}.db"
+            what_if = store if store in WHAT_IFS else ""
             port = free_port()
-            process = servers.spawn(flowengine_command(flow, url, port), "/api/flows", port)
+            command = flowengine_command(flow, url, port, what_if)
+            process = servers.spawn(command, "/api/flows", port)
             try:
                 for door in ("plain", "pi.flow"):
                     results[store, door] = {
@@ -439,7 +486,7 @@ def main(runs: int, stores: list[str]) -> int:
 
     print(f"{runs} runs x {SCREENS} continues per case; 127.0.0.1, one keep-alive conn per client")
     header = (
-        f"{'store':<7} {'door':<8} {'c1/s':>7} {'med ms':>7} {'p99 ms':>7} {'x bare':>7}"
+        f"{'store':<18} {'door':<8} {'c1/s':>7} {'med ms':>7} {'p99 ms':>7} {'x bare':>7}"
         f" {'c50/s':>7} {'med ms':>7} {'p99 ms':>7} {'c1/c50':>7}  targets"
     )
     print(header)
@@ -453,7 +500,7 @@ def main(runs: int, stores: list[str]) -> int:
             all_ok = all_ok and ok1 and ok50
             marks = f"  <=3x bare {verdict(ok1)}, c50 within 1.5x {verdict(ok50)}"
         print(
-            f"{label[0]:<7} {label[1]:<8} {one.per_s:7.0f} {one.median_ms:7.2f} {one.p99_ms:7.2f}"
+            f"{label[0]:<18} {label[1]:<8} {one.per_s:7.0f} {one.median_ms:7.2f} {one.p99_ms:7.2f}"
             f" {ratio:7.2f} {many.per_s:7.0f} {many.median_ms:7.2f} {many.p99_ms:7.2f}"
             f" {drop:7.2f}{marks}"
         )
@@ -500,8 +547,10 @@ def profile(runs: int, store: str) -> int:
         server.service.ledger.close()
     stats = pstats.Stats(prof)
     print(f"cProfile: {runs * SCREENS} plain continues in-process, store {store}")
-    stats.sort_stats("cumulative").print_stats(35)
-    stats.sort_stats("tottime").print_stats(20)
+    # the server's side only (the in-process client's own functions left out)
+    stats.sort_stats("cumulative").print_stats(r"flowengine/|sqlite3|json/", 40)
+    stats.sort_stats("tottime").print_stats(r"flowengine/|sqlite3|json/|starlette", 20)
+    stats.print_callers(r"of 'sqlite3.Connection' objects")
     return 0
 
 
@@ -510,8 +559,16 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=300, help="runs per case (3 continues each)")
     parser.add_argument("--stores", default="memory,sqlite", help="memory,sqlite")
     parser.add_argument("--profile", action="store_true", help="cProfile the continue path")
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="also measure the SQLite store with its connection kept (sqlite-kept, "
+        "sqlite-kept-normal): the fix outside flowengine/_serving",
+    )
     args = parser.parse_args()
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if args.what_if:
+        stores += [w for w in WHAT_IFS if w not in stores]
     if args.profile:
         sys.exit(profile(args.runs, stores[-1]))
     sys.exit(main(args.runs, stores))
