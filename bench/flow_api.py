@@ -1,49 +1,77 @@
 """Flow API benchmark: the cost of a continue over HTTP, next to a bare Starlette endpoint.
 
-Run: python bench/flow_api.py [--runs N] [--stores memory,sqlite] [--profile]
+Run: python bench/flow_api.py [--runs N] [--stores memory,sqlite] [--what-if] [--profile]
 
 A three-screen form flow (written to a temporary file: three `ui.form` screens, then
 `ui.success`) is served by `flowengine serve` in a subprocess on 127.0.0.1, once per store
-(memory, SQLite). Beside it, in the same run, a second subprocess serves a minimal Starlette
-app (one JSON POST route that echoes a small object) under the same uvicorn settings
+(memory, SQLite), with a config whose client has no practical start rate. Beside it, in the
+same run, a second subprocess serves a minimal Starlette app (one JSON POST route that
+reads the body and answers a small object) under the same uvicorn settings
 (`uvicorn.Config(app, log_level="info", lifespan="on")`, as `flowengine serve` uses).
 
 For each store and each door (the plain JSON API and pi.flow), N runs are started first
-(not timed), then their 3 N continues are driven at concurrency 1 and 50 (one keep-alive
-connection per client, a small raw HTTP/1.1 client so that the client costs little of the
-two shared cores): continues per second and the median / p99 latency of a continue. The
-bare endpoint is measured the same way, before and after the flows; the faster of the two
-is the baseline (the ratios are then on the strict side). Printed targets:
+(not timed), then their 3 N continues are driven at concurrency 1 and 50: one keep-alive
+connection per client, each client taking the next run and continuing its three screens.
+The client is a small raw HTTP/1.1 one, so that it costs little of the two shared cores.
+Printed: continues per second and the median / p99 latency of a continue. The bare endpoint
+is measured the same way, before and after the flows; the faster of the two is the baseline
+(the ratios are then on the strict side). The targets, printed with ok / MISSED:
 
 * at concurrency 1, a continue costs at most 3x the bare endpoint (median latency ratio);
-* at concurrency 50, throughput holds within 1.5x of concurrency 1's (c1 / c50 <= 1.5).
+* at concurrency 50, throughput holds within 1.5x of concurrency 1's (c1/s / c50/s <= 1.5).
 
-`--profile` instead drives the continues in-process (the ASGI app, no sockets) under
-cProfile and prints the top functions by cumulative and own time.
+`--what-if` also serves the SQLite store patched (in the server subprocess only) to keep
+one connection open, with `synchronous` FULL (SQLite's default, as now) and NORMAL: the
+measure of the fix outside flowengine/_serving. `--profile` instead drives the plain
+continues in-process (the ASGI app, no sockets) under cProfile, the server's side only.
+Every process the bench starts is stopped at the end (SIGTERM, then SIGKILL after 10 s).
+A run takes about 15 s, 30 s with --what-if.
 
-Every process the bench starts is stopped at the end (terminate, then kill after 10 s).
+Final figures (2 shared, noisy cores, load average about 1.7 from others; Python 3.11;
+N=300; `--what-if`):
 
-Measured here (2 shared, noisy cores; python 3.11; N=150; bare endpoint c1 about 0.25 ms a
-request, 3900 req/s; c50 about 4600 req/s). Before the speed-ups in flowengine/_serving:
+    store              door      c1/s  med ms  p99 ms  x bare   c50/s  med ms  c1/c50
+    bare               starlette 2603    0.35    0.62    1.00    4269   10.39    0.61
+    memory             plain     1243    0.78    1.08    2.22    1374   36.19    0.91  ok ok
+    memory             pi.flow   1146    0.79    3.40    2.26    1303   37.83    0.88  ok ok
+    sqlite             plain      438    1.97    7.83    5.59     601   82.25    0.73  MISSED ok
+    sqlite             pi.flow    504    1.92    3.53    5.45     580   84.77    0.87  MISSED ok
+    sqlite-kept        plain      709    1.36    2.63    3.87     848   57.44    0.84  MISSED ok
+    sqlite-kept        pi.flow    713    1.35    2.68    3.83     891   54.68    0.80  MISSED ok
+    sqlite-kept-normal plain      951    0.95    4.71    2.69    1181   42.28    0.80  ok ok
+    sqlite-kept-normal pi.flow    820    1.11    5.15    3.15    1069   45.53    0.77  MISSED ok
 
-    store   door     c1 cont/s  median  p99     x bare   c50 cont/s  c1/c50
-    memory  plain    see the report / commit message of the first bench commit
-    ...
+Across runs the x-bare ratio moves by about +-0.3 (the bare baseline itself moves between
+0.35 and 0.43 ms): memory 1.8-2.3x, sqlite 4.7-5.8x, sqlite-kept 3.1-3.9x,
+sqlite-kept-normal 2.7-3.2x. Concurrency 50 never costs throughput (c1/c50 0.6-1.0): with
+50 clients a request is always queued, so the server's one thread never idles between them.
 
-After (the figures of the final commit are below, FINAL FIGURES).
+Before the changes in flowengine/_serving (same bench, same session), a SQLite continue
+took 1.95-2.05 ms (plain) and 2.0-2.3 ms (pi.flow) at c1; after, 1.77-1.98 and 1.80-1.92.
+In-process (no sockets, alternating old and new code three times): plain 1.99 -> 1.91 ms,
+pi.flow 2.26 -> 1.93 ms a continue with SQLite; the memory store unchanged within noise.
+A continue now loads its run once (it loaded it twice), and a pi.flow continue reads the
+ledger's screens twice (it read them four times).
 
-What dominates the cost of a continue, from the profile:
+What dominates a SQLite continue (the profile, server side, about 2.1 ms under cProfile):
 
-* SQLite store: the store's own connections. `SQLiteStore.load` and `.save` open and
-  close a connection per call (connect, PRAGMA-less open, WAL read of the header, and on
-  close a possible checkpoint), and each `save` is a commit with `synchronous=FULL` (an
-  fsync of the WAL). A continue loads the run twice (the token check, then the run to
-  resume: once before this work, and plain loaded it a third time for the field check) and
-  saves it once. The fix is outside _serving: one kept connection per store (guarded by a
-  lock, like the ledger's), `synchronous=NORMAL` in WAL mode, or both.
-* Both stores: `Run.to_dict` / `Run.from_dict` copies (the engine's save serializes the
-  whole run as JSON; the memory store deep-copies), and the engine's pass itself (node
-  execution, templating, tracing).
+* `SQLiteStore.save`, about 45%: its commit (`synchronous=FULL` in WAL mode: an fsync of the
+  WAL on every commit) is 0.6 ms, plus a new connection per call. The ledger's own commit
+  (the claim; a kept connection, `synchronous=NORMAL`) costs 0.02 ms.
+* `SQLiteStore.load`, about 15%: a new connection per call (connect, schema read).
+* The engine's pass (node visits, templating, redaction, tracing), about 12%; the JSON
+  (de)serialization of the run, about 10%; the rest is the serving layer and Starlette.
+
+With the memory store the engine's resume (its pass and the store's copy) is about half of
+the server's side, and the rest
+is spread thin (request parsing, the token's HMAC and ledger reads, the view, JSON).
+
+What would fix it, outside flowengine/_serving (flowengine/_storing): keep one SQLite
+connection per store (under a lock, as the ledger does) and commit with
+`synchronous=NORMAL` in WAL mode (durable up to the last checkpoint, as the ledger is),
+which `--what-if` measures at 2.7-3.2x bare, from 4.7-5.8x. Further: let the engine hand
+the run it just saved to the caller without a reload, and run store calls off the event
+loop (`asyncio.to_thread`) so that one fsync does not stall other runs at concurrency 50.
 """
 
 from __future__ import annotations
