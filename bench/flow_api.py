@@ -63,8 +63,8 @@ What dominates a SQLite continue (the profile, server side, about 2.1 ms under c
   (de)serialization of the run, about 10%; the rest is the serving layer and Starlette.
 
 With the memory store the engine's resume (its pass and the store's copy) is about half of
-the server's side, and the rest
-is spread thin (request parsing, the token's HMAC and ledger reads, the view, JSON).
+the server's side, and the rest is spread thin (request parsing, the token's HMAC and
+ledger reads, the view, JSON).
 
 What would fix it, outside flowengine/_serving (flowengine/_storing): keep one SQLite
 connection per store (under a lock, as the ledger does) and commit with
