@@ -1,15 +1,77 @@
-"""Flow API throughput: whole form-flow runs driven over HTTP against `flowengine serve`.
+"""Flow API benchmark: the cost of a continue over HTTP, next to a bare Starlette endpoint.
 
-Run: python bench/flow_api.py [--runs N] [--concurrency C] [--store memory:|sqlite]
+Run: python bench/flow_api.py [--runs N] [--stores memory,sqlite] [--what-if] [--profile]
 
-Starts `flowengine serve flows/examples/form.yaml` as a subprocess on a free port on
-127.0.0.1, then drives N runs of the form flow (start, a field error, the fix, the message:
-four requests) over the plain JSON API and N over pi.flow (authorize, three continues and the
-token exchange: five requests), C at a time, and prints runs/s and the latency of each
-request (median and 95th percentile). The server is stopped at the end.
+A three-screen form flow (written to a temporary file: three `ui.form` screens, then
+`ui.success`) is served by `flowengine serve` in a subprocess on 127.0.0.1, once per store
+(memory, SQLite), with a config whose client has no practical start rate. Beside it, in the
+same run, a second subprocess serves a minimal Starlette app (one JSON POST route that
+reads the body and answers a small object) under the same uvicorn settings
+(`uvicorn.Config(app, log_level="info", lifespan="on")`, as `flowengine serve` uses).
 
-Measured here (200 runs, 8 clients): a SQLite store about 27 runs/s (a request ~9 ms, most
-of it the store's commit and connection per save); a memory store about 130 runs/s.
+For each store and each door (the plain JSON API and pi.flow), N runs are started first
+(not timed), then their 3 N continues are driven at concurrency 1 and 50: one keep-alive
+connection per client, each client taking the next run and continuing its three screens.
+The client is a small raw HTTP/1.1 one, so that it costs little of the two shared cores.
+Printed: continues per second and the median / p99 latency of a continue. The bare endpoint
+is measured the same way, before and after the flows; the faster of the two is the baseline
+(the ratios are then on the strict side). The targets, printed with ok / MISSED:
+
+* at concurrency 1, a continue costs at most 3x the bare endpoint (median latency ratio);
+* at concurrency 50, throughput holds within 1.5x of concurrency 1's (c1/s / c50/s <= 1.5).
+
+`--what-if` also serves the SQLite store patched (in the server subprocess only) to keep
+one connection open, with `synchronous` FULL (SQLite's default, as now) and NORMAL: the
+measure of the fix outside flowengine/_serving. `--profile` instead drives the plain
+continues in-process (the ASGI app, no sockets) under cProfile, the server's side only.
+Every process the bench starts is stopped at the end (SIGTERM, then SIGKILL after 10 s).
+A run takes about 15 s, 30 s with --what-if.
+
+Final figures (2 shared, noisy cores, load average about 1.7 from others; Python 3.11;
+N=300; `--what-if`):
+
+    store              door      c1/s  med ms  p99 ms  x bare   c50/s  med ms  c1/c50
+    bare               starlette 2603    0.35    0.62    1.00    4269   10.39    0.61
+    memory             plain     1243    0.78    1.08    2.22    1374   36.19    0.91  ok ok
+    memory             pi.flow   1146    0.79    3.40    2.26    1303   37.83    0.88  ok ok
+    sqlite             plain      438    1.97    7.83    5.59     601   82.25    0.73  MISSED ok
+    sqlite             pi.flow    504    1.92    3.53    5.45     580   84.77    0.87  MISSED ok
+    sqlite-kept        plain      709    1.36    2.63    3.87     848   57.44    0.84  MISSED ok
+    sqlite-kept        pi.flow    713    1.35    2.68    3.83     891   54.68    0.80  MISSED ok
+    sqlite-kept-normal plain      951    0.95    4.71    2.69    1181   42.28    0.80  ok ok
+    sqlite-kept-normal pi.flow    820    1.11    5.15    3.15    1069   45.53    0.77  MISSED ok
+
+Across runs the x-bare ratio moves by about +-0.3 (the bare baseline itself moves between
+0.35 and 0.43 ms): memory 1.8-2.3x, sqlite 4.7-5.8x, sqlite-kept 3.1-3.9x,
+sqlite-kept-normal 2.7-3.2x. Concurrency 50 never costs throughput (c1/c50 0.6-1.0): with
+50 clients a request is always queued, so the server's one thread never idles between them.
+
+Before the changes in flowengine/_serving (same bench, same session), a SQLite continue
+took 1.95-2.05 ms (plain) and 2.0-2.3 ms (pi.flow) at c1; after, 1.77-1.98 and 1.80-1.92.
+In-process (no sockets, alternating old and new code three times): plain 1.99 -> 1.91 ms,
+pi.flow 2.26 -> 1.93 ms a continue with SQLite; the memory store unchanged within noise.
+A continue now loads its run once (it loaded it twice), and a pi.flow continue reads the
+ledger's screens twice (it read them four times).
+
+What dominates a SQLite continue (the profile, server side, about 2.1 ms under cProfile):
+
+* `SQLiteStore.save`, about 45%: its commit (`synchronous=FULL` in WAL mode: an fsync of the
+  WAL on every commit) is 0.6 ms, plus a new connection per call. The ledger's own commit
+  (the claim; a kept connection, `synchronous=NORMAL`) costs 0.02 ms.
+* `SQLiteStore.load`, about 15%: a new connection per call (connect, schema read).
+* The engine's pass (node visits, templating, redaction, tracing), about 12%; the JSON
+  (de)serialization of the run, about 10%; the rest is the serving layer and Starlette.
+
+With the memory store the engine's resume (its pass and the store's copy) is about half of
+the server's side, and the rest is spread thin (request parsing, the token's HMAC and
+ledger reads, the view, JSON).
+
+What would fix it, outside flowengine/_serving (flowengine/_storing): keep one SQLite
+connection per store (under a lock, as the ledger does) and commit with
+`synchronous=NORMAL` in WAL mode (durable up to the last checkpoint, as the ledger is),
+which `--what-if` measures at 2.7-3.2x bare, from 4.7-5.8x. Further: let the engine hand
+the run it just saved to the caller without a reload, and run store calls off the event
+loop (`asyncio.to_thread`) so that one fsync does not stall other runs at concurrency 50.
 """
 
 from __future__ import annotations
@@ -17,8 +79,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
+import cProfile
 import hashlib
+import json
+import pstats
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -26,21 +93,188 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-FLOW = ROOT / "flows" / "examples" / "form.yaml"
-VALID = {
-    "given_name": "Ada",
-    "email": "ada@example.com",
-    "age": "36",
-    "plan": "pro",
-    "password": "correct horse",
-}
 REDIRECT = "http://127.0.0.1:3000/callback"
+SCREENS = 3
+C1, C50 = 1, 50
+TARGET_VS_BARE = 3.0
+TARGET_C50 = 1.5
+
+FLOW_YAML = """\
+flow: bench_form
+title: Three screens of a form
+start: name
+nodes:
+  name:
+    use: ui.form
+    with:
+      title: Your name
+      fields:
+        - {name: given_name, label: Given name, required: true}
+        - {name: family_name, label: Family name}
+    on: {success: contact, error: failed}
+  contact:
+    use: ui.form
+    with:
+      title: "How to reach you, {{ nodes.name.output.given_name }}"
+      fields:
+        - {name: email, label: Email, type: email, required: true}
+        - {name: age, label: Age, type: number}
+    on: {success: plan, error: failed}
+  plan:
+    use: ui.form
+    with:
+      title: Your plan
+      fields:
+        - {name: plan, label: Plan, type: select, options: [free, pro]}
+        - {name: password, label: Password, type: password, pattern: ".{8,}"}
+    on: {success: done, error: failed}
+  done:
+    use: ui.success
+    with:
+      result:
+        email: "{{ nodes.contact.output.email }}"
+        plan: "{{ nodes.plan.output.plan }}"
+  failed:
+    use: ui.error
+    with: {code: FAILED, message: "Sign-up could not be completed."}
+"""
+ANSWERS: list[dict[str, Any]] = [
+    {"given_name": "Ada", "family_name": "Lovelace"},
+    {"email": "ada@example.com", "age": "36"},
+    {"plan": "pro", "password": "correct horse"},
+]
+
+SERVE_CONFIG = f"""\
+environment: local
+clients:
+  - client_id: flowengine-dev
+    redirect_uris: [{REDIRECT}]
+    flows: "*"
+    starts_per_minute: 1000000
+"""
+"""The development client, with a start rate the bench does not reach."""
+
+BARE_APP = """\
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def echo(request):
+    body = await request.json()
+    return JSONResponse({"ok": True, "got": len(body)}, headers={"Cache-Control": "no-store"})
+
+
+async def health(request):
+    return JSONResponse({"ok": True})
+
+
+app = Starlette(routes=[Route("/continue", echo, methods=["POST"]),
+                        Route("/health", health, methods=["GET"])])
+"""
+
+BARE_SERVER = """\
+import sys
+import uvicorn
+sys.path.insert(0, sys.argv[2])
+from bare_app import app
+uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]),
+                              log_level="info", lifespan="on")).run()
+"""
+
+
+WHAT_IF_SERVE = """\
+import sqlite3
+import sys
+import threading
+
+from flowengine._storing import stores
+
+SYNCHRONOUS = sys.argv.pop(1)  # FULL (sqlite's default) or NORMAL
+
+
+class Kept(sqlite3.Connection):
+    def close(self):  # the store's closing() keeps it open
+        pass
+
+
+kept = {}
+lock = threading.Lock()
+
+
+def connect(self):
+    with lock:
+        if self.path not in kept:
+            conn = sqlite3.connect(self.path, timeout=30, factory=Kept, check_same_thread=False)
+            conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+            kept[self.path] = conn
+        return kept[self.path]
+
+
+stores.SQLiteStore._connect = connect
+from flowengine._cli import main
+
+main()
+"""
+"""What-if stores (`--what-if`): `flowengine serve` with the SQLite store's connection kept
+open (one per file, not one per call), with `synchronous` FULL (as now) or NORMAL. A sketch of
+the fix outside flowengine/_serving, patched in for the measure only."""
+
+WHAT_IFS = {"sqlite-kept": "FULL", "sqlite-kept-normal": "NORMAL"}
+
+
+# ---- a small HTTP/1.1 keep-alive client ---------------------------------------------------
+
+
+class Conn:
+    """One keep-alive connection: request() sends and reads one answer (Content-Length)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> Conn:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        kind: str = "application/json",
+    ) -> tuple[int, Any]:
+        assert self.reader is not None and self.writer is not None
+        lines = [f"{method} {path} HTTP/1.1", f"host: 127.0.0.1:{self.port}"]
+        if body or method == "POST":
+            lines += [f"content-type: {kind}", f"content-length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split()[1])
+        length = 0
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip())
+        raw = await self.reader.readexactly(length)
+        if status >= 500:
+            raise RuntimeError(f"{path}: {status} {raw[:200]!r}")
+        return status, json.loads(raw) if raw else None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
 
 
 def free_port() -> int:
@@ -49,140 +283,320 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Timed:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.latencies: list[float] = []
-
-    async def __call__(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        start = time.perf_counter()
-        response = await self.client.request(method, url, **kw)
-        self.latencies.append(time.perf_counter() - start)
-        if response.status_code >= 500:
-            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
-        return response
-
-
-async def plain_run(call: Timed) -> None:
-    run = (await call("POST", "/api/runs", json={"flow": "form"})).json()
-    url = f"/api/runs/{run['id']}/continue"
-    wrong = {**VALID, "email": "nope"}
-    run = await call("POST", url, json={"token": run["pending"]["token"], "response": wrong})
-    run = run.json()
-    run = await call("POST", url, json={"token": run["pending"]["token"], "response": VALID})
-    run = run.json()
-    done = (await call("POST", url, json={"token": run["pending"]["token"]})).json()
-    assert done["status"] == "completed", done
-
-
-async def pi_flow_run(call: Timed) -> None:
+def pkce() -> str:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    params = {
-        "client_id": "flowengine-dev",
-        "response_type": "code",
-        "response_mode": "pi.flow",
-        "redirect_uri": REDIRECT,
-        "code_challenge": challenge.rstrip(b"=").decode(),
-        "code_challenge_method": "S256",
-        "state": "s",
-        "acr_values": "form",
-    }
-    step = (await call("GET", "/local/as/authorize", params=params)).json()
-
-    async def submit(step: dict[str, Any], form: dict[str, Any]) -> httpx.Response:
-        body = {
-            "parameters": {
-                "eventType": "submit",
-                "data": {"actionKey": "success", "formData": form},
-            }
-        }
-        headers = {
-            "interactionId": step["interactionId"],
-            "interactionToken": step["interactionToken"],
-        }
-        return await call("POST", step["_links"]["next"]["href"], json=body, headers=headers)
-
-    assert (await submit(step, {**VALID, "email": "nope"})).status_code == 400
-    message = (await submit(step, VALID)).json()
-    done = (await submit(message, {})).json()
-    form = {
-        "grant_type": "authorization_code",
-        "code": done["authorizeResponse"]["code"],
-        "client_id": "flowengine-dev",
-        "redirect_uri": REDIRECT,
-        "code_verifier": verifier,
-    }
-    tokens = await call("POST", "/local/as/token", data=form)
-    assert tokens.status_code == 200, tokens.text
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def measure(
-    base: str, name: str, one: Callable[[Timed], Awaitable[None]], runs: int, concurrency: int
-) -> None:
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        call = Timed(client)
-        gate = asyncio.Semaphore(concurrency)
+# ---- the doors: start a run (not timed), then its continues (timed) -----------------------
 
-        async def guarded() -> None:
-            async with gate:
-                await one(call)
+Step = dict[str, Any]
+Call = Callable[[Conn, str, bytes, dict[str, str]], Awaitable[tuple[int, Any]]]
 
-        await one(call)  # warm up
-        call.latencies.clear()
-        start = time.perf_counter()
-        await asyncio.gather(*(guarded() for _ in range(runs)))
-        elapsed = time.perf_counter() - start
-    lat = sorted(call.latencies)
-    p95 = lat[int(len(lat) * 0.95) - 1]
-    print(
-        f"{name:>8}: {runs} runs in {elapsed:.2f} s = {runs / elapsed:7.1f} runs/s; "
-        f"request median {statistics.median(lat) * 1000:6.2f} ms, p95 {p95 * 1000:6.2f} ms"
+
+async def plain_start(conn: Conn) -> Step:
+    status, run = await conn.request(
+        "POST", "/api/runs", json.dumps({"flow": "bench_form"}).encode()
     )
+    assert status == 201, run
+    return {"id": run["id"], "token": run["pending"]["token"]}
 
 
-def main(runs: int, concurrency: int, store: str) -> int:
-    port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        url = "memory:" if store == "memory:" else f"sqlite:///{Path(folder) / 'runs.db'}"
-        command = [
-            sys.executable,
-            "-m",
-            "flowengine",
-            "serve",
-            str(FLOW),
-            "--store",
-            url,
-            "--port",
-            str(port),
-        ]
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
+async def plain_continue(conn: Conn, step: Step, screen: int) -> Step:
+    body = json.dumps({"token": step["token"], "response": ANSWERS[screen]}).encode()
+    status, run = await conn.request("POST", f"/api/runs/{step['id']}/continue", body)
+    assert status == 200, run
+    if screen == SCREENS - 1:
+        assert run["status"] == "completed", run
+        return {}
+    return {"id": run["id"], "token": run["pending"]["token"]}
+
+
+async def pi_start(conn: Conn) -> Step:
+    query = (
+        "client_id=flowengine-dev&response_type=code&response_mode=pi.flow"
+        f"&redirect_uri={REDIRECT}&code_challenge={pkce()}&code_challenge_method=S256"
+        "&state=s&acr_values=bench_form"
+    )
+    status, step = await conn.request("GET", f"/local/as/authorize?{query}")
+    assert status == 200, step
+    return step
+
+
+async def pi_continue(conn: Conn, step: Step, screen: int) -> Step:
+    body = {
+        "parameters": {
+            "eventType": "submit",
+            "data": {"actionKey": "success", "formData": ANSWERS[screen]},
+        }
+    }
+    headers = {"interactionId": step["interactionId"], "interactionToken": step["interactionToken"]}
+    path = "/" + step["_links"]["next"]["href"].split("/", 3)[3]
+    status, answer = await conn.request("POST", path, json.dumps(body).encode(), headers)
+    assert status == 200, answer
+    if screen == SCREENS - 1:
+        assert answer["status"] == "COMPLETED", answer
+    return dict(answer)
+
+
+async def bare_start(conn: Conn) -> Step:
+    return {}
+
+
+async def bare_continue(conn: Conn, step: Step, screen: int) -> Step:
+    body = json.dumps({"token": "0" * 64, "response": ANSWERS[screen]}).encode()
+    status, answer = await conn.request("POST", "/continue", body)
+    assert status == 200, answer
+    return {}
+
+
+DOORS = {
+    "plain": (plain_start, plain_continue),
+    "pi.flow": (pi_start, pi_continue),
+    "bare": (bare_start, bare_continue),
+}
+
+
+@dataclass
+class Figures:
+    per_s: float
+    median_ms: float
+    p99_ms: float
+
+
+async def drive(port: int, door: str, runs: int, concurrency: int) -> Figures:
+    """Start `runs` runs, then drive all their continues `concurrency` at a time."""
+    start, cont = DOORS[door]
+    conns = [await Conn(port).open() for _ in range(concurrency)]
+    try:
+        # warm up each connection (and the server's plans, caches) with a whole run
+        for conn in conns[: min(4, concurrency)]:
+            step = await start(conn)
+            for screen in range(SCREENS):
+                step = await cont(conn, step, screen)
+        steps = [await start(conns[i % concurrency]) for i in range(runs)]
+        latencies: list[float] = []
+        todo = iter(range(runs))
+
+        async def worker(conn: Conn) -> None:
+            for i in todo:  # each worker takes the next run and drives its screens in turn
+                step = steps[i]
+                for screen in range(SCREENS):
+                    began = time.perf_counter()
+                    step = await cont(conn, step, screen)
+                    latencies.append(time.perf_counter() - began)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(c) for c in conns))
+        elapsed = time.perf_counter() - began
+    finally:
+        for conn in conns:
+            await conn.close()
+    lat = sorted(latencies)
+    p99 = lat[max(0, int(len(lat) * 0.99) - 1)]
+    return Figures(len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000)
+
+
+# ---- the servers --------------------------------------------------------------------------
+
+
+def wait_ready(port: int, path: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    httpx.get(f"{base}/api/flows", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        print("the server did not start", file=sys.stderr)
-                        return 1
-                    time.sleep(0.05)
-            print(f"flowengine serve, store {store}, {concurrency} clients at a time")
-            asyncio.run(measure(base, "plain", plain_run, runs, concurrency))
-            asyncio.run(measure(base, "pi.flow", pi_flow_run, runs, concurrency))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(
+                    f"GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode()
+                )
+                if sock.recv(12).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"the server on port {port} did not start")
+        time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+class Servers:
+    """The subprocesses this bench started; every one stopped on exit."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def spawn(self, command: list[str], ready_path: str, port: int) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+        )
+        self.started.append(process)
+        wait_ready(port, ready_path, process)
+        return process
+
+    def __enter__(self) -> Servers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.started:
+            stop(process)
+
+
+def flowengine_command(flow: Path, store: str, port: int, what_if: str = "") -> list[str]:
+    config = flow.with_name("serve.yaml")
+    if what_if:
+        launch = [sys.executable, str(flow.with_name("what_if.py")), WHAT_IFS[what_if]]
+    else:
+        launch = [sys.executable, "-m", "flowengine"]
+    return [*launch, "serve", str(flow), "--store", store, "--port", str(port),
+            "--config", str(config)]  # fmt: skip
+
+
+def bare_command(folder: Path, port: int) -> list[str]:
+    return [sys.executable, str(folder / "bare_server.py"), str(port), str(folder)]
+
+
+# ---- the report ---------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def measure_bare(servers: Servers, folder: Path, runs: int) -> dict[int, Figures]:
+    port = free_port()
+    process = servers.spawn(bare_command(folder, port), "/health", port)
+    try:
+        return {c: asyncio.run(drive(port, "bare", runs, c)) for c in (C1, C50)}
+    finally:
+        stop(process)
+
+
+def best(a: Figures, b: Figures) -> Figures:
+    return Figures(max(a.per_s, b.per_s), min(a.median_ms, b.median_ms), min(a.p99_ms, b.p99_ms))
+
+
+def main(runs: int, stores: list[str]) -> int:
+    all_ok = True
+    with tempfile.TemporaryDirectory() as tmp, Servers() as servers:
+        folder = Path(tmp)
+        flow = folder / "bench_form.yaml"
+        flow.write_text(FLOW_YAML)
+        (folder / "serve.yaml").write_text(SERVE_CONFIG)
+        (folder / "what_if.py").write_text(WHAT_IF_SERVE)
+        (folder / "bare_app.py").write_text(BARE_APP)
+        (folder / "bare_server.py").write_text(BARE_SERVER)
+        first = measure_bare(servers, folder, runs)
+        results: dict[tuple[str, str], dict[int, Figures]] = {}
+        for store in stores:
+            url = "memory:" if store == "memory" else f"sqlite:///{folder / store}.db"
+            what_if = store if store in WHAT_IFS else ""
+            port = free_port()
+            command = flowengine_command(flow, url, port, what_if)
+            process = servers.spawn(command, "/api/flows", port)
+            try:
+                for door in ("plain", "pi.flow"):
+                    results[store, door] = {
+                        c: asyncio.run(drive(port, door, runs, c)) for c in (C1, C50)
+                    }
+            finally:
+                stop(process)
+        last = measure_bare(servers, folder, runs)
+    bare = {c: best(first[c], last[c]) for c in (C1, C50)}
+
+    print(f"{runs} runs x {SCREENS} continues per case; 127.0.0.1, one keep-alive conn per client")
+    header = (
+        f"{'store':<18} {'door':<8} {'c1/s':>7} {'med ms':>7} {'p99 ms':>7} {'x bare':>7}"
+        f" {'c50/s':>7} {'med ms':>7} {'p99 ms':>7} {'c1/c50':>7}  targets"
+    )
+    print(header)
+    for label, figures in [(("bare", "starlette"), bare), *results.items()]:
+        one, many = figures[C1], figures[C50]
+        ratio = one.median_ms / bare[C1].median_ms
+        drop = one.per_s / many.per_s
+        marks = ""
+        if label[0] != "bare":
+            ok1, ok50 = ratio <= TARGET_VS_BARE, drop <= TARGET_C50
+            all_ok = all_ok and ok1 and ok50
+            marks = f"  <=3x bare {verdict(ok1)}, c50 within 1.5x {verdict(ok50)}"
+        print(
+            f"{label[0]:<18} {label[1]:<8} {one.per_s:7.0f} {one.median_ms:7.2f} {one.p99_ms:7.2f}"
+            f" {ratio:7.2f} {many.per_s:7.0f} {many.median_ms:7.2f} {many.p99_ms:7.2f}"
+            f" {drop:7.2f}{marks}"
+        )
+    print(
+        f"bare c1 before/after the flows: {first[C1].median_ms:.3f} / {last[C1].median_ms:.3f} ms"
+    )
+    print("all targets ok" if all_ok else "some targets MISSED")
+    return 0
+
+
+# ---- profile: the continue path in-process ------------------------------------------------
+
+
+def profile(runs: int, store: str) -> int:
+    """cProfile of the continues only, driven through the ASGI app (no sockets, no uvicorn)."""
+    import httpx
+
+    from flowengine._cli.serve import build_server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        flow = Path(tmp) / "bench_form.yaml"
+        flow.write_text(FLOW_YAML)
+        url = "memory:" if store == "memory" else f"sqlite:///{Path(tmp) / 'runs.db'}"
+        server, _config = build_server([str(flow)], url, None)
+
+        async def go() -> cProfile.Profile:
+            transport = httpx.ASGITransport(app=server.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                ids: list[tuple[str, str]] = []
+                for _ in range(runs):
+                    run = (await c.post("/api/runs", json={"flow": "bench_form"})).json()
+                    ids.append((run["id"], run["pending"]["token"]))
+                prof = cProfile.Profile()
+                prof.enable()
+                for screen in range(SCREENS):
+                    for n, (run_id, token) in enumerate(ids):
+                        body = {"token": token, "response": ANSWERS[screen]}
+                        answer = (await c.post(f"/api/runs/{run_id}/continue", json=body)).json()
+                        ids[n] = (run_id, (answer.get("pending") or {}).get("token", ""))
+                prof.disable()
+            return prof
+
+        prof = asyncio.run(go())
+        server.service.ledger.close()
+    stats = pstats.Stats(prof)
+    print(f"cProfile: {runs * SCREENS} plain continues in-process, store {store}")
+    # the server's side only (the in-process client's own functions left out)
+    stats.sort_stats("cumulative").print_stats(r"flowengine/|sqlite3|json/", 40)
+    stats.sort_stats("tottime").print_stats(r"flowengine/|sqlite3|json/|starlette", 20)
+    stats.print_callers(r"of 'sqlite3.Connection' objects")
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--store", choices=("memory:", "sqlite"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=300, help="runs per case (3 continues each)")
+    parser.add_argument("--stores", default="memory,sqlite", help="memory,sqlite")
+    parser.add_argument("--profile", action="store_true", help="cProfile the continue path")
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="also measure the SQLite store with its connection kept (sqlite-kept, "
+        "sqlite-kept-normal): the fix outside flowengine/_serving",
+    )
     args = parser.parse_args()
-    sys.exit(main(args.runs, args.concurrency, args.store))
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if args.what_if:
+        stores += [w for w in WHAT_IFS if w not in stores]
+    if args.profile:
+        sys.exit(profile(args.runs, stores[-1]))
+    sys.exit(main(args.runs, stores))

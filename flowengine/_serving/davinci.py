@@ -74,6 +74,14 @@ def error_body(e: Refused, interaction_id: str | None = None) -> dict[str, Any]:
     return body
 
 
+class _Rewind(Exception):
+    """A QR code polled before its poll_interval: answer a rewind, leave the run alone."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(run.id)
+        self.run = run
+
+
 class DaVinciDoor:
     """The pi.flow endpoints of one environment."""
 
@@ -271,17 +279,23 @@ class DaVinciDoor:
         action = data.get("actionKey", "")
         if not isinstance(action, str):
             raise Refused(400, "INVALID_REQUEST", "parameters.data.actionKey must be a string")
-        run = self.service.check(run_id, token)
-        assert run.waiting is not None
-        interaction = run.waiting["interaction"]
-        if interaction.get("kind") == "qr" and event != "action":
-            waited = self.service.engine.clock.now() - float(run.waiting["since"])
-            if waited < float(interaction.get("poll_interval") or 0):
-                return reply(self._rewind(run))
-        response = response_of(interaction, event, action, data.get("formData"))
-        token_step = self.service.token_step(run)
-        before, after = await self.service.continue_run(run_id, token, response)
-        return self._after(before, after, token_step, request)
+        kept: list[str] = []
+
+        def respond(run: Run, token_step: str) -> Any:
+            assert run.waiting is not None
+            interaction = run.waiting["interaction"]
+            if interaction.get("kind") == "qr" and event != "action":
+                waited = self.service.engine.clock.now() - float(run.waiting["since"])
+                if waited < float(interaction.get("poll_interval") or 0):
+                    raise _Rewind(run)  # not yet: the run is not touched
+            kept.append(token_step)
+            return response_of(interaction, event, action, data.get("formData"))
+
+        try:
+            before, after = await self.service.continue_run(run_id, token, respond=respond)
+        except _Rewind as rewind:
+            return reply(self._rewind(rewind.run))
+        return self._after(before, after, kept[0], request)
 
     def _rewind(self, run: Run) -> dict[str, Any]:
         return {

@@ -136,9 +136,11 @@ class PlainDoor:
             raise Refused(
                 400, "INVALID_REQUEST", "response must be an object (field values, or {})"
             )
-        _check_fields(self.service.load(request.path_params["run_id"]), response)
         _before, after = await self.service.continue_run(
-            request.path_params["run_id"], body.get("token"), response
+            request.path_params["run_id"],
+            body.get("token"),
+            response,
+            precheck=lambda run: _check_fields(run, response),
         )
         return reply(self.view(after, request))
 

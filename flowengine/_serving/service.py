@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowengine._errors import FlowChangedError, RunError
@@ -144,14 +144,27 @@ class FlowService:
             raise Refused(400, "INVALID_INPUTS", str(e)) from None
 
     async def continue_run(
-        self, run_id: str, token: str | None, response: Any, *, keep: bool = False
+        self,
+        run_id: str,
+        token: str | None,
+        response: Any = None,
+        *,
+        keep: bool = False,
+        precheck: Callable[[Run], None] | None = None,
+        respond: Callable[[Run, str], Any] | None = None,
     ) -> tuple[Run, Run]:
         """Apply `response` to the waiting run if `token` is its current token: (before, after).
 
-        `keep`: the caller (pi.flow) will decide whether the client keeps its token.
+        The run is loaded once, under the run's lock. `precheck(run)` runs before the status
+        and token checks (a refusal that wins over theirs); `respond(run, token_step)`, when
+        given, makes the response from the checked run before its step is claimed (it may
+        raise to answer without touching the run). `keep`: the caller (pi.flow) will decide
+        whether the client keeps its token.
         """
         async with self._lock(run_id):
-            run = self.check(run_id, token)
+            run, token_step = self._checked(run_id, token, precheck)
+            if respond is not None:
+                response = respond(run, token_step)
             step = step_of(run)
             if not self.ledger.claim(run_id, step):
                 raise Refused(
@@ -170,10 +183,19 @@ class FlowService:
 
     def check(self, run_id: str, token: str | None) -> Run:
         """The waiting run `token` may continue; Refused (nothing changed) otherwise."""
+        return self._checked(run_id, token)[0]
+
+    def _checked(
+        self, run_id: str, token: str | None, precheck: Callable[[Run], None] | None = None
+    ) -> tuple[Run, str]:
+        """(the run `token` may continue, the step its token names); Refused otherwise."""
         run = self.load(run_id)
+        if precheck is not None:
+            precheck(run)
         if run.status != RunStatus.WAITING or not run.waiting:
             raise Refused(409, "RUN_ENDED", f"run {run_id} is {run.status}: it waits for nothing")
-        expected = self.token(run) or ""
+        token_step = self.token_step(run)
+        expected = self._sign(run.id, token_step)
         # Bytes: compare_digest refuses str that is not ASCII (a header may be Latin-1).
         given = token.encode("utf-8", "replace") if isinstance(token, str) else b""
         if not given or not hmac.compare_digest(given, expected.encode()):
@@ -183,7 +205,7 @@ class FlowService:
                 f"run {run_id}: the interaction token is not the one of its current step "
                 "(replayed, forged or another run's); read the run for the current one",
             )
-        return run
+        return run, token_step
 
     async def cancel(self, run_id: str, token: str | None) -> Run:
         """End a waiting run as failed with code CANCELLED."""
