@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from flowengine_connectors.pingone_sandbox import Sandbox, use_sandbox
+from store_files import stored_text
 
 from flowengine import Engine, JsonlTraceSink, SQLiteStore, VirtualClock, load_flow, load_registry
 
@@ -156,7 +157,7 @@ async def test_secret_and_tokens_appear_nowhere(
             trace_file.read_text(encoding="utf-8"),
             json.dumps(events, default=str),
             caplog.text,
-            (tmp_path / "runs.db").read_bytes().decode("utf-8", errors="replace"),
+            stored_text(tmp_path / "runs.db"),
             json.dumps([r.to_dict() for r in store.list()], default=str),
         ]
     )

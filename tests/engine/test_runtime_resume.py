@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from runtime_support import ASK_FLOW, load, write_flow
+from store_files import stored_text
 
 from flowengine import (
     Engine,
@@ -183,9 +184,9 @@ async def test_secrets_and_personal_data_redacted(
     assert run.nodes["copy"]["output"]["token"] == "got tok-SECRET-9"
     assert run.nodes["copy"]["output"]["user"]["email"] == "a@example.com"
     assert run.status == "failed"
-    stored_text = db.read_bytes().decode("utf-8", "replace")
+    stored = stored_text(db)
     trace_text = json.dumps(run.trace)
-    for text in (stored_text, trace_text, json.dumps(sink), json.dumps(run.error), repr(run)):
+    for text in (stored, trace_text, json.dumps(sink), json.dumps(run.error), repr(run)):
         assert "tok-SECRET-9" not in text
         assert "literal-token-42" not in text  # a secret setting, though written in the flow
     assert run.error is not None

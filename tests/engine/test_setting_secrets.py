@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from runtime_support import load
+from store_files import stored_text
 
 from flowengine import CallContext, Connector, Engine, Registry, SQLiteStore, VirtualClock
 
@@ -74,7 +75,7 @@ async def _run(tmp_path: Path, environ: dict[str, str]) -> tuple[Any, str]:
     async with Engine(registry, store=SQLiteStore(db), clock=VirtualClock(), environ=environ) as e:
         run = await e.start(load(tmp_path, FLOW, registry))
     assert run.status == "completed", run.error
-    return run, db.read_bytes().decode("utf-8", "replace")
+    return run, stored_text(db)
 
 
 async def test_short_env_values_and_enum_values_are_not_redacted(tmp_path: Path) -> None:
@@ -200,7 +201,7 @@ async def test_pingone_public_settings_from_env_stay_readable(tmp_path: Path) ->
     finally:
         sandbox.close()
     assert run.status == "completed", run.error
-    trace_text, stored = json.dumps(run.trace), db.read_bytes().decode("utf-8", "replace")
+    trace_text, stored = json.dumps(run.trace), stored_text(db)
     for text in (trace_text, stored):
         assert "sandbox-secret" not in text
         assert (

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from served import PKCE, authorize, submit
+from store_files import stored_bytes
 
 # private: a config from its parsed value, as `--config FILE` gives it
 from flowengine._serving.config import parse_config
@@ -235,7 +236,7 @@ def test_a_step_is_claimed_once_across_ledgers_of_one_store(tmp_path: Path) -> N
     assert one.use_code("the-code") is None
     one.close()
     two.close()
-    assert b"the-code" not in (tmp_path / "runs.db").read_bytes()  # kept as its SHA-256
+    assert b"the-code" not in stored_bytes(tmp_path / "runs.db")  # kept as its SHA-256
 
 
 def test_odd_tokens_and_deep_json_are_4xx_not_500(serve: Any) -> None:
