@@ -1,6 +1,6 @@
 """Flow API benchmark: the cost of a continue over HTTP, next to a bare Starlette endpoint.
 
-Run: python bench/flow_api.py [--runs N] [--stores memory,sqlite] [--what-if] [--profile]
+Run: python bench/flow_api.py [--runs N] [--stores memory,sqlite] [--profile]
 
 A three-screen form flow (written to a temporary file: three `ui.form` screens, then
 `ui.success`) is served by `flowengine serve` in a subprocess on 127.0.0.1, once per store
@@ -20,58 +20,28 @@ is measured the same way, before and after the flows; the faster of the two is t
 * at concurrency 1, a continue costs at most 3x the bare endpoint (median latency ratio);
 * at concurrency 50, throughput holds within 1.5x of concurrency 1's (c1/s / c50/s <= 1.5).
 
-`--what-if` also serves the SQLite store patched (in the server subprocess only) to keep
-one connection open, with `synchronous` FULL (SQLite's default, as now) and NORMAL: the
-measure of the fix outside flowengine/_serving. `--profile` instead drives the plain
+`--profile` instead drives the plain
 continues in-process (the ASGI app, no sockets) under cProfile, the server's side only.
 Every process the bench starts is stopped at the end (SIGTERM, then SIGKILL after 10 s).
-A run takes about 15 s, 30 s with --what-if.
+A run takes about 15 s.
 
-Final figures (2 shared, noisy cores, load average about 1.7 from others; Python 3.11;
-N=300; `--what-if`):
+Figures (2 shared, noisy cores; Python 3.11; N=300), after SQLiteStore began keeping one
+connection per store in WAL mode with `synchronous=NORMAL` (before: a connection per call and
+`synchronous=FULL`, 4.7-5.8x bare on SQLite):
 
     store              door      c1/s  med ms  p99 ms  x bare   c50/s  med ms  c1/c50
-    bare               starlette 2603    0.35    0.62    1.00    4269   10.39    0.61
-    memory             plain     1243    0.78    1.08    2.22    1374   36.19    0.91  ok ok
-    memory             pi.flow   1146    0.79    3.40    2.26    1303   37.83    0.88  ok ok
-    sqlite             plain      438    1.97    7.83    5.59     601   82.25    0.73  MISSED ok
-    sqlite             pi.flow    504    1.92    3.53    5.45     580   84.77    0.87  MISSED ok
-    sqlite-kept        plain      709    1.36    2.63    3.87     848   57.44    0.84  MISSED ok
-    sqlite-kept        pi.flow    713    1.35    2.68    3.83     891   54.68    0.80  MISSED ok
-    sqlite-kept-normal plain      951    0.95    4.71    2.69    1181   42.28    0.80  ok ok
-    sqlite-kept-normal pi.flow    820    1.11    5.15    3.15    1069   45.53    0.77  MISSED ok
+    bare               starlette 2824    0.33    0.53    1.00    5126    9.45    0.55
+    memory             plain     1646    0.60    0.79    1.81    2269   21.98    0.73  ok ok
+    memory             pi.flow   1537    0.63    0.86    1.92    1982   21.60    0.78  ok ok
+    sqlite             plain     1120    0.84    1.32    2.55    1277   38.32    0.88  ok ok
+    sqlite             pi.flow   1044    0.89    3.50    2.70    1225   39.96    0.85  ok ok
 
-Across runs the x-bare ratio moves by about +-0.3 (the bare baseline itself moves between
-0.35 and 0.43 ms): memory 1.8-2.3x, sqlite 4.7-5.8x, sqlite-kept 3.1-3.9x,
-sqlite-kept-normal 2.7-3.2x. Concurrency 50 never costs throughput (c1/c50 0.6-1.0): with
-50 clients a request is always queued, so the server's one thread never idles between them.
-
-Before the changes in flowengine/_serving (same bench, same session), a SQLite continue
-took 1.95-2.05 ms (plain) and 2.0-2.3 ms (pi.flow) at c1; after, 1.77-1.98 and 1.80-1.92.
-In-process (no sockets, alternating old and new code three times): plain 1.99 -> 1.91 ms,
-pi.flow 2.26 -> 1.93 ms a continue with SQLite; the memory store unchanged within noise.
-A continue now loads its run once (it loaded it twice), and a pi.flow continue reads the
-ledger's screens twice (it read them four times).
-
-What dominates a SQLite continue (the profile, server side, about 2.1 ms under cProfile):
-
-* `SQLiteStore.save`, about 45%: its commit (`synchronous=FULL` in WAL mode: an fsync of the
-  WAL on every commit) is 0.6 ms, plus a new connection per call. The ledger's own commit
-  (the claim; a kept connection, `synchronous=NORMAL`) costs 0.02 ms.
-* `SQLiteStore.load`, about 15%: a new connection per call (connect, schema read).
-* The engine's pass (node visits, templating, redaction, tracing), about 12%; the JSON
-  (de)serialization of the run, about 10%; the rest is the serving layer and Starlette.
-
-With the memory store the engine's resume (its pass and the store's copy) is about half of
-the server's side, and the rest is spread thin (request parsing, the token's HMAC and
-ledger reads, the view, JSON).
-
-What would fix it, outside flowengine/_serving (flowengine/_storing): keep one SQLite
-connection per store (under a lock, as the ledger does) and commit with
-`synchronous=NORMAL` in WAL mode (durable up to the last checkpoint, as the ledger is),
-which `--what-if` measures at 2.7-3.2x bare, from 4.7-5.8x. Further: let the engine hand
-the run it just saved to the caller without a reload, and run store calls off the event
-loop (`asyncio.to_thread`) so that one fsync does not stall other runs at concurrency 50.
+The x-bare ratio moves by about +-0.3 between runs (the bare baseline itself moves between
+0.33 and 0.43 ms). Concurrency 50 never costs throughput (c1/c50 below 1): with 50 clients a
+request is always queued, so the server's one thread never idles between them. What is left
+of a SQLite continue: the commit and the JSON (de)serialization of the whole run (the store
+rewrites it on every save), then the engine's pass. Next: let the engine hand the run it
+just saved to the caller without a reload, and run store calls off the event loop.
 """
 
 from __future__ import annotations
@@ -186,46 +156,6 @@ from bare_app import app
 uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]),
                               log_level="info", lifespan="on")).run()
 """
-
-
-WHAT_IF_SERVE = """\
-import sqlite3
-import sys
-import threading
-
-from flowengine._storing import stores
-
-SYNCHRONOUS = sys.argv.pop(1)  # FULL (sqlite's default) or NORMAL
-
-
-class Kept(sqlite3.Connection):
-    def close(self):  # the store's closing() keeps it open
-        pass
-
-
-kept = {}
-lock = threading.Lock()
-
-
-def connect(self):
-    with lock:
-        if self.path not in kept:
-            conn = sqlite3.connect(self.path, timeout=30, factory=Kept, check_same_thread=False)
-            conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
-            kept[self.path] = conn
-        return kept[self.path]
-
-
-stores.SQLiteStore._connect = connect
-from flowengine._cli import main
-
-main()
-"""
-"""What-if stores (`--what-if`): `flowengine serve` with the SQLite store's connection kept
-open (one per file, not one per call), with `synchronous` FULL (as now) or NORMAL. A sketch of
-the fix outside flowengine/_serving, patched in for the measure only."""
-
-WHAT_IFS = {"sqlite-kept": "FULL", "sqlite-kept-normal": "NORMAL"}
 
 
 # ---- a small HTTP/1.1 keep-alive client ---------------------------------------------------
@@ -450,12 +380,9 @@ class Servers:
             stop(process)
 
 
-def flowengine_command(flow: Path, store: str, port: int, what_if: str = "") -> list[str]:
+def flowengine_command(flow: Path, store: str, port: int) -> list[str]:
     config = flow.with_name("serve.yaml")
-    if what_if:
-        launch = [sys.executable, str(flow.with_name("what_if.py")), WHAT_IFS[what_if]]
-    else:
-        launch = [sys.executable, "-m", "flowengine"]
+    launch = [sys.executable, "-m", "flowengine"]
     return [*launch, "serve", str(flow), "--store", store, "--port", str(port),
             "--config", str(config)]  # fmt: skip
 
@@ -491,16 +418,14 @@ def main(runs: int, stores: list[str]) -> int:
         flow = folder / "bench_form.yaml"
         flow.write_text(FLOW_YAML)
         (folder / "serve.yaml").write_text(SERVE_CONFIG)
-        (folder / "what_if.py").write_text(WHAT_IF_SERVE)
         (folder / "bare_app.py").write_text(BARE_APP)
         (folder / "bare_server.py").write_text(BARE_SERVER)
         first = measure_bare(servers, folder, runs)
         results: dict[tuple[str, str], dict[int, Figures]] = {}
         for store in stores:
             url = "memory:" if store == "memory" else f"sqlite:///{folder / store}.db"
-            what_if = store if store in WHAT_IFS else ""
             port = free_port()
-            command = flowengine_command(flow, url, port, what_if)
+            command = flowengine_command(flow, url, port)
             process = servers.spawn(command, "/api/flows", port)
             try:
                 for door in ("plain", "pi.flow"):
@@ -587,16 +512,8 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=300, help="runs per case (3 continues each)")
     parser.add_argument("--stores", default="memory,sqlite", help="memory,sqlite")
     parser.add_argument("--profile", action="store_true", help="cProfile the continue path")
-    parser.add_argument(
-        "--what-if",
-        action="store_true",
-        help="also measure the SQLite store with its connection kept (sqlite-kept, "
-        "sqlite-kept-normal): the fix outside flowengine/_serving",
-    )
     args = parser.parse_args()
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if args.what_if:
-        stores += [w for w in WHAT_IFS if w not in stores]
     if args.profile:
         sys.exit(profile(args.runs, stores[-1]))
     sys.exit(main(args.runs, stores))
