@@ -20,8 +20,8 @@ is measured the same way, before and after the flows; the faster of the two is t
 * at concurrency 1, a continue costs at most 3x the bare endpoint (median latency ratio);
 * at concurrency 50, throughput holds within 1.5x of concurrency 1's (c1/s / c50/s <= 1.5).
 
-`--profile` instead drives the plain
-continues in-process (the ASGI app, no sockets) under cProfile, the server's side only.
+`--profile` instead drives the plain continues in-process (the ASGI app, no sockets) under
+cProfile, the server's side only.
 Every process the bench starts is stopped at the end (SIGTERM, then SIGKILL after 10 s).
 A run takes about 15 s.
 
