@@ -19,7 +19,10 @@ COLLECTORS = {
     "number": "TEXT",
     "password": "PASSWORD",
     "select": "DROPDOWN",
+    "multiselect": "MULTI_SELECT",
+    "checkbox": "SINGLE_CHECKBOX",
 }
+_WITH_OPTIONS = frozenset({"select", "multiselect"})
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -56,7 +59,7 @@ def normalise_field(raw: str | dict[str, Any]) -> dict[str, Any]:
         field["pattern"] = pattern
     if spec.get("error_message"):
         field["error_message"] = spec["error_message"]
-    if kind == "select":
+    if kind in _WITH_OPTIONS:
         field["options"] = _options(spec.get("options", []))
     return field
 
@@ -78,6 +81,10 @@ def normalise_fields(raw: list[Any]) -> list[dict[str, Any]]:
 
 def _check(field: dict[str, Any], value: Any) -> str | None:
     """The error message for one field's value, or None when it is valid."""
+    if field["type"] == "multiselect":
+        return _check_choices(field, value)
+    if field["type"] == "checkbox":
+        return _check_box(field, value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return f"{field['label']} is required" if field["required"] else None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -97,6 +104,42 @@ def _check(field: dict[str, Any], value: Any) -> str | None:
     return None
 
 
+def _check_choices(field: dict[str, Any], value: Any) -> str | None:
+    """A multiselect's value: a list of its options' values (none, if not required)."""
+    if value is None or value == []:
+        return f"{field['label']} needs at least one choice" if field["required"] else None
+    allowed = [o["value"] for o in field["options"]]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"{field['label']} must be a list of choices among: {', '.join(allowed)}"
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        return f"{field['label']} has {len(unknown)} choice(s) not among: {', '.join(allowed)}"
+    return None
+
+
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0", ""})
+
+
+def _as_bool(value: Any) -> bool | None:
+    """A checkbox's value as a boolean (true/false, or the words forms send), or None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return None
+
+
+def _check_box(field: dict[str, Any], value: Any) -> str | None:
+    """A checkbox's value: true or false; a required one must be ticked (terms accepted)."""
+    ticked = False if value is None else _as_bool(value)
+    if ticked is None:
+        return f"{field['label']} must be true or false"
+    if field["required"] and not ticked:
+        return f"{field['label']} must be ticked"
+    return None
+
+
 def _pattern_message(field: dict[str, Any]) -> str:
     """The message for a value that does not match its field's pattern."""
     messages = {
@@ -109,6 +152,10 @@ def _pattern_message(field: dict[str, Any]) -> str:
 
 def _coerce(field: dict[str, Any], value: Any) -> Any:
     """A valid value typed: numbers as numbers, passwords and textareas as given, text stripped."""
+    if field["type"] == "checkbox":
+        return bool(value is not None and _as_bool(value))
+    if field["type"] == "multiselect":
+        return list(value or [])
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if field["type"] == "number":

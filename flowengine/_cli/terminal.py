@@ -179,6 +179,11 @@ class Terminal:
         fallback = default if default is not None else ("" if optional else None)
         if field.get("type") == "textarea":
             return _ask_lines(label, fallback)
+        if field.get("type") == "checkbox":
+            return click.confirm(label, default=bool(default))
+        if field.get("type") == "multiselect":
+            typed = click.prompt(f"{label} (comma-separated: {', '.join(options)})", default="")
+            return [v.strip() for v in typed.split(",") if v.strip()]
         return click.prompt(
             label, default=fallback, type=kind, hide_input=hide, show_default=not hide
         )

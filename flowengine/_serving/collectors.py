@@ -45,7 +45,7 @@ def _form_field(field: dict[str, Any]) -> dict[str, Any]:
             "options": [dict(o) for o in field.get("options", [])],
             "inputType": "SINGLE_SELECT",
         }
-    if kind in ("multiselect", "checkboxes"):
+    if kind == "multiselect":
         return {
             "type": "CHECKBOX",
             "key": key,
@@ -54,7 +54,7 @@ def _form_field(field: dict[str, Any]) -> dict[str, Any]:
             "options": [dict(o) for o in field.get("options", [])],
             "inputType": "MULTI_SELECT",
         }
-    if kind in ("checkbox", "boolean"):
+    if kind == "checkbox":
         return {
             "type": "SINGLE_CHECKBOX",
             "key": key,

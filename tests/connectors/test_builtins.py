@@ -13,6 +13,7 @@ from flowengine import (
     Interaction,
     Outcome,
     Registry,
+    SchemaValidationError,
     VirtualClock,
     load_registry,
 )
@@ -279,6 +280,49 @@ def test_form_invalid_response_asks_again_with_errors() -> None:
     }
     assert "secret" not in again.data["values"]  # passwords are never echoed back
     assert again.data["values"]["email"] == "ada"
+
+
+CHOICES = {
+    "fields": [
+        {"name": "channels", "type": "multiselect", "options": ["email", "sms", "post"]},
+        {"name": "newsletter", "type": "checkbox", "required": False},
+        {"name": "terms", "type": "checkbox", "label": "I accept the terms"},
+    ]
+}
+
+
+def test_form_multiselect_and_checkbox_fields(registry: Any) -> None:
+    asked = ui.form(validated(registry, "ui.form", CHOICES), ctx())
+    assert isinstance(asked, Interaction)
+    assert [f["collector"] for f in asked.data["fields"]] == [
+        "MULTI_SELECT",
+        "SINGLE_CHECKBOX",
+        "SINGLE_CHECKBOX",
+    ]
+    good = {"channels": ["sms", "email"], "terms": True}
+    output = ui.form(CHOICES, ctx(response=good))
+    assert output == {"channels": ["sms", "email"], "newsletter": False, "terms": True}
+    registry.capability("ui", "form").output.validate(output)
+    # Forms over HTTP send words: a checkbox may come as "true" / "false".
+    assert ui.form(CHOICES, ctx(response={**good, "newsletter": "true"}))["newsletter"] is True
+
+
+def test_form_multiselect_and_checkbox_errors() -> None:
+    again = ui.form(CHOICES, ctx(response={"channels": ["fax"], "newsletter": "maybe"}))
+    assert isinstance(again, Interaction)
+    assert again.data["errors"] == {
+        "channels": "Channels has 1 choice(s) not among: email, sms, post",
+        "newsletter": "Newsletter must be true or false",
+        "terms": "I accept the terms must be ticked",
+    }
+    empty = ui.form(CHOICES, ctx(response={"channels": [], "terms": True}))
+    assert isinstance(empty, Interaction)
+    assert empty.data["errors"] == {"channels": "Channels needs at least one choice"}
+
+
+def test_a_multiselect_needs_options(registry: Any) -> None:
+    with pytest.raises(SchemaValidationError):
+        validated(registry, "ui.form", {"fields": [{"name": "c", "type": "multiselect"}]})
 
 
 def test_form_button_reports_its_outcome_without_validation() -> None:

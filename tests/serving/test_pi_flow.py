@@ -252,3 +252,40 @@ def test_an_expired_code_is_refused(serve: Any) -> None:
     late = token_exchange(served, code, pkce)
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
     assert "expired" in late.json()["error_description"]
+
+
+CHOICES = """\
+flow: choices
+start: ask
+nodes:
+  ask:
+    use: ui.form
+    with:
+      fields:
+        - {name: channels, type: multiselect, options: [email, sms, post]}
+        - {name: terms, type: checkbox, label: I accept the terms}
+    next: done
+  done:
+    use: ui.success
+    with:
+      result: {channels: "{{ nodes.ask.output.channels }}", terms: "{{ nodes.ask.output.terms }}"}
+"""
+
+
+def test_multiselect_and_checkbox_fields_as_the_sdk_sees_them(serve: Any, tmp_path: Any) -> None:
+    flow = tmp_path / "choices.yaml"
+    flow.write_text(CHOICES)
+    served = serve(str(flow))
+    step = authorize(served, "choices", PKCE()).json()
+    fields = {f.get("key"): f for f in step["form"]["components"]["fields"]}
+    assert fields["channels"]["type"] == "CHECKBOX"
+    assert fields["channels"]["inputType"] == "MULTI_SELECT"
+    assert [o["value"] for o in fields["channels"]["options"]] == ["email", "sms", "post"]
+    assert (fields["terms"]["type"], fields["terms"]["inputType"]) == ("SINGLE_CHECKBOX", "BOOLEAN")
+    unticked = submit(served, step, {"channels": ["sms"], "terms": False})
+    assert unticked.status_code == 400  # the recoverable error that keeps the form
+    assert "I accept the terms must be ticked" in unticked.text
+    done = submit(served, step, {"channels": ["sms", "post"], "terms": True})
+    assert done.status_code == 200, done.text
+    run = served.client.get(f"/api/runs/{step['interactionId']}").json()
+    assert run["result"] == {"result": {"channels": ["sms", "post"], "terms": True}}
