@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 
 from flowengine import Clock, SystemClock
 
-from . import admin, documents, policies, transactions, users, webverify
+from . import admin, documents, phone, policies, transactions, users, webverify
 from .auth import Auth, token_endpoint
 from .box import Handler
 from .config import SandboxConfig, load_config
@@ -196,7 +196,7 @@ class Sandbox:
         for module in (users, policies, transactions, documents):
             for path, handler, methods in module.ROUTES:
                 found.append(route(env + path, handler, methods))
-        for path, handler, methods in webverify.ROUTES:
+        for path, handler, methods in (*webverify.ROUTES, *phone.ROUTES):
             found.append(route(path, handler, methods, auth=False))
         if self.config.admin:
             for path, handler, methods in admin.ROUTES:

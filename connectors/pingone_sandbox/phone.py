@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from starlette.requests import Request
+    from starlette.responses import Response
 
-__all__ = ["Phone", "PhoneError"]
+    from .box import Box
+
+__all__ = ["PHONE_PATH", "ROUTES", "Phone", "PhoneError"]
+
+PHONE_PATH = "/sandbox/phone"
+"""The served sandbox's phone: POST {url, persona} plays it for a test in any language."""
+
+
+class _Reachable(Protocol):
+    """A sandbox reached in-process: what `Phone(sandbox)` needs of it."""
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport that calls the sandbox's app in-process."""
+        ...
 
 
 class PhoneError(RuntimeError):
@@ -40,7 +54,7 @@ class Phone:
     transport, `Phone()` over the network (a served sandbox).
     """
 
-    def __init__(self, target: Sandbox | httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, target: _Reachable | httpx.AsyncBaseTransport | None = None) -> None:
         if target is not None and not isinstance(target, httpx.AsyncBaseTransport):
             target = target.transport()
         self._transport = target
@@ -74,3 +88,31 @@ class Phone:
         from .verification.personas import documents_for
 
         return await self.submit(web_verification_url, documents_for(persona))
+
+
+async def play(sandbox: Box, request: Request) -> Response:
+    """POST /sandbox/phone {url, persona}: the persona's phone opens a verification link (a QR
+    code's) and submits their documents, through this sandbox's own web verification routes;
+    the page's final state. Anyone holding the link could do as much, so no token is asked."""
+    from .errors import invalid_data
+    from .http import json_body, json_response
+    from .verification.personas import PERSONAS
+
+    body = await json_body(request)
+    url, persona = body.get("url"), body.get("persona")
+    if not isinstance(url, str) or not url:
+        raise invalid_data("url", "give the web verification link a QR code shows", "REQUIRED")
+    if persona not in PERSONAS:
+        known = ", ".join(sorted(PERSONAS))
+        raise invalid_data("persona", f"must be one of the sandbox's personas: {known}")
+    phone = Phone(httpx.ASGITransport(app=request.app))
+    try:
+        state = await phone.persona(url, persona)
+    except ValueError as e:  # not a web verification link
+        raise invalid_data("url", str(e)) from None
+    except PhoneError as e:  # the sandbox refused what the phone sent
+        raise invalid_data("url", str(e), "REFUSED") from None
+    return json_response({"persona": persona, "state": state})
+
+
+ROUTES = [(PHONE_PATH, play, ["POST"])]

@@ -56,9 +56,10 @@ def register_routes(flows: Any, register: Any) -> None:
         await default_sandbox().app(scope, receive, send)
 
     from .app import Sandbox
+    from .phone import PHONE_PATH
     from .transactions import WEB_PATH
 
-    register(("/verify-webapp", WEB_PATH), embedded, origin=Sandbox.base_url)
+    register(("/verify-webapp", WEB_PATH, PHONE_PATH), embedded, origin=Sandbox.base_url)
 
 
 def _uses_embedded(flow: Any) -> bool:

@@ -114,3 +114,28 @@ def test_the_sandbox_phone_command_scans_a_served_qr_code(serve: Any) -> None:
             main, ["sandbox", "phone", f"{served.url}/nowhere", "--persona", "success"]
         )
         assert not_a_link.exit_code == 2 and "web verification URL" in not_a_link.output
+
+
+def test_the_served_sandbox_plays_the_phone_over_http(serve: Any) -> None:
+    # A test in any language finishes a QR step with one POST: no Python helper needed.
+    clock = VirtualClock()
+    with sandbox.use_sandbox(sandbox.Sandbox(clock=clock)):
+        served = serve(REGISTRATION_FLOW, clock=clock)
+        run = served.client.post("/api/runs", json={"flow": "registration"}).json()
+        url = run["links"]["continue"]
+        run = served.client.post(
+            url, json={"token": run["pending"]["token"], "response": DETAILS}
+        ).json()
+        link = run["pending"]["data"]["url"]
+        unknown = served.client.post("/sandbox/phone", json={"url": link, "persona": "nobody"})
+        assert unknown.status_code == 400
+        assert unknown.json()["details"][0]["target"] == "persona"
+        not_a_link = served.client.post("/sandbox/phone", json={"url": "x", "persona": "success"})
+        assert not_a_link.status_code == 400
+        played = served.client.post("/sandbox/phone", json={"url": link, "persona": "success"})
+        assert played.status_code == 200, played.text
+        assert played.json()["persona"] == "success"
+        clock.advance(5)
+        run = served.client.post(url, json={"token": run["pending"]["token"]}).json()
+        assert run["pending"]["node"] == "display_user_data", run
+        assert "SUCCESS" in run["pending"]["data"]["title"]
