@@ -112,3 +112,18 @@ def test_installed_wheel_loads_schemas_and_connectors(wheel: Path, tmp_path: Pat
         f"pingone_verify.{name}" for name in verify
     }
     assert len(verify) == 19
+
+
+def test_a_users_own_connectors_folder_shadows_nothing(tmp_path: Path) -> None:
+    # A project with a `connectors/` package of its own, where flowengine runs: the built-ins
+    # are `flowengine_connectors`, so theirs is never imported in their place.
+    (tmp_path / "connectors").mkdir()
+    (tmp_path / "connectors" / "__init__.py").write_text("raise ImportError('theirs')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "flowengine", "connectors"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pingone_verify" in result.stdout and "theirs" not in result.stderr
