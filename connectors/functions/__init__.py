@@ -14,7 +14,7 @@ from typing import Any
 
 from flowengine import CallContext, Connector, ConnectorError, Outcome, hookimpl, to_text
 
-__all__ = ["compared_values", "connector", "templated", "tested_expression"]
+__all__ = ["bool_word", "compared_values", "connector", "templated", "tested_expression"]
 
 connector = Connector(
     name="functions",
@@ -29,6 +29,16 @@ connector = Connector(
 
 _FALSE_WORDS = frozenset({"false", "no", "off", "0", ""})
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+
+
+def bool_word(text: str) -> bool | None:
+    """A word for a boolean (true/false, yes/no, on/off, 1/0; blank is false), or None."""
+    word = text.strip().lower()
+    if word in _FALSE_WORDS:
+        return False
+    if word in _TRUE_WORDS:
+        return True
+    return None
 
 
 def _number(value: Any) -> float | None:
@@ -192,11 +202,9 @@ def condition(inputs: dict[str, Any], ctx: CallContext) -> Outcome:
 def _truthy(value: Any) -> bool:
     """How a condition reads a value: words like "false"/"no"/"0" and empty things are false."""
     if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _FALSE_WORDS:
-            return False
-        if word in _TRUE_WORDS:
-            return True
+        word = bool_word(value)
+        if word is not None:
+            return word
         raise ConnectorError(
             f"the condition's text ({len(value)} characters) is neither true nor false "
             "(true/false, yes/no, on/off, 1/0): write a template such as "

@@ -69,6 +69,17 @@ def _check_port(host: str, port: int) -> None:
         ) from None
 
 
+def _check_persona(persona: str) -> None:
+    """A usage error naming the known personas unless `persona` is one of them."""
+    from .verification.personas import PERSONAS
+
+    if persona not in PERSONAS:
+        known = ", ".join(sorted(PERSONAS))
+        raise click.BadParameter(
+            f"unknown persona {persona!r}; known: {known}", param_hint="--persona"
+        )
+
+
 @sandbox.command("make-documents")
 @click.option("--persona", required=True, help="Persona name, e.g. success, expired_id.")
 @click.option(
@@ -83,11 +94,7 @@ def make_documents_command(persona: str, out: Path) -> None:
     require_extra()
     from .verification import personas
 
-    if persona not in personas.PERSONAS:
-        known = ", ".join(sorted(personas.PERSONAS))
-        raise click.BadParameter(
-            f"unknown persona {persona!r}; known: {known}", param_hint="--persona"
-        )
+    _check_persona(persona)
     for path in personas.make_documents(persona, out):
         click.echo(str(path))
 
@@ -108,13 +115,8 @@ def phone_command(url: str, persona: str) -> None:
     import httpx
 
     from .phone import Phone, PhoneError
-    from .verification import personas
 
-    if persona not in personas.PERSONAS:
-        known = ", ".join(sorted(personas.PERSONAS))
-        raise click.BadParameter(
-            f"unknown persona {persona!r}; known: {known}", param_hint="--persona"
-        )
+    _check_persona(persona)
     try:
         state = asyncio.run(Phone().persona(url, persona))
     except ValueError as exc:  # not a web verification link

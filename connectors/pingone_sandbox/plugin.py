@@ -105,8 +105,9 @@ async def phone_action(interaction: Interaction, args: dict[str, Any], env: Any)
     if not isinstance(persona, str) or not persona:
         raise RunError("answer action 'phone' needs `persona: <name>` (e.g. persona: alice)")
     # The embedded sandbox is reached in-process; a served sandbox over the network.
-    embedded = urlsplit(url).hostname == urlsplit(default_sandbox().base_url).hostname
-    phone = Phone(default_sandbox()) if embedded else Phone()
+    sandbox = default_sandbox()
+    embedded = urlsplit(url).hostname == urlsplit(sandbox.base_url).hostname
+    phone = Phone(sandbox) if embedded else Phone()
     try:
         await phone.persona(url, persona)
     except (KeyError, ValueError) as e:  # an unknown persona, a URL that is no verification link

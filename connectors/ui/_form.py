@@ -6,6 +6,8 @@ import re
 from datetime import date
 from typing import Any
 
+from flowengine_connectors.functions import bool_word
+
 from flowengine import ConnectorError
 
 __all__ = ["COLLECTORS", "normalise_fields", "validate_response"]
@@ -117,17 +119,11 @@ def _check_choices(field: dict[str, Any], value: Any) -> str | None:
     return None
 
 
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0", ""})
-
-
 def _as_bool(value: Any) -> bool | None:
     """A checkbox's value as a boolean (true/false, or the words forms send), or None."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    return None
+    return bool_word(value) if isinstance(value, str) else None
 
 
 def _check_box(field: dict[str, Any], value: Any) -> str | None:
