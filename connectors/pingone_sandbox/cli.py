@@ -123,5 +123,6 @@ def phone_command(url: str, persona: str) -> None:
         raise click.BadParameter(str(exc), param_hint="URL") from None
     except (PhoneError, httpx.HTTPError) as exc:
         raise click.ClickException(f"the phone could not submit the documents: {exc}") from None
-    status = state.get("status") if isinstance(state, dict) else None
+    found = state.get("transactionStatus") if isinstance(state, dict) else None
+    status = found.get("status") if isinstance(found, dict) else None
     click.echo(f"submitted {persona}'s documents" + (f": {status}" if status else ""))

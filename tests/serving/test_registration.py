@@ -105,7 +105,8 @@ def test_the_sandbox_phone_command_scans_a_served_qr_code(serve: Any) -> None:
         assert bad.exit_code == 2 and "unknown persona" in bad.output
         result = CliRunner().invoke(main, ["sandbox", "phone", link, "--persona", "success"])
         assert result.exit_code == 0, result.output
-        assert "submitted success's documents" in result.output
+        # The page's state after the last document: the transaction's status, as the API says.
+        assert "submitted success's documents: SUCCESS" in result.output
         clock.advance(5)
         run = served.client.post(url, json={"token": run["pending"]["token"]}).json()
         assert run["pending"]["kind"] == "message"
