@@ -67,6 +67,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowengine_connectors.pingone_sandbox import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 REDIRECT = "http://127.0.0.1:3000/callback"
 SCREENS = 3
@@ -205,12 +207,6 @@ class Conn:
             self.writer.close()
             with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pkce() -> str:

@@ -112,14 +112,9 @@ def _parse_value(text: str, declared: Any = None) -> Any:
     (`policy_id=123`) stays text: what the flow asks for is what the user meant.
     """
     try:
-        value = json.loads(text)
+        value, depth = _loads(text)
     except ValueError:  # not JSON (also: an integer past Python's 4,300 digits): the text
         return text
-    except RecursionError:
-        value = None  # nested past Python's own limit: refused below like any deep value
-        depth = MAX_DEPTH + 1
-    else:
-        depth = _depth(value)
     if depth > MAX_DEPTH:
         fail(
             f"an --input value nests deeper than {MAX_DEPTH} levels of lists and objects, "
@@ -151,20 +146,27 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _loads(text: str) -> tuple[Any, int]:
+    """(the JSON value of `text`, how deep it nests); ValueError when it is not JSON.
+
+    Nested past Python's own limit, it is (None, past MAX_DEPTH): refused like any deep value.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return None, MAX_DEPTH + 1
+    return value, _depth(value)
+
+
 def parse_response(text: str) -> dict[str, Any]:
     """A `--response` value: a JSON object, or exit 2 saying how to write one."""
     try:
-        value = json.loads(text)
+        value, depth = _loads(text)
     except ValueError as e:
         fail(
             f"--response {text[:200]!r} is not JSON ({e}); "
             """write an object such as '{"email": "a@b.c"}'"""
         )
-    except RecursionError:
-        value = None
-        depth = MAX_DEPTH + 1
-    else:
-        depth = _depth(value)
     if depth > MAX_DEPTH:
         fail(f"--response nests deeper than {MAX_DEPTH} levels of lists and objects; flatten it")
     if not isinstance(value, dict):

@@ -291,15 +291,14 @@ def runs_show(run_id: str, as_json: bool, store: str) -> None:
     if as_json:
         click.echo(dump(found.to_dict()))
         return
-    from flowengine._cli.terminal import error_note
+    from flowengine._cli.terminal import outcome_note
 
     click.echo(f"run {found.id}  {found.status}\nflow {found.flow_id} ({found.flow_file})")
     for event in found.trace:
         outcome = event.get("outcome")
         if outcome:
             indent = "    " if event.get("parent") else "  "
-            failed = outcome in ("error", "retrying", "interrupted")
-            why = error_note(event.get("error")) if failed else ""
+            why = outcome_note(event)
             click.echo(f"{indent}{event['node']} -> {outcome}{why}")
     if found.waiting:
         click.echo(f"waiting at {found.waiting['node']}: {dump(found.waiting['interaction'])}")

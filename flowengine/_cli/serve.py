@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from flowengine._cli.common import default_store, fail, open_store_at, registry
-from flowengine._storing.stores import DEFAULT_STORE_URL
+from flowengine._cli.common import fail, open_store_at, registry, store_option
 
 __all__ = ["serve"]
 
@@ -83,13 +82,7 @@ def _check_port(host: str, port: int) -> None:
 @click.argument("flows", nargs=-1, type=click.Path())
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8800, show_default=True, type=int, help="TCP port.")
-@click.option(
-    "--store",
-    metavar="URL",
-    default=default_store,
-    show_default=DEFAULT_STORE_URL,
-    help="Run store URL: sqlite:///PATH or memory: (env FLOWENGINE_STORE).",
-)
+@store_option
 @click.option(
     "--config",
     "config_file",

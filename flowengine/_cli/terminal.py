@@ -17,7 +17,7 @@ from flowengine._plugins.connector import Interaction
 from flowengine._running.headless import MISSING
 from flowengine._storing.run import RunStatus
 
-__all__ = ["Terminal", "error_note", "where_text"]
+__all__ = ["Terminal", "error_note", "outcome_note", "where_text"]
 
 
 def _qr_text(url: str, *, tty: bool) -> str:
@@ -44,6 +44,15 @@ def error_note(error: Any) -> str:
     if isinstance(where, dict) and where.get("file"):
         message += f" at {where_text(where)}"
     return f" ({code}: {message})" if message else f" ({code})"
+
+
+def outcome_note(event: dict[str, Any]) -> str:
+    """The error note of a trace event whose outcome carries an error; "" for the others."""
+    failed = event.get("outcome") in ("error", "retrying", "interrupted")
+    return error_note(event.get("error")) if failed else ""
+
+
+_OUTCOME_COLOURS = {"error": "red", "interrupted": "red", "waiting": "yellow", "retrying": "yellow"}
 
 
 def where_text(where: dict[str, Any]) -> str:
@@ -109,15 +118,12 @@ class Terminal:
         if not outcome:
             return
         indent = "    " if event.get("parent") else "  "
-        colour = {"error": "red", "interrupted": "red"}.get(outcome, "green")
-        if outcome in ("waiting", "retrying"):
-            colour = "yellow"
+        colour = _OUTCOME_COLOURS.get(outcome, "green")
         ms = event.get("duration_ms")
         took = f"{ms:.1f} ms" if isinstance(ms, int | float) else ""
         visit = f" (visit {event['visit']})" if (event.get("visit") or 1) > 1 else ""
         node = click.style(str(event.get("node")), bold=True)
-        failed = outcome in ("error", "retrying", "interrupted")
-        why = error_note(event.get("error")) if failed else ""
+        why = outcome_note(event)
         if outcome == "retrying":
             took = f"attempt {event.get('attempt')}, again in {event.get('retry_in', 0):g} s"
         self.echo(f"{indent}{node}{visit} -> {click.style(outcome, fg=colour)}{why}  {took}")

@@ -30,29 +30,25 @@ def qr_data_url(url: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+_CHOICES = {"select": ("DROPDOWN", "SINGLE_SELECT"), "multiselect": ("CHECKBOX", "MULTI_SELECT")}
+"""A choice field's type: (its collector, the collector's inputType)."""
+
+
 def _form_field(field: dict[str, Any]) -> dict[str, Any]:
     kind = field.get("type", "text")
     key, label = field["name"], field.get("label") or field["name"]
     required = bool(field.get("required", False))
     if kind == "password":
         return {"type": "PASSWORD", "key": key, "label": label, "required": required}
-    if kind == "select":
+    if kind in _CHOICES:
+        wire_type, input_type = _CHOICES[kind]
         return {
-            "type": "DROPDOWN",
+            "type": wire_type,
             "key": key,
             "label": label,
             "required": required,
             "options": [dict(o) for o in field.get("options", [])],
-            "inputType": "SINGLE_SELECT",
-        }
-    if kind == "multiselect":
-        return {
-            "type": "CHECKBOX",
-            "key": key,
-            "label": label,
-            "required": required,
-            "options": [dict(o) for o in field.get("options", [])],
-            "inputType": "MULTI_SELECT",
+            "inputType": input_type,
         }
     if kind == "checkbox":
         return {

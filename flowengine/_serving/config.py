@@ -125,12 +125,16 @@ _CLIENT_KEYS |= {"starts_per_minute"}
 _TOP_KEYS = {"environment", "clients", "key_file", "max_body_bytes", "code_ttl"}
 
 
+def _no_unknown(data: Mapping[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; known: {sorted(known)}")
+
+
 def _client(raw: Any, where: str) -> Client:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where} must be a mapping with client_id, redirect_uris, ...")
-    unknown = sorted(set(raw) - _CLIENT_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown}; known: {sorted(_CLIENT_KEYS)}")
+    _no_unknown(raw, _CLIENT_KEYS, where)
     client_id = raw.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise ConfigError(f"{where}: client_id is required (a string)")
@@ -152,9 +156,7 @@ def parse_config(data: Any, file: str) -> ServeConfig:
     """A ServeConfig from a config file's value; ConfigError naming the file otherwise."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{file}: a serve config is a mapping (environment, clients, ...)")
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise ConfigError(f"{file}: unknown key(s) {unknown}; known: {sorted(_TOP_KEYS)}")
+    _no_unknown(data, _TOP_KEYS, file)
     env = data.get("environment", DEV_ENVIRONMENT)
     if not isinstance(env, str) or not _ENV_ID.match(env):
         raise ConfigError(f"{file}: environment must match [A-Za-z0-9_-]{{1,64}}, got {env!r}")

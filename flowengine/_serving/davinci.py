@@ -74,6 +74,11 @@ def error_body(e: Refused, interaction_id: str | None = None) -> dict[str, Any]:
     return body
 
 
+def _screen_id(run: Run) -> str:
+    """The step's `id`: the waiting node and its visit ("" when the run waits for nothing)."""
+    return f"{run.waiting['node']}-{run.waiting.get('visit', 1)}" if run.waiting else ""
+
+
 class _Rewind(Exception):
     """A QR code polled before its poll_interval: answer a rewind, leave the run alone."""
 
@@ -132,7 +137,7 @@ class DaVinciDoor:
             "_links": {"next": {"href": href}, "self": {"href": href}},
             "eventName": "continue",
             "isResponseCompatibleWithMobileAndWebSdks": True,
-            "id": f"{run.waiting['node']}-{run.waiting.get('visit', 1)}",
+            "id": _screen_id(run),
             "companyId": self.env,
             "flowId": run.flow_id,
             "connectionId": "flowengine",
@@ -301,7 +306,7 @@ class DaVinciDoor:
         return {
             "eventName": "rewindStateToLastRenderedUI",
             "success": True,
-            "id": f"{run.waiting['node']}-{run.waiting.get('visit', 1)}" if run.waiting else "",
+            "id": _screen_id(run),
             "interactionId": run.id,
         }
 

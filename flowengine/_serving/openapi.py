@@ -62,6 +62,17 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
+def _body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """A required JSON object body with these properties and no others."""
+    schema = {
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    return {"required": True, "content": _json(schema)}
+
+
 def _responses(ok: str, ok_status: str = "200", *errors: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         ok_status: {"description": ok, "content": _json({"$ref": "#/components/schemas/Run"})}
@@ -122,21 +133,14 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "startRun",
                     "summary": "Start a run of a flow with inputs",
-                    "requestBody": {
-                        "required": True,
-                        "content": _json(
-                            {
-                                "type": "object",
-                                "required": ["flow"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "flow": {"type": "string"},
-                                    "inputs": {"type": "object"},
-                                    "client_id": {"type": "string"},
-                                },
-                            }
-                        ),
-                    },
+                    "requestBody": _body(
+                        ["flow"],
+                        {
+                            "flow": {"type": "string"},
+                            "inputs": {"type": "object"},
+                            "client_id": {"type": "string"},
+                        },
+                    ),
                     "responses": _responses(
                         "The run, as far as it got", "201", "400", "403", "404", "413", "429"
                     ),
@@ -155,24 +159,17 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "operationId": "continueRun",
                     "summary": "Answer the pending interaction",
                     "parameters": [_RUN_ID],
-                    "requestBody": {
-                        "required": True,
-                        "content": _json(
-                            {
+                    "requestBody": _body(
+                        ["token"],
+                        {
+                            "token": {"type": "string"},
+                            "response": {
                                 "type": "object",
-                                "required": ["token"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "token": {"type": "string"},
-                                    "response": {
-                                        "type": "object",
-                                        "description": "Field values (plus action for another "
-                                        "button), or {} for a QR code or a message",
-                                    },
-                                },
-                            }
-                        ),
-                    },
+                                "description": "Field values (plus action for another "
+                                "button), or {} for a QR code or a message",
+                            },
+                        },
+                    ),
                     "responses": _responses(
                         "The run after the response", "200", "400", "401", "404", "409", "413"
                     ),
@@ -183,17 +180,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "operationId": "cancelRun",
                     "summary": "Cancel a waiting run",
                     "parameters": [_RUN_ID],
-                    "requestBody": {
-                        "required": True,
-                        "content": _json(
-                            {
-                                "type": "object",
-                                "required": ["token"],
-                                "additionalProperties": False,
-                                "properties": {"token": {"type": "string"}},
-                            }
-                        ),
-                    },
+                    "requestBody": _body(["token"], {"token": {"type": "string"}}),
                     "responses": _responses("The cancelled run", "200", "400", "401", "404", "409"),
                 }
             },

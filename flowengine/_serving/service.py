@@ -149,7 +149,6 @@ class FlowService:
         token: str | None,
         response: Any = None,
         *,
-        keep: bool = False,
         precheck: Callable[[Run], None] | None = None,
         respond: Callable[[Run, str], Any] | None = None,
     ) -> tuple[Run, Run]:
@@ -158,8 +157,7 @@ class FlowService:
         The run is loaded once, under the run's lock. `precheck(run)` runs before the status
         and token checks (a refusal that wins over theirs); `respond(run, token_step)`, when
         given, makes the response from the checked run before its step is claimed (it may
-        raise to answer without touching the run). `keep`: the caller (pi.flow) will decide
-        whether the client keeps its token.
+        raise to answer without touching the run).
         """
         async with self._lock(run_id):
             run, token_step = self._checked(run_id, token, precheck)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import socket
 import threading
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from flowengine_connectors.pingone_sandbox import free_port
 
 from flowengine import VirtualClock
 
@@ -23,12 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FORM_FLOW = str(ROOT / "flows" / "examples" / "form.yaml")
 REGISTRATION_FLOW = str(ROOT / "flows" / "registration.yaml")
 REDIRECT = "http://127.0.0.1:3000/callback"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Served:
