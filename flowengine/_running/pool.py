@@ -21,6 +21,7 @@ from flowengine._plugins.connector import Connector
 from flowengine._plugins.registry import Registry
 from flowengine._reading.spec import FlowSpec
 from flowengine._reading.templating import env_names, expand_settings
+from flowengine._running.typed_secrets import marked_secret
 
 __all__ = ["MIN_ENV_SECRET_LENGTH", "ConnectionPool", "setting_secrets"]
 
@@ -154,18 +155,12 @@ def setting_secrets(
     """
     props = connector.settings_schema.get("properties") or {}
     secret_keys = set(connector.secret_settings)
-    secret_keys.update(k for k, p in props.items() if _marked_secret(p))
+    secret_keys.update(k for k, p in props.items() if isinstance(p, dict) and marked_secret(p))
     found = {str(settings[key]) for key in secret_keys if settings.get(key)}
     for key, values in env_reads.items():
         if key not in secret_keys and not _declared_public(props.get(key), settings.get(key)):
             found.update(v for v in values if len(v) >= MIN_ENV_SECRET_LENGTH)
     return found
-
-
-def _marked_secret(prop: Any) -> bool:
-    return isinstance(prop, dict) and (
-        prop.get("writeOnly") is True or prop.get("x-secret") is True
-    )
 
 
 def _declared_public(prop: Any, value: Any) -> bool:

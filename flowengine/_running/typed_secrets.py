@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["form_secrets", "schema_secret_paths", "secret_values"]
+__all__ = ["form_secrets", "marked_secret", "schema_secret_paths", "secret_values"]
 
 _MAX_SCHEMA_DEPTH = 32
 
 
-def _is_secret(schema: Mapping[str, Any]) -> bool:
+def marked_secret(schema: Mapping[str, Any]) -> bool:
+    """Whether a (sub)schema or form field is marked secret: `writeOnly` / `x-secret` true."""
     return schema.get("writeOnly") is True or schema.get("x-secret") is True
 
 
@@ -30,7 +31,7 @@ def schema_secret_paths(schema: Any) -> tuple[tuple[str, ...], ...]:
     def walk(node: Any, path: tuple[str, ...]) -> None:
         if not isinstance(node, Mapping) or len(path) > _MAX_SCHEMA_DEPTH:
             return
-        if _is_secret(node):
+        if marked_secret(node):
             found.append(path)
             return
         for name, sub in (node.get("properties") or {}).items():
@@ -82,7 +83,7 @@ def form_secrets(interaction: Mapping[str, Any] | None, response: Any) -> list[s
     for field in fields if isinstance(fields, list) else ():
         if not isinstance(field, Mapping):
             continue
-        if field.get("type") == "password" or _is_secret(field):
+        if field.get("type") == "password" or marked_secret(field):
             value = response.get(str(field.get("name")))
             if isinstance(value, str) and value:
                 found.append(value)
