@@ -93,10 +93,6 @@ class Answers:
         self._used[node_id] = used + 1
         return MISSING if value[used] is None else value[used]
 
-    def unknown_nodes(self, node_ids: set[str]) -> list[str]:
-        """Answered node ids that the flow does not have (a typo in the answers file)."""
-        return sorted(set(self.responses) - node_ids)
-
 
 @dataclass
 class AnswerEnv:

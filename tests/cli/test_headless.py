@@ -75,7 +75,6 @@ def test_answers_lists_are_consumed_in_order(tmp_path: Path) -> None:
     assert answers.next_for("msg", 1) == {} and answers.next_for("msg", 2) == {}
     assert answers.next_for("msg", 2) is MISSING  # once per visit
     assert answers.next_for("other") is MISSING
-    assert answers.unknown_nodes({"form"}) == ["msg"]
 
 
 def test_answers_file_errors(tmp_path: Path) -> None:
