@@ -81,13 +81,14 @@ def _check_flow(
     if text is None:
         try:
             raw = read_file_bytes(path, "the flow file")
-            text = decode_text(raw, path, "the flow file")  # an editor's BOM is not YAML
         except OSError as e:
             return None, [Diagnostic(Location(file), "FE000", f"cannot read the flow file: {e}")]
-        except ValueError as e:  # too large (FE006) or not UTF-8 (FE000)
-            code = "FE006" if "larger than" in str(e) else "FE000"
-            message = str(e).removeprefix(f"{file}: ")
-            return None, [Diagnostic(Location(file), code, message)]
+        except ValueError as e:  # larger than MAX_FILE_BYTES
+            return None, [_unreadable(file, "FE006", e)]
+        try:
+            text = decode_text(raw, path, "the flow file")  # an editor's BOM is not YAML
+        except ValueError as e:  # not UTF-8
+            return None, [_unreadable(file, "FE000", e)]
     else:
         raw = text.encode("utf-8", "surrogatepass")
     doc = load_yaml(text, file)
@@ -107,6 +108,11 @@ def _check_flow(
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return spec, diagnostics
+
+
+def _unreadable(file: str, code: str, error: ValueError) -> Diagnostic:
+    """A flow file that cannot be read (too large, not UTF-8), its path not said twice."""
+    return Diagnostic(Location(file), code, str(error).removeprefix(f"{file}: "))
 
 
 _FATAL = frozenset(("FE000", "FE001", "FE004", "FE005", "FE006", "FE008"))
