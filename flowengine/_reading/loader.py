@@ -20,7 +20,6 @@ import jsonschema
 import networkx as nx
 
 from flowengine._errors import FlowDefinitionError
-from flowengine._plugins.connector import is_idempotent
 from flowengine._plugins.registry import Registry, load_registry
 from flowengine._plugins.schema import CompiledSchema, load_schema
 from flowengine._reading.checks.graph import node_path
@@ -103,7 +102,6 @@ def _check_flow(
     registry = load_registry() if registry is None else registry
     spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest(), found)
     found += run_all(spec, doc, registry)
-    found += _check_retries(spec, doc, registry)
     diagnostics = _sorted(found)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
@@ -298,31 +296,6 @@ def _retry(raw: Any) -> RetrySpec | None:
         max_delay=_duration(raw.get("max_delay")),
         jitter=jitter if jitter in ("full", "none") else "none",
     )
-
-
-def _check_retries(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> Iterator[Diagnostic]:
-    """FE090: `retry:` on a capability that is not idempotent (a retry could repeat it)."""
-    for node in spec.all_nodes.values():
-        if node.retry is None or node.is_parallel:
-            continue
-        conn = spec.connections.get(node.connection)
-        try:
-            loaded = registry.capability(
-                conn.connector if conn else node.connection, node.capability
-            )
-        except KeyError:
-            continue  # FE03x says so already
-        if is_idempotent(loaded.connector, loaded.capability):
-            continue
-        yield doc.diagnostic(
-            "FE090",
-            f"node {node.id!r} retries {loaded.qualname}, which is not idempotent: a second "
-            "call could repeat what the first did (a second user, a second transaction); "
-            "remove `retry:` and route the error instead (the plugin can declare a safe "
-            "capability `idempotent=True`)",
-            (*node_path(node), "retry"),
-            node_id=node.id,
-        )
 
 
 def _routes(
