@@ -69,7 +69,7 @@ def child(seed: int, count: int, limit: float) -> None:
             "cases": r.cases,
             "seconds": round(r.seconds, 1),
             "slowest": [round(r.slowest[0], 3), r.slowest[1][:160]],
-            "findings": [str(f)[:300] for f in r.findings or []],
+            "findings": [str(f)[:300] for f in r.findings],
         }
         for name, r in reports.items()
     }

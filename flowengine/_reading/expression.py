@@ -9,7 +9,6 @@ can be called, and `default(expr, fallback)` covers missing values.
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 import re
 import threading
@@ -19,7 +18,7 @@ from typing import Any
 
 import simpleeval
 
-from flowengine._errors import TemplateError
+from flowengine._errors import TemplateError, did_you_mean
 
 __all__ = [
     "FUNCTIONS",
@@ -207,8 +206,7 @@ def _describe_missing(base_src: str, base: Any, key: Any) -> str:
     if base is None:
         return f"{base_src} is null (cannot read {key!r})"
     if isinstance(base, Mapping):
-        hint = difflib.get_close_matches(str(key), [str(k) for k in base], n=1)
-        more = f"; did you mean {hint[0]!r}?" if hint else ""
+        more = did_you_mean(str(key), [str(k) for k in base])
         return f"{base_src} has no key {key!r}{more}"
     if isinstance(base, list | tuple | str) and isinstance(key, int):
         return f"{base_src} has no item {key} (it has {len(base)})"

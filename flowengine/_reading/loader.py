@@ -20,7 +20,6 @@ import jsonschema
 import networkx as nx
 
 from flowengine._errors import FlowDefinitionError
-from flowengine._plugins.connector import is_idempotent
 from flowengine._plugins.registry import Registry, load_registry
 from flowengine._plugins.schema import CompiledSchema, load_schema
 from flowengine._reading.checks.graph import node_path
@@ -81,13 +80,14 @@ def _check_flow(
     if text is None:
         try:
             raw = read_file_bytes(path, "the flow file")
-            text = decode_text(raw, path, "the flow file")  # an editor's BOM is not YAML
         except OSError as e:
             return None, [Diagnostic(Location(file), "FE000", f"cannot read the flow file: {e}")]
-        except ValueError as e:  # too large (FE006) or not UTF-8 (FE000)
-            code = "FE006" if "larger than" in str(e) else "FE000"
-            message = str(e).removeprefix(f"{file}: ")
-            return None, [Diagnostic(Location(file), code, message)]
+        except ValueError as e:  # larger than MAX_FILE_BYTES
+            return None, [_unreadable(file, "FE006", e)]
+        try:
+            text = decode_text(raw, path, "the flow file")  # an editor's BOM is not YAML
+        except ValueError as e:  # not UTF-8
+            return None, [_unreadable(file, "FE000", e)]
     else:
         raw = text.encode("utf-8", "surrogatepass")
     doc = load_yaml(text, file)
@@ -102,11 +102,15 @@ def _check_flow(
     registry = load_registry() if registry is None else registry
     spec = _build(doc, registry, "sha256:" + hashlib.sha256(raw).hexdigest(), found)
     found += run_all(spec, doc, registry)
-    found += _check_retries(spec, doc, registry)
     diagnostics = _sorted(found)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return spec, diagnostics
+
+
+def _unreadable(file: str, code: str, error: ValueError) -> Diagnostic:
+    """A flow file that cannot be read (too large, not UTF-8), its path not said twice."""
+    return Diagnostic(Location(file), code, str(error).removeprefix(f"{file}: "))
 
 
 _FATAL = frozenset(("FE000", "FE001", "FE004", "FE005", "FE006", "FE008"))
@@ -292,31 +296,6 @@ def _retry(raw: Any) -> RetrySpec | None:
         max_delay=_duration(raw.get("max_delay")),
         jitter=jitter if jitter in ("full", "none") else "none",
     )
-
-
-def _check_retries(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> Iterator[Diagnostic]:
-    """FE090: `retry:` on a capability that is not idempotent (a retry could repeat it)."""
-    for node in spec.all_nodes.values():
-        if node.retry is None or node.is_parallel:
-            continue
-        conn = spec.connections.get(node.connection)
-        try:
-            loaded = registry.capability(
-                conn.connector if conn else node.connection, node.capability
-            )
-        except KeyError:
-            continue  # FE03x says so already
-        if is_idempotent(loaded.connector, loaded.capability):
-            continue
-        yield doc.diagnostic(
-            "FE090",
-            f"node {node.id!r} retries {loaded.qualname}, which is not idempotent: a second "
-            "call could repeat what the first did (a second user, a second transaction); "
-            "remove `retry:` and route the error instead (the plugin can declare a safe "
-            "capability `idempotent=True`)",
-            (*node_path(node), "retry"),
-            node_id=node.id,
-        )
 
 
 def _routes(

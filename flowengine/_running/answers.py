@@ -16,13 +16,12 @@ the capabilities, not from a list of connectors:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flowengine._errors import did_you_mean
 from flowengine._plugins.registry import Registry
 from flowengine._reading.diagnostic import Diagnostic
-from flowengine._reading.marked_yaml import YamlDocument, load_yaml
+from flowengine._reading.marked_yaml import YamlDocument, load_yaml, read_file_text
 from flowengine._reading.spec import FlowSpec, NodeSpec
 
 __all__ = ["check_answers"]
@@ -44,10 +43,9 @@ def check_answers(
 
 def _marks(source: str) -> YamlDocument:
     """The answers file's key and value places (none for answers given as data)."""
-    path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, ValueError):
+        text = read_file_text(source, "the answers file")  # as Answers.load read it
+    except (OSError, ValueError):
         return YamlDocument(source)
     return load_yaml(text, source)
 

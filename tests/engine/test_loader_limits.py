@@ -206,6 +206,16 @@ def test_a_flow_file_past_5_mib_is_fe006_and_not_read(tmp_path: Path) -> None:
     ]
 
 
+def test_a_flow_file_not_utf8_is_fe000_whatever_its_name(tmp_path: Path) -> None:
+    # The code comes from which read failed, not from the words of its message.
+    path = tmp_path / "larger than.yaml"
+    path.write_bytes(FLOW.encode() + b"# caf\xe9\n")
+    spec, diagnostics = check_flow(path, registry())
+    assert spec is None
+    assert [d.code for d in diagnostics] == ["FE000"]
+    assert str(diagnostics[0]).startswith(f"{path}:1:1: FE000 the flow file is not UTF-8 text")
+
+
 def test_a_file_just_under_5_mib_is_read(tmp_path: Path) -> None:
     path = tmp_path / "ok.yaml"
     path.write_text(FLOW + "# " + "x" * (MAX_FILE_BYTES - 200) + "\n")

@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -54,12 +54,9 @@ class Report:
     """What a run of cases found, with its slowest case."""
 
     cases: int = 0
-    findings: list[Finding] | None = None
+    findings: list[Finding] = field(default_factory=list)
     slowest: tuple[float, str] = (0.0, "")
     seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.findings = self.findings or []
 
 
 def run_cases(
@@ -71,7 +68,6 @@ def run_cases(
 ) -> Report:
     """Run `check(name, text)` on every case; exceptions in `allowed` count as clear errors."""
     report = Report()
-    assert report.findings is not None
     start = time.perf_counter()
     for name, text in cases:
         report.cases += 1

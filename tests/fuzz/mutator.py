@@ -175,29 +175,37 @@ _SCALARS = [
 ]
 
 
-def replace_value(text: str, r: random.Random) -> str:
-    """A `key: value` line's value replaced by something odd."""
+def _edit_line(text: str, r: random.Random, pattern: str, edit: Callable[[str], str]) -> str:
+    """One line matching `pattern`, picked at random, replaced by `edit(line)`; the text
+    unchanged when no line matches."""
     lines = _lines(text)
-    candidates = [i for i, line in enumerate(lines) if re.match(r"^\s*[\w-]+: \S", line)]
+    candidates = [i for i, line in enumerate(lines) if re.match(pattern, line)]
     if not candidates:
         return text
     i = r.choice(candidates)
-    key = lines[i].split(":", 1)[0]
-    lines[i] = f"{key}: {r.choice(_SCALARS)}"
+    lines[i] = edit(lines[i])
     return "\n".join(lines)
+
+
+def replace_value(text: str, r: random.Random) -> str:
+    """A `key: value` line's value replaced by something odd."""
+
+    def edit(line: str) -> str:
+        key = line.split(":", 1)[0]
+        return f"{key}: {r.choice(_SCALARS)}"
+
+    return _edit_line(text, r, r"^\s*[\w-]+: \S", edit)
 
 
 def tag_collection(text: str, r: random.Random) -> str:
     """A tag on a mapping or a sequence (`key: !!map {...}`, `!!set`, `!!omap`, `!custom`)."""
-    lines = _lines(text)
-    candidates = [i for i, line in enumerate(lines) if re.match(r"^\s*[\w-]+: [\[{]", line)]
-    if not candidates:
-        return text
-    i = r.choice(candidates)
-    key, value = lines[i].split(":", 1)
-    tag = r.choice(("!!map", "!!seq", "!!set", "!!omap", "!!pairs", "!thing", "!!str"))
-    lines[i] = f"{key}: {tag} {value.strip()}"
-    return "\n".join(lines)
+
+    def edit(line: str) -> str:
+        key, value = line.split(":", 1)
+        tag = r.choice(("!!map", "!!seq", "!!set", "!!omap", "!!pairs", "!thing", "!!str"))
+        return f"{key}: {tag} {value.strip()}"
+
+    return _edit_line(text, r, r"^\s*[\w-]+: [\[{]", edit)
 
 
 def alias_bomb(text: str, r: random.Random) -> str:
@@ -238,14 +246,12 @@ def json_nesting(text: str, r: random.Random) -> str:
 
 def tagged_key(text: str, r: random.Random) -> str:
     """A tag on a mapping key (`!!str key:`, `!k key:`)."""
-    lines = _lines(text)
-    candidates = [i for i, line in enumerate(lines) if re.match(r"^\s*[\w-]+:", line)]
-    if not candidates:
-        return text
-    i = r.choice(candidates)
-    indent = len(lines[i]) - len(lines[i].lstrip())
-    lines[i] = " " * indent + r.choice(("!!str ", "!k ", "!!int ", "!!null ")) + lines[i].lstrip()
-    return "\n".join(lines)
+
+    def edit(line: str) -> str:
+        indent = len(line) - len(line.lstrip())
+        return " " * indent + r.choice(("!!str ", "!k ", "!!int ", "!!null ")) + line.lstrip()
+
+    return _edit_line(text, r, r"^\s*[\w-]+:", edit)
 
 
 def not_utf8(text: str, r: random.Random) -> str:

@@ -28,7 +28,7 @@ BUDGET = [
 
 
 def _assert_clean(report: Report) -> None:
-    assert report.findings == [], "\n".join(str(f) for f in report.findings or [])
+    assert report.findings == [], "\n".join(str(f) for f in report.findings)
     assert report.slowest[0] < LIMIT, report.slowest
 
 
@@ -68,6 +68,6 @@ def test_the_harness_reports_what_escapes() -> None:
         while True:
             pass
 
-    assert [f.kind for f in run_cases([("a", "")], crash).findings or []] == ["KeyError"]
-    found = run_cases([("b", "")], hang, limit=0.05).findings or []
+    assert [f.kind for f in run_cases([("a", "")], crash).findings] == ["KeyError"]
+    found = run_cases([("b", "")], hang, limit=0.05).findings
     assert [f.kind for f in found] == ["hang"]

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 
 from flowengine._errors import did_you_mean
+from flowengine._plugins.connector import is_idempotent
 from flowengine._plugins.registry import LoadedCapability, Registry
 from flowengine._reading.checks.graph import (
     OutputSchema,
@@ -46,6 +47,7 @@ def run_all(spec: FlowSpec, doc: YamlDocument, registry: Registry) -> list[Diagn
         found += check_literal(doc, (*node_path(node), "with"), node.inputs, loaded.input, node.id)
     found += _check_outcomes(spec, doc, caps)
     found += _check_interactive_branches(spec, doc, caps)
+    found += _check_retries(spec, doc, caps)
     reachable, problems = check_reachable(spec, doc)
     found += problems
     found += ReferenceChecker(spec, doc, reachable, _output_schemas(spec, caps)).check()
@@ -414,3 +416,22 @@ def _check_interactive_branches(
                 at_value=True,
                 node_id=node.id,
             )
+
+
+def _check_retries(
+    spec: FlowSpec, doc: YamlDocument, caps: Mapping[str, LoadedCapability]
+) -> Iterator[Diagnostic]:
+    """FE090: `retry:` on a capability that is not idempotent (a retry could repeat it)."""
+    for node_id, loaded in caps.items():
+        node = spec.all_nodes[node_id]
+        if node.retry is None or is_idempotent(loaded.connector, loaded.capability):
+            continue
+        yield doc.diagnostic(
+            "FE090",
+            f"node {node.id!r} retries {loaded.qualname}, which is not idempotent: a second "
+            "call could repeat what the first did (a second user, a second transaction); "
+            "remove `retry:` and route the error instead (the plugin can declare a safe "
+            "capability `idempotent=True`)",
+            (*node_path(node), "retry"),
+            node_id=node.id,
+        )
