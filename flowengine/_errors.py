@@ -33,6 +33,7 @@ __all__ = [
     "FlowEngineError",
     "NodeExecutionError",
     "PluginError",
+    "RunConflictError",
     "RunError",
     "SchemaProblem",
     "SchemaValidationError",
@@ -151,6 +152,17 @@ class RunError(FlowEngineError):
 
 class FlowChangedError(RunError):
     """A waiting run pinned a flow digest that no longer matches the flow file."""
+
+
+class RunConflictError(RunError):
+    """A save was based on an older version of the run than the store holds: another
+    request or server changed the run since it was read; nothing was written."""
+
+    def __init__(
+        self, message: str, *, run_id: str | None = None, stored: int | None = None
+    ) -> None:
+        self.stored = stored
+        super().__init__(message, run_id=run_id)
 
 
 class ConnectorError(FlowEngineError):

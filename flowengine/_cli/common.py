@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -75,7 +76,7 @@ def stored_run(store: str, run_id: str, opened: Any = None) -> Any:
     from flowengine._errors import RunError
 
     try:
-        return (opened or open_store_at(store)).load(run_id)
+        return asyncio.run((opened or open_store_at(store)).load(run_id))
     except RunError as e:
         fail(f"{e}; `flowengine runs list --store {store}` shows the stored runs")
 

@@ -270,7 +270,7 @@ def runs() -> None:
 @store_option
 def runs_list(status: str | None, limit: int, as_json: bool, store: str) -> None:
     """The latest runs, newest first."""
-    found = open_store_at(store).list(status=status, limit=limit)
+    found = asyncio.run(open_store_at(store).list(status=status, limit=limit))
     if as_json:
         click.echo(dump([r.to_dict() for r in found]))
         return

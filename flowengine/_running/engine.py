@@ -21,7 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flowengine._clock import Clock, SystemClock
-from flowengine._errors import FlowChangedError, RunError, SchemaValidationError
+from flowengine._errors import (
+    FlowChangedError,
+    RunConflictError,
+    RunError,
+    SchemaValidationError,
+)
 from flowengine._plugins.registry import Registry, load_registry
 from flowengine._plugins.schema import CompiledSchema
 from flowengine._reading.loader import load_flow
@@ -91,9 +96,10 @@ class Engine:
             created_at=now,
             updated_at=now,
             started_at=now,
+            deadline=now + flow.settings.timeout,
         )
         await self._drive(self._execution(run, flow), flow.start)
-        return self._save(run)
+        return await self._save(run)
 
     async def resume(
         self,
@@ -104,7 +110,10 @@ class Engine:
         allow_changed_flow: bool = False,
     ) -> Run:
         """Give a waiting run its response and run on until it completes, fails or waits."""
-        run = run_id_or_run if isinstance(run_id_or_run, Run) else self.store.load(run_id_or_run)
+        if isinstance(run_id_or_run, Run):
+            run = run_id_or_run
+        else:
+            run = await self.store.load(run_id_or_run)
         if run.status != RunStatus.WAITING or not run.waiting:
             raise RunError(
                 f"Run {run.id} is {run.status}, not waiting; only a waiting run can be resumed",
@@ -121,7 +130,7 @@ class Engine:
             execution.fail(node_id, "NODE_GONE", f"Flow {flow.id!r} no longer has node {node_id!r}")
         else:
             await self._drive(execution, node_id, response, visit)
-        return self._save(run)
+        return await self._save(run)
 
     async def _drive(
         self, execution: Execution, node_id: str, response: Any = None, visit: int | None = None
@@ -131,7 +140,7 @@ class Engine:
         try:
             await execution.drive(node_id, response, visit)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            self.interrupted = self._save(execution.run)
+            self.interrupted = await self._save(execution.run)
             raise
 
     def _execution(self, run: Run, flow: FlowSpec) -> Execution:
@@ -147,15 +156,17 @@ class Engine:
             redact_personal_data=self.redact_personal_data,
         )
 
-    def _save(self, run: Run) -> Run:
+    async def _save(self, run: Run) -> Run:
         run.updated_at = self.clock.now()
         try:
-            self.store.save(run)
+            await self.store.save(run)
+        except RunConflictError:
+            raise  # another request or server went on with the run: this pass lost
         except Exception as e:  # never leave the stored run behind, waiting at an older node
-            self._save_failed(run, e)
+            await self._save_failed(run, e)
         return run
 
-    def _save_failed(self, run: Run, error: Exception) -> None:
+    async def _save_failed(self, run: Run, error: Exception) -> None:
         """The store refused the run: drop what is not JSON, fail the run, save it again."""
         secrets = compile_secrets(frozenset(run.secrets))
         node = _drop_non_json(run) or (run.waiting or {}).get("node")
@@ -170,7 +181,7 @@ class Engine:
             "the store and start the run again",
         }
         try:
-            self.store.save(run)
+            await self.store.save(run)
         except Exception as again:
             raise RunError(
                 f"Run {run.id} could not be saved in {self.store!r}: "

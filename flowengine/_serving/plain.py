@@ -125,7 +125,7 @@ class PlainDoor:
         return reply(self.view(run, request), 201)
 
     async def read(self, request: Request) -> Response:
-        run = self.service.load(request.path_params["run_id"])
+        run = await self.service.load(request.path_params["run_id"])
         return reply(self.view(run, request))
 
     async def resume(self, request: Request) -> Response:

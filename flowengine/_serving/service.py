@@ -102,9 +102,9 @@ class FlowService:
                 404, "UNKNOWN_FLOW", f"no served flow {flow_id!r}; served: {served}"
             ) from None
 
-    def load(self, run_id: str) -> Run:
+    async def load(self, run_id: str) -> Run:
         try:
-            return self.engine.store.load(run_id)
+            return await self.engine.store.load(run_id)
         except RunError:
             raise Refused(404, "UNKNOWN_RUN", f"no run {run_id!r}") from None
 
@@ -160,7 +160,7 @@ class FlowService:
         raise to answer without touching the run).
         """
         async with self._lock(run_id):
-            run, token_step = self._checked(run_id, token, precheck)
+            run, token_step = await self._checked(run_id, token, precheck)
             if respond is not None:
                 response = respond(run, token_step)
             step = step_of(run)
@@ -179,15 +179,15 @@ class FlowService:
                 raise
             return before, after
 
-    def check(self, run_id: str, token: str | None) -> Run:
+    async def check(self, run_id: str, token: str | None) -> Run:
         """The waiting run `token` may continue; Refused (nothing changed) otherwise."""
-        return self._checked(run_id, token)[0]
+        return (await self._checked(run_id, token))[0]
 
-    def _checked(
+    async def _checked(
         self, run_id: str, token: str | None, precheck: Callable[[Run], None] | None = None
     ) -> tuple[Run, str]:
         """(the run `token` may continue, the step its token names); Refused otherwise."""
-        run = self.load(run_id)
+        run = await self.load(run_id)
         if precheck is not None:
             precheck(run)
         if run.status != RunStatus.WAITING or not run.waiting:
@@ -208,12 +208,12 @@ class FlowService:
     async def cancel(self, run_id: str, token: str | None) -> Run:
         """End a waiting run as failed with code CANCELLED."""
         async with self._lock(run_id):
-            run = self.check(run_id, token)
+            run = await self.check(run_id, token)
             if not self.ledger.claim(run_id, step_of(run)):
                 raise Refused(409, "ALREADY_CONTINUED", f"run {run_id}: step already continued")
             node = run.waiting["node"] if run.waiting else ""
             run.status, run.waiting = RunStatus.FAILED, None
             run.error = {"node": node, "code": "CANCELLED", "message": "Cancelled by the client"}
             run.updated_at = self.engine.clock.now()
-            self.engine.store.save(run)
+            await self.engine.store.save(run)
             return run

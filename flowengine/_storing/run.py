@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from flowengine._redaction import compile_secrets
 
-__all__ = ["EXIT_CODES", "NodeResult", "Run", "RunStatus", "new_run_id"]
+__all__ = ["EXIT_CODES", "RUN_FIELDS", "NodeResult", "Run", "RunStatus", "new_run_id"]
 
 
 class RunStatus(enum.StrEnum):
@@ -43,7 +43,7 @@ EXIT_CODES: dict[str, int] = {
 }
 """Process exit code per run status (the CLI's contract)."""
 
-_FIELDS = (
+RUN_FIELDS = (
     "id",
     "flow_id",
     "flow_file",
@@ -60,9 +60,14 @@ _FIELDS = (
     "created_at",
     "updated_at",
     "started_at",
+    "deadline",
+    "in_flight",
+    "owner",
+    "lease_until",
+    "version",
 )
 
-_REDACTED_FIELDS = ("inputs", "vars", "nodes", "waiting", "result", "error")
+_REDACTED_FIELDS = ("inputs", "vars", "nodes", "waiting", "result", "error", "in_flight")
 
 
 def new_run_id() -> str:
@@ -93,6 +98,18 @@ class Run:
     created_at: float = 0.0
     updated_at: float = 0.0
     started_at: float = 0.0
+    deadline: float | None = None
+    """When the run times out (started_at + the flow's settings.timeout): a waiting run past
+    it is failed by whoever next touches it, or by `flowengine runs expire`."""
+    in_flight: dict[str, Any] | None = None
+    """While the run is running: the node it runs now or next, as last checkpointed:
+    {"node", "visit", "since", "started"} (+ "waiting": the step a response resumed)."""
+    owner: str | None = None
+    """Who runs it now ("host:pid:token"); another process takes over only past lease_until."""
+    lease_until: float = 0.0
+    version: int = 0
+    """The stored version this copy was read at or last saved as (0: never saved). A save
+    based on an older version than the store holds is refused (RunConflictError)."""
     secrets: set[str] = field(default_factory=set, repr=False)
     """Secret values seen by this run (in memory only, never stored): for redaction."""
 
@@ -105,7 +122,7 @@ class Run:
 
     def to_dict(self) -> dict[str, Any]:
         """The run as JSON data, with every secret value replaced by "[REDACTED]"."""
-        data = {name: getattr(self, name) for name in _FIELDS}
+        data = {name: getattr(self, name) for name in RUN_FIELDS}
         secrets = compile_secrets(frozenset(self.secrets))
         # One scan of everything that may hold a secret (the trace is redacted already);
         # only on a hit is each part walked.
@@ -117,6 +134,6 @@ class Run:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
         """A run from `to_dict()` data (e.g. read back from a store)."""
-        run = cls(**{name: data[name] for name in _FIELDS if name in data})
+        run = cls(**{name: data[name] for name in RUN_FIELDS if name in data})
         run.status = RunStatus(run.status)
         return run

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from flowengine._errors import RunError
-from flowengine._storing.run import Run, RunStatus
+from flowengine._errors import RunConflictError, RunError
+from flowengine._storing.run import RUN_FIELDS, Run, RunStatus
 
 __all__ = ["DEFAULT_STORE_URL", "MemoryStore", "RunStore", "SQLiteStore", "open_store"]
 
@@ -26,16 +26,53 @@ DEFAULT_STORE_URL = "sqlite:///.flowengine/runs.db"
 
 
 class RunStore(Protocol):
-    """What the engine needs from a store of runs."""
+    """What the engine and the flow API await of a store of runs.
 
-    def save(self, run: Run) -> None:
-        """Insert or replace the run."""
+    Every run carries a version: `save` writes the run only if the store still holds the
+    version the run was read at (or none, for a new run) and then bumps it; otherwise it
+    raises RunConflictError and writes nothing.
+    """
 
-    def load(self, run_id: str) -> Run:
+    async def save(self, run: Run) -> None:
+        """Write the run (what changed since it was read), bumping `run.version`."""
+
+    async def load(self, run_id: str) -> Run:
         """The run with this id; RunError if there is none."""
 
-    def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
-        """The most recently updated runs, newest first, optionally of one status."""
+    async def list(
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        *,
+        flow_id: str | None = None,
+        deadline_before: float | None = None,
+    ) -> list[Run]:
+        """The most recently updated runs, newest first, optionally of one status or flow,
+        or only those whose deadline is before a time."""
+
+    async def prune(self, ended_before: float) -> int:
+        """Delete the completed and failed runs last updated before a time; how many."""
+
+    async def renew(self, run_id: str, owner: str, until: float) -> bool:
+        """Extend the lease of a running run its owner still holds (no new version)."""
+
+    async def aclose(self) -> None:
+        """Close what the store holds open."""
+
+
+def _conflict(run: Run, stored: int | None, where: str) -> RunConflictError:
+    found = "no run" if stored is None else f"version {stored}"
+    return RunConflictError(
+        f"Run {run.id} changed in {where} since it was read (it was read at version "
+        f"{run.version}, the store holds {found}): another request or server went on with "
+        "it; read the run again",
+        run_id=run.id,
+        stored=stored,
+    )
+
+
+def _ended(status: str) -> bool:
+    return status in (RunStatus.COMPLETED, RunStatus.FAILED)
 
 
 def _unknown(run_id: str, where: str) -> RunError:
@@ -53,19 +90,53 @@ class MemoryStore:
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
 
-    def save(self, run: Run) -> None:
+    async def save(self, run: Run) -> None:
+        stored = self._runs.get(run.id)
+        if (stored.version if stored else 0) != run.version:
+            raise _conflict(run, stored.version if stored else None, "the memory store")
+        run.version += 1
         self._runs[run.id] = _snapshot(run.to_dict())
 
-    def load(self, run_id: str) -> Run:
+    async def load(self, run_id: str) -> Run:
         try:
             return _snapshot(self._runs[run_id].__dict__)
         except KeyError:
             raise _unknown(run_id, "the memory store") from None
 
-    def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
-        runs = [r for r in self._runs.values() if status is None or r.status == status]
+    async def list(
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        *,
+        flow_id: str | None = None,
+        deadline_before: float | None = None,
+    ) -> list[Run]:
+        runs = [
+            r
+            for r in self._runs.values()
+            if (status is None or r.status == status)
+            and (flow_id is None or r.flow_id == flow_id)
+            and (deadline_before is None or (r.deadline or deadline_before) < deadline_before)
+        ]
         runs.sort(key=lambda r: r.updated_at, reverse=True)
         return [_snapshot(r.__dict__) for r in runs[:limit]]
+
+    async def prune(self, ended_before: float) -> int:
+        runs = self._runs.items()
+        gone = [k for k, r in runs if _ended(r.status) and r.updated_at < ended_before]
+        for key in gone:
+            del self._runs[key]
+        return len(gone)
+
+    async def renew(self, run_id: str, owner: str, until: float) -> bool:
+        stored = self._runs.get(run_id)
+        if stored is None or stored.owner != owner or stored.status != RunStatus.RUNNING:
+            return False
+        stored.lease_until = until
+        return True
+
+    async def aclose(self) -> None:
+        pass
 
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._runs)} runs)"
@@ -73,25 +144,14 @@ class MemoryStore:
 
 def _snapshot(data: Mapping[str, Any]) -> Run:
     """A Run from `Run.to_dict()` data (or a stored run's fields), containers copied."""
-    waiting, error = data["waiting"], data["error"]
-    return Run(
-        id=data["id"],
-        flow_id=data["flow_id"],
-        flow_file=data["flow_file"],
-        flow_digest=data["flow_digest"],
-        status=RunStatus(data["status"]),
-        inputs=dict(data["inputs"]),
-        vars=dict(data["vars"]),
-        nodes=dict(data["nodes"]),
-        path=list(data["path"]),
-        waiting=dict(waiting) if waiting else None,
-        result=data["result"],
-        error=dict(error) if error else None,
-        trace=list(data["trace"]),
-        created_at=data["created_at"],
-        updated_at=data["updated_at"],
-        started_at=data["started_at"],
-    )
+    run = Run(**{name: data[name] for name in RUN_FIELDS})
+    run.status = RunStatus(run.status)
+    for name in ("inputs", "vars", "nodes", "waiting", "error", "in_flight"):
+        value = getattr(run, name)
+        if value is not None:
+            setattr(run, name, dict(value))
+    run.path, run.trace = list(run.path), list(run.trace)
+    return run
 
 
 _SCHEMA = """
@@ -111,7 +171,8 @@ class SQLiteStore:
 
     One connection per store, kept open (opening one per call cost more than the query),
     in WAL mode with `synchronous=NORMAL`: a commit survives the process being killed; only
-    a power cut can lose the last commits before SQLite's next checkpoint.
+    a power cut can lose the last commits before SQLite's next checkpoint. The calls are
+    short and local, so they run on the event loop's thread.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -126,41 +187,115 @@ class SQLiteStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(runs)")}
+            for name, kind in (("version", "INTEGER NOT NULL DEFAULT 1"), ("deadline", "REAL")):
+                if name not in columns:
+                    self._conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         """Close the store's connection (also done when the store is collected)."""
         self._closer()
 
-    def save(self, run: Run) -> None:
-        # No default=str: a value that is not JSON is an error, never stored as its text.
-        body = json.dumps(_pack(run.to_dict()), allow_nan=False)
-        with self._lock, self._conn:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO runs (id, flow_id, status, updated_at, body)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (run.id, run.flow_id, run.status, run.updated_at, body),
-            )
+    async def aclose(self) -> None:
+        self.close()
 
-    def load(self, run_id: str) -> Run:
+    async def save(self, run: Run) -> None:
+        # No default=str: a value that is not JSON is an error, never stored as its text.
+        data = run.to_dict()
+        data["version"] = run.version + 1
+        body = json.dumps(_pack(data), allow_nan=False)
+        with self._lock, self._conn:
+            if run.version == 0:
+                done = self._conn.execute(
+                    "INSERT OR IGNORE INTO runs"
+                    " (id, flow_id, status, updated_at, body, version, deadline)"
+                    " VALUES (?, ?, ?, ?, ?, 1, ?)",
+                    (run.id, run.flow_id, run.status, run.updated_at, body, run.deadline),
+                )
+            else:
+                done = self._conn.execute(
+                    "UPDATE runs SET status = ?, updated_at = ?, body = ?, version = ?,"
+                    " deadline = ? WHERE id = ? AND version = ?",
+                    (
+                        run.status,
+                        run.updated_at,
+                        body,
+                        run.version + 1,
+                        run.deadline,
+                        run.id,
+                        run.version,
+                    ),
+                )
+            if done.rowcount != 1:
+                row = self._conn.execute(
+                    "SELECT version FROM runs WHERE id = ?", (run.id,)
+                ).fetchone()
+                raise _conflict(run, row[0] if row else None, str(self.path))
+        run.version += 1
+
+    async def load(self, run_id: str) -> Run:
         with self._lock:
-            row = self._conn.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = self._conn.execute(
+                "SELECT body, version FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
         if row is None:
             raise _unknown(run_id, str(self.path))
-        return Run.from_dict(_unpack(json.loads(row[0])))
+        return _from_row(row)
 
-    def list(self, status: str | None = None, limit: int = 50) -> list[Run]:
-        query = "SELECT body FROM runs"
-        args: tuple[object, ...] = ()
-        if status is not None:
-            query += " WHERE status = ?"
-            args = (status,)
+    async def list(
+        self,
+        status: str | None = None,
+        limit: int = 50,
+        *,
+        flow_id: str | None = None,
+        deadline_before: float | None = None,
+    ) -> list[Run]:
+        where, args = [], []
+        for clause, value in (
+            ("status = ?", status),
+            ("flow_id = ?", flow_id),
+            ("deadline < ?", deadline_before),
+        ):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        query = "SELECT body, version FROM runs"
+        if where:
+            query += " WHERE " + " AND ".join(where)
         query += " ORDER BY updated_at DESC LIMIT ?"
         with self._lock:
             rows = self._conn.execute(query, (*args, limit)).fetchall()
-        return [Run.from_dict(_unpack(json.loads(r[0]))) for r in rows]
+        return [_from_row(r) for r in rows]
+
+    async def prune(self, ended_before: float) -> int:
+        with self._lock, self._conn:
+            done = self._conn.execute(
+                "DELETE FROM runs WHERE status IN (?, ?) AND updated_at < ?",
+                (RunStatus.COMPLETED, RunStatus.FAILED, ended_before),
+            )
+        return done.rowcount
+
+    async def renew(self, run_id: str, owner: str, until: float) -> bool:
+        run = await self.load(run_id)
+        if run.owner != owner or run.status != RunStatus.RUNNING:
+            return False
+        run.lease_until = until
+        data = json.dumps(_pack(run.to_dict()), allow_nan=False)
+        with self._lock, self._conn:
+            done = self._conn.execute(
+                "UPDATE runs SET body = ? WHERE id = ? AND version = ?",
+                (data, run_id, run.version),
+            )
+        return done.rowcount == 1
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+
+def _from_row(row: tuple[str, int]) -> Run:
+    run = Run.from_dict(_unpack(json.loads(row[0])))
+    run.version = row[1]
+    return run
 
 
 _SHARED = "shared_outputs"

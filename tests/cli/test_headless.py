@@ -163,7 +163,7 @@ async def test_max_polls(flow: Any, registry: Any) -> None:
 async def test_answer_action_failing_is_a_run_error_naming_node_and_action(
     flow: Any, registry: Any
 ) -> None:
-    def broken(interaction: Interaction, args: dict[str, Any], env: AnswerEnv) -> Any:
+    async def broken(interaction: Interaction, args: dict[str, Any], env: AnswerEnv) -> Any:
         return {"name": args["who"]}  # KeyError: the answers file has `person:` instead
 
     registry.answer_actions["test.broken"] = broken
@@ -183,7 +183,7 @@ async def test_answer_action_failing_is_a_run_error_naming_node_and_action(
     assert "grace" not in message  # argument values stay out (not hex: run ids are)
     assert info.value.run_id == started.id
     assert isinstance(info.value.__cause__, KeyError)
-    assert store.load(started.id).status == "waiting"
+    assert (await store.load(started.id)).status == "waiting"
 
 
 async def test_answer_action_run_error_passes_unchanged(flow: Any, registry: Any) -> None:

@@ -158,7 +158,7 @@ async def test_secret_and_tokens_appear_nowhere(
             json.dumps(events, default=str),
             caplog.text,
             stored_text(tmp_path / "runs.db"),
-            json.dumps([r.to_dict() for r in store.list()], default=str),
+            json.dumps([r.to_dict() for r in await store.list()], default=str),
         ]
     )
     assert events and "create_tx" in everywhere  # the places searched are not empty

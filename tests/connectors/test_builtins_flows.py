@@ -127,7 +127,7 @@ async def test_ui_error_text_and_switch_value_from_the_run_are_hidden_in_the_tra
     assert refuse["error"]["status_code"] == 403
     assert "Code B" not in repr(run.trace)
     # The caller's error and the node's error on the run (stored too) keep the message.
-    stored = store.load(run.id)
+    stored = await store.load(run.id)
     assert stored.error["message"] == "Code B is refused"
     assert stored.nodes["refuse"]["error"]["message"] == "Code B is refused"
     assert stored.nodes["route"]["output"]["value"] == "B"

@@ -73,7 +73,7 @@ async def test_unrouted_error_fails_the_run(
         "correlation_id": None,
     }
     assert run.nodes["call"]["outcome"] == "error"
-    assert engine.store.load(run.id).error == run.error  # nothing lost
+    assert (await engine.store.load(run.id)).error == run.error  # nothing lost
 
 
 async def test_routed_error_is_readable_by_later_nodes(
@@ -501,7 +501,7 @@ async def test_timeout_cancels_a_capability_still_running(
     assert run.nodes["b"]["outcome"] == "cancelled"
     assert run.nodes["b"]["error"]["code"] == "TIMEOUT"
     assert [(e["node"], e["outcome"]) for e in run.trace] == [("a", "success"), ("b", "cancelled")]
-    assert engine.store.load(run.id).error == run.error
+    assert (await engine.store.load(run.id)).error == run.error
 
 
 async def test_timeout_cancels_the_branches_of_a_parallel_block(

@@ -35,7 +35,7 @@ async def test_cancelling_a_running_node_saves_the_run_failed_interrupted(
             await task
         run = engine.interrupted
     assert run is not None
-    stored = store.load(run.id)
+    stored = await store.load(run.id)
     assert stored.status == "failed" and stored.waiting is None
     assert stored.error is not None and stored.error["code"] == "INTERRUPTED"
     assert stored.error["node"] == "stuck"
@@ -68,7 +68,7 @@ async def test_cancelling_a_parallel_block_cancels_its_branches(
         with pytest.raises(asyncio.CancelledError):
             await task
         assert engine.interrupted is not None
-        stored = store.load(engine.interrupted.id)
+        stored = await store.load(engine.interrupted.id)
     assert stored.status == "failed" and stored.error is not None
     assert (stored.error["code"], stored.error["node"]) == ("INTERRUPTED", "both")
     assert stored.nodes["both"]["outcome"] == "interrupted"

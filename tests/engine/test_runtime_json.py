@@ -127,7 +127,7 @@ async def test_a_value_that_is_not_json_is_the_nodes_error(
         assert f"a cycle: the dict at {where} contains itself" in error["message"]
     assert error["details"][0]["json_path"].startswith("$")
     # the error is routed (to `handled`, which waits): the store holds exactly that
-    stored = store.load(run.id)
+    stored = await store.load(run.id)
     assert stored.status == "waiting" and stored.waiting
     assert stored.waiting["node"] == "handled"
     assert stored.nodes["call"]["error"] == error
@@ -161,7 +161,7 @@ async def test_plain_json_passes_and_tuples_are_arrays(tmp_path: Path, clock: Vi
     async with Engine(registry, store=store, clock=clock, environ={}) as engine:
         run = await engine.resume(await engine.start(flow), {})
     assert run.nodes["call"]["outcome"] == "success"
-    assert store.load(run.id).nodes["call"]["output"]["value"]["a"][5] == {"b": [1, 2]}
+    assert (await store.load(run.id)).nodes["call"]["output"]["value"]["a"][5] == {"b": [1, 2]}
 
 
 class _BrokenStore:
@@ -171,17 +171,14 @@ class _BrokenStore:
         self.failures = failures
         self.saved: list[dict[str, Any]] = []
 
-    def save(self, run: Any) -> None:
+    async def save(self, run: Any) -> None:
         if self.failures:
             self.failures -= 1
             raise ValueError("Circular reference detected")
         self.saved.append(json.loads(json.dumps(run.to_dict())))
 
-    def load(self, run_id: str) -> Any:
+    async def load(self, run_id: str) -> Any:
         raise NotImplementedError
-
-    def list(self, status: str | None = None, limit: int = 50) -> list[Any]:
-        return []
 
 
 async def test_a_store_write_error_fails_the_run_instead_of_leaving_it_waiting(

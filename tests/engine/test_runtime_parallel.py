@@ -175,6 +175,6 @@ async def test_sqlite_store_keeps_a_blocks_outputs_once(
     stored = json.loads(body)
     assert sorted(stored["shared_outputs"]["read"]) == ["left", "quick", "right"]
     assert stored["nodes"]["read"]["output"] == {"left": None, "right": None, "quick": None}
-    loaded = store.load(run.id)
+    loaded = await store.load(run.id)
     assert loaded.nodes["read"]["output"] == run.nodes["read"]["output"]
     assert loaded.nodes["read"]["output"]["left"] == {"node": "left", "steps": 2}

@@ -39,7 +39,7 @@ async def test_interaction_pauses_and_resume_continues(
     assert run.path == ["first"]
     assert run.nodes["question"]["visits"] == 1
     assert run.nodes["question"]["outcome"] == "waiting"
-    assert engine.store.load(run.id).status == "waiting"
+    assert (await engine.store.load(run.id)).status == "waiting"
     assert run.trace[-1]["outcome"] == "waiting"
 
     clock.advance(30)
@@ -55,7 +55,7 @@ async def test_interaction_pauses_and_resume_continues(
         "visits": 1,
     }
     assert [e["outcome"] for e in resumed.trace] == ["success", "waiting", "success", "success"]
-    assert engine.store.load(run.id).status == "completed"
+    assert (await engine.store.load(run.id)).status == "completed"
 
 
 async def test_interaction_can_ask_again(
@@ -94,7 +94,7 @@ async def test_changed_flow_is_refused_unless_allowed(
     assert info.value.run_id == run.id
     assert flow.digest in str(info.value)
     assert "allow_changed_flow=True" in str(info.value)
-    assert engine.store.load(run.id).status == "waiting"  # refused: nothing changed
+    assert (await engine.store.load(run.id)).status == "waiting"  # refused: nothing changed
     run = await engine.resume(run.id, {"colour": "red"}, flow=changed, allow_changed_flow=True)
     assert run.status == "completed"
     assert run.result == {"colour": "red", "greeting": "hello Ada"}  # `first` ran with the old text
@@ -134,7 +134,7 @@ async def test_waiting_run_resumed_by_another_process(tmp_path: Path, registry: 
         "path": ["first", "question", "done"],
         "result": {"colour": "green", "greeting": "hello Ada"},
     }
-    stored = SQLiteStore(db).load(run.id)
+    stored = await SQLiteStore(db).load(run.id)
     assert stored.status == "completed"
     assert [e["node"] for e in stored.trace] == ["first", "question", "question", "done"]
 

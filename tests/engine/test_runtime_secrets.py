@@ -92,10 +92,10 @@ async def test_marked_and_typed_secrets_are_redacted_everywhere(
     # The real values reached the capability in this pass (the error was built from them) ...
     assert run.nodes["call"]["error"] is not None
     # ... and nothing that leaves the engine holds them.
-    stored = json.dumps(store.load(run.id).to_dict())
+    stored = json.dumps((await store.load(run.id)).to_dict())
     for secret in (TOKEN, PASSWORD, "key-one-1234", "4321-77"):
         assert secret not in stored
         assert secret not in json.dumps(events)
         assert secret not in json.dumps(run.to_dict())
     assert "rejected [REDACTED] and [REDACTED]" in json.dumps(run.to_dict()["error"])
-    assert store.load(run.id).nodes["issue"]["output"]["user"] == "ada"
+    assert (await store.load(run.id)).nodes["issue"]["output"]["user"] == "ada"

@@ -37,60 +37,60 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryStore | SQLit
     return SQLiteStore(tmp_path / "sub" / "runs.db")
 
 
-def test_round_trip(store: MemoryStore | SQLiteStore) -> None:
+async def test_round_trip(store: MemoryStore | SQLiteStore) -> None:
     run = make_run("r1")
-    store.save(run)
-    loaded = store.load("r1")
+    await store.save(run)
+    loaded = await store.load("r1")
     assert loaded is not run
     assert loaded.to_dict() == run.to_dict()
 
 
-def test_loaded_run_does_not_alias_the_saved_one(store: MemoryStore | SQLiteStore) -> None:
+async def test_loaded_run_does_not_alias_the_saved_one(store: MemoryStore | SQLiteStore) -> None:
     run = make_run("r1")
-    store.save(run)
+    await store.save(run)
     run.path.append("b")
     run.nodes["b"] = {"output": None, "error": None, "outcome": "success", "visits": 1}
-    loaded = store.load("r1")
+    loaded = await store.load("r1")
     assert loaded.path == ["a"]
     assert "b" not in loaded.nodes
     loaded.trace.append({"node": "x"})
-    assert len(store.load("r1").trace) == 1
+    assert len((await store.load("r1")).trace) == 1
 
 
-def test_save_replaces(store: MemoryStore | SQLiteStore) -> None:
+async def test_save_replaces(store: MemoryStore | SQLiteStore) -> None:
     run = make_run("r1")
-    store.save(run)
+    await store.save(run)
     run.status, run.waiting, run.result = "completed", None, {"ok": True}
-    store.save(run)
-    loaded = store.load("r1")
+    await store.save(run)
+    loaded = await store.load("r1")
     assert (loaded.status, loaded.waiting, loaded.result) == ("completed", None, {"ok": True})
-    assert len(store.list()) == 1
+    assert len(await store.list()) == 1
 
 
-def test_list_newest_first_by_status_with_limit(store: MemoryStore | SQLiteStore) -> None:
-    store.save(make_run("old", "completed", updated=1.0))
-    store.save(make_run("mid", "waiting", updated=2.0))
-    store.save(make_run("new", "completed", updated=3.0))
-    assert [r.id for r in store.list()] == ["new", "mid", "old"]
-    assert [r.id for r in store.list(status="completed")] == ["new", "old"]
-    assert [r.id for r in store.list(limit=1)] == ["new"]
-    assert store.list(status="failed") == []
+async def test_list_newest_first_by_status_with_limit(store: MemoryStore | SQLiteStore) -> None:
+    await store.save(make_run("old", "completed", updated=1.0))
+    await store.save(make_run("mid", "waiting", updated=2.0))
+    await store.save(make_run("new", "completed", updated=3.0))
+    assert [r.id for r in await store.list()] == ["new", "mid", "old"]
+    assert [r.id for r in await store.list(status="completed")] == ["new", "old"]
+    assert [r.id for r in await store.list(limit=1)] == ["new"]
+    assert await store.list(status="failed") == []
 
 
-def test_unknown_run(store: MemoryStore | SQLiteStore) -> None:
+async def test_unknown_run(store: MemoryStore | SQLiteStore) -> None:
     with pytest.raises(RunError) as info:
-        store.load("nope")
+        await store.load("nope")
     assert info.value.run_id == "nope"
     assert "No run 'nope'" in str(info.value)
 
 
-def test_secrets_never_stored(tmp_path: Path) -> None:
+async def test_secrets_never_stored(tmp_path: Path) -> None:
     run = make_run("r1")
     run.nodes["a"]["output"] = {"token": "Bearer s3cr3t-value", "user": "ada"}
     run.error = {"node": "a", "code": "E", "message": "auth failed for s3cr3t-value"}
     run.secrets = {"s3cr3t-value"}
     store = SQLiteStore(tmp_path / "runs.db")
-    store.save(run)
+    await store.save(run)
     with sqlite3.connect(tmp_path / "runs.db") as conn:
         (body,) = conn.execute("SELECT body FROM runs WHERE id = 'r1'").fetchone()
     conn.close()
@@ -100,14 +100,15 @@ def test_secrets_never_stored(tmp_path: Path) -> None:
     assert stored["error"]["message"] == "auth failed for [REDACTED]"
     assert "secrets" not in stored
     memory = MemoryStore()
-    memory.save(run)
-    assert "s3cr3t" not in json.dumps(memory.load("r1").to_dict())
+    run.version = 0  # a new store: the run is new to it
+    await memory.save(run)
+    assert "s3cr3t" not in json.dumps((await memory.load("r1")).to_dict())
     assert run.nodes["a"]["output"]["token"] == "Bearer s3cr3t-value"  # the live run keeps it
 
 
-def test_sqlite_table_columns(tmp_path: Path) -> None:
+async def test_sqlite_table_columns(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "runs.db")
-    store.save(make_run("r1", "waiting", updated=7.0))
+    await store.save(make_run("r1", "waiting", updated=7.0))
     with sqlite3.connect(tmp_path / "runs.db") as conn:
         row = conn.execute("SELECT id, flow_id, status, updated_at FROM runs").fetchone()
     conn.close()
@@ -160,43 +161,43 @@ def _block_run(run_id: str) -> Run:
     return run
 
 
-def test_sqlite_stores_a_blocks_branch_outputs_once(tmp_path: Path) -> None:
+async def test_sqlite_stores_a_blocks_branch_outputs_once(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "runs.db")
     run = _block_run("r1")
-    store.save(run)
+    await store.save(run)
     body = _stored_body(tmp_path / "runs.db", "r1")
     assert body.count("QUJD" * 5000) == 1  # not again under the block
     assert json.loads(body)["shared_outputs"] == {"block": ["images", "meta"]}
-    loaded = store.load("r1")
+    loaded = await store.load("r1")
     assert loaded.to_dict() == run.to_dict()
     assert loaded.nodes["block"]["output"]["images"] is loaded.nodes["images"]["output"]
-    store.save(loaded)  # a loaded run packs again: the same objects once more
+    await store.save(loaded)  # a loaded run packs again: the same objects once more
     assert _stored_body(tmp_path / "runs.db", "r1").count("QUJD" * 5000) == 1
-    assert [r.to_dict() for r in store.list()] == [run.to_dict()]
+    assert [r.to_dict() for r in await store.list()] == [loaded.to_dict()]
 
 
-def test_sqlite_keeps_equal_but_separate_outputs_whole(tmp_path: Path) -> None:
+async def test_sqlite_keeps_equal_but_separate_outputs_whole(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "runs.db")
     run = make_run("r1")
     copied = {"x": [1, 2]}  # equal to node a's output, not the same object: stored as is
     run.nodes["b"] = {"output": {"a": copied, "n": 1}, "error": None, "outcome": "success"}
-    store.save(run)
+    await store.save(run)
     stored = json.loads(_stored_body(tmp_path / "runs.db", "r1"))
     assert "shared_outputs" not in stored
     assert stored["nodes"]["b"]["output"] == {"a": {"x": [1, 2]}, "n": 1}
-    assert store.load("r1").to_dict() == run.to_dict()
+    assert (await store.load("r1")).to_dict() == run.to_dict()
 
 
-def test_sqlite_refuses_what_is_not_json_instead_of_storing_its_text(tmp_path: Path) -> None:
+async def test_sqlite_refuses_what_is_not_json_instead_of_storing_its_text(tmp_path: Path) -> None:
     import datetime
 
     store = SQLiteStore(tmp_path / "runs.db")
     run = Run(id="r1", flow_id="f", flow_file="f.yaml", flow_digest="d")
     run.vars["when"] = datetime.date(2026, 1, 1)
     with pytest.raises(TypeError, match="not JSON serializable"):
-        store.save(run)
+        await store.save(run)
     run.vars["when"] = float("nan")
     with pytest.raises(ValueError, match="not JSON compliant"):
-        store.save(run)
+        await store.save(run)
     with pytest.raises(RunError):
-        store.load("r1")  # nothing half-written
+        await store.load("r1")  # nothing half-written

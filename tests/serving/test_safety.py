@@ -29,7 +29,7 @@ def start(served: Any) -> dict[str, Any]:
 
 
 def stored(served: Any, run_id: str) -> dict[str, Any]:
-    return served.server.engine.store.load(run_id).to_dict()
+    return asyncio.run(served.server.engine.store.load(run_id)).to_dict()
 
 
 def test_replayed_forged_and_foreign_tokens_change_nothing(serve: Any) -> None:

@@ -66,4 +66,4 @@ def test_a_continue_in_flight_finishes_when_the_server_stops(serve: Any, tmp_pat
     [done] = answers  # ...after answering the request it had
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "completed" and done.json()["result"] == {"result": "Ada"}
-    assert served.server.engine.store.load(run["id"]).status == "completed"
+    assert asyncio.run(served.server.engine.store.load(run["id"])).status == "completed"
