@@ -53,9 +53,6 @@ class RunStore(Protocol):
     async def prune(self, ended_before: float) -> int:
         """Delete the completed and failed runs last updated before a time; how many."""
 
-    async def renew(self, run_id: str, owner: str, until: float) -> bool:
-        """Extend the lease of a running run its owner still holds (no new version)."""
-
     async def aclose(self) -> None:
         """Close what the store holds open."""
 
@@ -127,13 +124,6 @@ class MemoryStore:
         for key in gone:
             del self._runs[key]
         return len(gone)
-
-    async def renew(self, run_id: str, owner: str, until: float) -> bool:
-        stored = self._runs.get(run_id)
-        if stored is None or stored.owner != owner or stored.status != RunStatus.RUNNING:
-            return False
-        stored.lease_until = until
-        return True
 
     async def aclose(self) -> None:
         pass
@@ -274,19 +264,6 @@ class SQLiteStore:
                 (RunStatus.COMPLETED, RunStatus.FAILED, ended_before),
             )
         return done.rowcount
-
-    async def renew(self, run_id: str, owner: str, until: float) -> bool:
-        run = await self.load(run_id)
-        if run.owner != owner or run.status != RunStatus.RUNNING:
-            return False
-        run.lease_until = until
-        data = json.dumps(_pack(run.to_dict()), allow_nan=False)
-        with self._lock, self._conn:
-            done = self._conn.execute(
-                "UPDATE runs SET body = ? WHERE id = ? AND version = ?",
-                (data, run_id, run.version),
-            )
-        return done.rowcount == 1
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowengine import MemoryStore, Run, RunError, SQLiteStore, open_store
+from flowengine import MemoryStore, Run, RunConflictError, RunError, SQLiteStore, open_store
 
 
 def make_run(run_id: str, status: str = "waiting", updated: float = 1.0) -> Run:
@@ -201,3 +201,33 @@ async def test_sqlite_refuses_what_is_not_json_instead_of_storing_its_text(tmp_p
         await store.save(run)
     with pytest.raises(RunError):
         await store.load("r1")  # nothing half-written
+
+
+async def test_a_save_from_a_stale_copy_is_a_conflict_and_writes_nothing(
+    store: MemoryStore | SQLiteStore,
+) -> None:
+    await store.save(make_run("r1"))
+    first, second = await store.load("r1"), await store.load("r1")
+    first.vars["attempts"] = 3
+    await store.save(first)
+    second.vars["attempts"] = 9
+    with pytest.raises(RunConflictError) as caught:
+        await store.save(second)
+    assert caught.value.stored == 2 and "read at version 1" in str(caught.value)
+    assert (await store.load("r1")).vars["attempts"] == 3
+
+
+async def test_list_by_flow_and_deadline_and_prune_ended_runs(
+    store: MemoryStore | SQLiteStore,
+) -> None:
+    old_done = make_run("old", "completed", updated=1.0)
+    late = make_run("late", "waiting", updated=2.0)
+    late.deadline, late.flow_id = 10.0, "other"
+    new_done = make_run("new", "failed", updated=30.0)
+    for run in (old_done, late, new_done):
+        await store.save(run)
+    assert [r.id for r in await store.list(flow_id="other")] == ["late"]
+    assert [r.id for r in await store.list(deadline_before=11.0)] == ["late"]
+    assert await store.list(deadline_before=10.0) == []
+    assert await store.prune(ended_before=20.0) == 1  # the waiting run stays
+    assert sorted(r.id for r in await store.list()) == ["late", "new"]
